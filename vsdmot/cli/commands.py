@@ -1,0 +1,9 @@
+"""Registry of sub-commands: name -> function with a typed signature."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+COMMANDS: dict[str, Callable[..., None]] = {}
+
+# Each command module adds itself below (one import line per command).

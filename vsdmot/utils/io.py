@@ -1,0 +1,52 @@
+"""Atomic file writes: a reader never sees a half-written file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iterator[IO]:
+    """Open a temporary file beside ``path``; rename it over ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_write(d / "a.txt") as f:
+    ...     _ = f.write("hello")
+    >>> (d / "a.txt").read_text()
+    'hello'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_replace_dir(tmp_dir: Path, final_dir: Path) -> None:
+    """Move a fully written temporary folder into place (replacing an old one)."""
+    final_dir = Path(final_dir)
+    if final_dir.exists():
+        backup = final_dir.with_name(f".{final_dir.name}.old")
+        os.replace(final_dir, backup)
+        os.replace(tmp_dir, final_dir)
+        import shutil
+
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        os.replace(tmp_dir, final_dir)
