@@ -1,0 +1,58 @@
+"""Tracking-by-detection peers (ByteTrack, OC-SORT) from the ``trackers`` package.
+
+They consume the same proposals as vsdmot's tracker, so a benchmark compares
+association quality on identical detections.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from vsdmot.tracking.base import FrameTracks, Tracker
+
+PeerName = Literal["bytetrack", "ocsort"]
+
+
+class PeerTracker(Tracker):
+    """Adapter from ``trackers``' ``update(sv.Detections)`` to :class:`Tracker`.
+
+    Args:
+        name: ``bytetrack`` or ``ocsort``.
+        frame_rate: the video's frame rate (scales the lost-track buffer).
+        **params: passed to the ``trackers`` class (its defaults otherwise).
+    """
+
+    def __init__(self, name: PeerName = "bytetrack", frame_rate: float = 30.0, **params) -> None:
+        try:
+            import supervision as sv
+            from trackers import ByteTrackTracker, OCSORTTracker
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "peer trackers need the 'trackers' package: pip install 'vsdmot[peers]'"
+            ) from exc
+        classes = {"bytetrack": ByteTrackTracker, "ocsort": OCSORTTracker}
+        if name not in classes:
+            raise ValueError(f"unknown peer tracker {name!r}; choose from {sorted(classes)}")
+        self.name = name
+        self._sv = sv
+        self._make = lambda: classes[name](frame_rate=frame_rate, **params)
+        self._tracker = self._make()
+
+    def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
+        proposals = np.asarray(proposals, dtype=np.float64).reshape(-1, 5)
+        dets = self._sv.Detections(
+            xyxy=proposals[:, :4].astype(np.float32),
+            confidence=proposals[:, 4].astype(np.float32),
+            class_id=np.zeros(len(proposals), dtype=int),
+        )
+        out = self._tracker.update(dets)
+        ids = np.asarray(out.tracker_id if out.tracker_id is not None else [], dtype=np.int64)
+        keep = ids >= 0  # tracks not yet confirmed carry id -1
+        conf = out.confidence if out.confidence is not None else np.ones(len(ids))
+        # `trackers` counts ids from 0; MOTChallenge ids start at 1.
+        return FrameTracks.from_xyxy(ids[keep] + 1, out.xyxy[keep], np.asarray(conf)[keep])
+
+    def reset(self) -> None:
+        self._tracker = self._make()

@@ -1,0 +1,187 @@
+"""The runtime tracker around :class:`~vsdmot.models.tracker.VSDMOT`.
+
+The model only scores and refines queries; birth, survival, death and ids are
+decided here, per video instance (MOTIP's split between detector and tracking
+logic). Every frame:
+
+1. the frame, its proposals and the live track queries go through the model;
+2. a track query whose score is at least ``keep_thresh`` is *seen*: it is
+   reported and its miss counter resets; otherwise it is *missed*, kept as a
+   silent query for up to ``miss_tolerance`` frames (occlusion), then killed;
+3. a proposal or learnable query scoring at least ``birth_thresh`` that does
+   not duplicate a reported track (IoU <= ``dedup_iou``) is born with a new id;
+4. the surviving queries go through the query interaction module and become
+   next frame's track queries, capped at ``max_tracks`` (highest scores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_iou
+from vsdmot.models.tracker import VSDMOT, TrackQueries
+from vsdmot.tracking.base import FrameTracks, Tracker
+
+
+@dataclass(frozen=True)
+class TrackerParams:
+    """Runtime decisions of :class:`QueryTracker` (see the module docstring)."""
+
+    birth_thresh: float = 0.5
+    """Score a new (proposal or learnable) query needs to start a track."""
+    keep_thresh: float = 0.4
+    """Score a track query needs to be reported on a frame."""
+    miss_tolerance: int = 10
+    """Frames a track query may stay below ``keep_thresh`` before it is killed."""
+    dedup_iou: float = 0.7
+    """A newborn overlapping a reported track more than this is a duplicate, not a birth."""
+    max_tracks: int = 100
+    """Cap on live track queries, so memory stays bounded on long videos."""
+    proposal_min_score: float = 0.05
+    """Proposals below this score are not given to the model."""
+    input_short_side: int = 384
+    """Frames are resized so the shorter side has this many pixels..."""
+    input_max_side: int = 640
+    """...and the longer side at most this many."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.keep_thresh <= 1 or not 0 <= self.birth_thresh <= 1:
+            raise ValueError("birth_thresh and keep_thresh must be in [0, 1]")
+        if self.miss_tolerance < 0 or self.max_tracks < 1:
+            raise ValueError("miss_tolerance must be >= 0 and max_tracks >= 1")
+
+
+def resize_for_model(width: int, height: int, short_side: int, max_side: int) -> tuple[int, int]:
+    """Target ``(width, height)`` keeping the aspect ratio.
+
+    >>> resize_for_model(768, 576, 384, 640)
+    (512, 384)
+    >>> resize_for_model(1920, 480, 384, 640)
+    (640, 160)
+    """
+    scale = min(short_side / min(width, height), max_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def frame_to_tensor(frame_bgr: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
+    """BGR uint8 frame -> ``(1, 3, H, W)`` ImageNet-normalised RGB at ``size`` (w, h)."""
+    img = cv2.resize(frame_bgr, size, interpolation=cv2.INTER_AREA)
+    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    img = (img - np.asarray(IMAGENET_MEAN, np.float32)) / np.asarray(IMAGENET_STD, np.float32)
+    return torch.from_numpy(img).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def proposals_to_model(proposals: np.ndarray, width: int, height: int) -> torch.Tensor:
+    """``(P, 5)`` pixel x1, y1, x2, y2, score -> normalised cx, cy, w, h, score."""
+    p = np.asarray(proposals, dtype=np.float32).reshape(-1, 5)
+    x1, x2 = np.clip(p[:, 0], 0, width), np.clip(p[:, 2], 0, width)
+    y1, y2 = np.clip(p[:, 1], 0, height), np.clip(p[:, 3], 0, height)
+    out = np.stack(
+        [
+            (x1 + x2) / 2 / width,
+            (y1 + y2) / 2 / height,
+            (x2 - x1) / width,
+            (y2 - y1) / height,
+            np.clip(p[:, 4], 0, 1),
+        ],
+        axis=1,
+    )
+    return torch.from_numpy(out[(out[:, 2] > 0) & (out[:, 3] > 0)])
+
+
+class QueryTracker(Tracker):
+    """Online tracker: one instance per video, ids from 1, state reset by :meth:`reset`."""
+
+    def __init__(
+        self,
+        model: VSDMOT,
+        params: TrackerParams | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.model = model.eval().to(device)
+        self.params = params or TrackerParams()
+        self.device = torch.device(device)
+        self.reset()
+
+    def reset(self) -> None:
+        self._queries: TrackQueries | None = None
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._misses = np.zeros(0, dtype=np.int64)
+        self._next_id = 1
+        semantic = getattr(self.model, "semantic_branch", None)
+        if semantic is not None and hasattr(semantic, "reset"):
+            semantic.reset()  # temporal smoothing of q_t restarts per video
+
+    @torch.no_grad()
+    def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
+        p = self.params
+        height, width = frame.shape[:2]
+        size = resize_for_model(width, height, p.input_short_side, p.input_max_side)
+        image = frame_to_tensor(frame, size).to(self.device)
+        mask = torch.zeros(1, size[1], size[0], dtype=torch.bool, device=self.device)
+        props = proposals_to_model(proposals, width, height)
+        props = props[props[:, 4] >= p.proposal_min_score].to(self.device)
+
+        out = self.model.inference_step(image, mask, props, self._queries)
+        scores = out.logits.sigmoid().cpu().numpy()
+        boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
+        n_track = out.num_track
+
+        # Track queries: seen, missed (kept silently) or killed.
+        track_scores = scores[:n_track]
+        seen = track_scores >= p.keep_thresh
+        misses = np.where(seen, 0, self._misses + 1)
+        alive = misses <= p.miss_tolerance
+
+        # New queries: births, minus duplicates of tracks reported on this frame.
+        new_scores = scores[n_track:]
+        candidates = np.flatnonzero(new_scores >= p.birth_thresh) + n_track
+        candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
+        taken = boxes[:n_track][seen]
+        born: list[int] = []
+        for q in candidates:
+            if len(taken):
+                iou, _ = box_iou(torch.from_numpy(boxes[q : q + 1]), torch.from_numpy(taken))
+                if float(iou.max()) > p.dedup_iou:
+                    continue
+            born.append(int(q))
+            taken = np.concatenate([taken, boxes[q : q + 1]])
+
+        keep_idx = np.concatenate([np.flatnonzero(alive), np.asarray(born, dtype=np.int64)])
+        ids = np.concatenate(
+            [self._ids[alive], np.arange(self._next_id, self._next_id + len(born))]
+        )
+        self._next_id += len(born)
+        kept_misses = np.concatenate([misses[alive], np.zeros(len(born), dtype=np.int64)])
+        if len(keep_idx) > p.max_tracks:
+            order = np.argsort(-scores[keep_idx], kind="stable")[: p.max_tracks]
+            keep_idx, ids, kept_misses = keep_idx[order], ids[order], kept_misses[order]
+
+        keep = torch.zeros(len(scores), dtype=torch.bool, device=self.device)
+        keep[torch.from_numpy(keep_idx)] = True
+        # next_track_queries keeps query order, so reorder our bookkeeping the same way.
+        order = np.argsort(keep_idx, kind="stable")
+        self._ids, self._misses = ids[order], kept_misses[order]
+        self._queries = self.model.next_track_queries(out, keep)
+
+        report = kept_misses == 0
+        extras = _semantic_extras(out.semantic)
+        return FrameTracks.from_xyxy(
+            ids[report], boxes[keep_idx[report]], scores[keep_idx[report]], **extras
+        )
+
+
+def _semantic_extras(semantic) -> dict[str, float]:
+    if semantic is None:
+        return {}
+    extras: dict[str, float] = {}
+    if semantic.quality is not None:
+        extras["quality"] = float(semantic.quality.reshape(-1)[0])
+    if semantic.weight is not None:
+        extras["weight"] = float(semantic.weight.mean())
+    return extras

@@ -1,0 +1,90 @@
+"""Drive a :class:`~vsdmot.tracking.base.Tracker` over a whole video."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+from vsdmot.data.mot import MOTAnnotations
+from vsdmot.tracking.base import FrameTracks, Tracker
+
+log = logging.getLogger(__name__)
+
+#: ``(frame_bgr, frame_number) -> (P, 5)`` proposals (x1, y1, x2, y2, score).
+ProposalFn = Callable[[np.ndarray, int], np.ndarray]
+#: Called after each frame, e.g. to render it.
+FrameCallback = Callable[[int, np.ndarray, FrameTracks], None]
+
+
+@dataclass
+class TrackingRun:
+    """What tracking one video produced."""
+
+    results: MOTAnnotations
+    frames: int = 0
+    skipped: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    per_frame: list[dict[str, float]] = field(default_factory=list)  # q_t, w_t, ... per frame
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def num_tracks(self) -> int:
+        return len(self.results.ids)
+
+
+def track_frames(
+    tracker: Tracker,
+    frames: Iterable[tuple[int, np.ndarray | None]],
+    proposals: ProposalFn,
+    *,
+    total: int | None = None,
+    on_frame: FrameCallback | None = None,
+    progress: bool = True,
+    desc: str = "tracking",
+) -> TrackingRun:
+    """Track ``(frame_number, frame)`` pairs; a ``None`` frame (corrupt) is skipped.
+
+    Frame numbers are kept as given, so a skipped frame leaves a gap in the
+    results instead of shifting later frames.
+    """
+    tracker.reset()
+    rows: list[np.ndarray] = []
+    run = TrackingRun(MOTAnnotations())
+    start = time.perf_counter()
+    bar = tqdm(frames, total=total, desc=desc, unit="frame", disable=not progress)
+    for t, frame in bar:
+        if frame is None:
+            run.skipped.append(t)
+            continue
+        tracks = tracker.update(frame, proposals(frame, t))
+        run.frames += 1
+        if len(tracks):
+            rows.append(
+                np.column_stack(
+                    [
+                        np.full(len(tracks), t),
+                        tracks.tracker_ids,
+                        tracks.tracker_dets,
+                        tracks.tracker_confidences,
+                    ]
+                )
+            )
+        scalars = {k: float(v) for k, v in tracks.extras.items() if np.ndim(v) == 0}
+        run.per_frame.append({"frame": float(t), "tracks": float(len(tracks)), **scalars})
+        if on_frame is not None:
+            on_frame(t, frame, tracks)
+        bar.set_postfix(tracks=len(tracks))
+    run.seconds = time.perf_counter() - start
+    if run.skipped:
+        log.warning("skipped %d unreadable frame(s): %s", len(run.skipped), run.skipped[:10])
+    if rows:
+        run.results = MOTAnnotations.from_rows(np.concatenate(rows))
+    return run
