@@ -1,0 +1,170 @@
+"""Runtime tracker decisions (birth / keep / kill / ids / cap) with a scripted model.
+
+The scripted model stands in for :class:`VSDMOT` so that the tracker's own logic
+is tested exactly; the learned model is exercised in the learning tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vsdmot.models.tracker import FrameOutput, TrackQueries
+from vsdmot.tracking.base import FrameTracks
+from vsdmot.tracking.peers import PeerTracker
+from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams, proposals_to_model
+from vsdmot.tracking.run import track_frames
+
+W, H = 200, 100
+BOXES = {  # object key -> x1, y1, x2, y2 (static, far apart)
+    1: (10, 10, 40, 80),
+    2: (80, 10, 110, 80),
+    3: (150, 10, 180, 80),
+}
+
+
+def _norm(box: tuple[float, ...]) -> list[float]:
+    x1, y1, x2, y2 = box
+    return [(x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W, (y2 - y1) / H]
+
+
+class ScriptedModel(torch.nn.Module):
+    """Scores a track query 0.9 when its object is visible this frame, else 0.1.
+
+    Proposal queries score their proposal's score; one learnable query scores ~0.
+    A track query remembers its object in ``embed[:, 0]``.
+    """
+
+    def __init__(self, visible: dict[int, set[int]]) -> None:
+        super().__init__()
+        self.visible = visible  # frame -> visible object keys
+        self.frame = 0
+        self.semantic_branch = None
+
+    def _key_of(self, box: torch.Tensor) -> int:
+        cx = float(box[0]) * W
+        return min(BOXES, key=lambda k: abs((BOXES[k][0] + BOXES[k][2]) / 2 - cx))
+
+    def inference_step(self, image, mask, proposals, tracks):
+        self.frame += 1
+        keys, scores, boxes = [], [], []
+        for k in [] if tracks is None else tracks.embed[:, 0].long().tolist():
+            keys.append(k)
+            scores.append(0.9 if k in self.visible[self.frame] else 0.1)
+            boxes.append(_norm(BOXES[k]))
+        n_track = len(keys)
+        for p in proposals:
+            keys.append(self._key_of(p))
+            scores.append(float(p[4]))
+            boxes.append(p[:4].tolist())
+        keys.append(0)
+        scores.append(0.001)
+        boxes.append([0.5, 0.5, 0.1, 0.1])
+        s = torch.tensor(scores).clamp(1e-4, 1 - 1e-4)
+        kinds = torch.tensor([0] * n_track + [1] * len(proposals) + [2])
+        hidden = torch.zeros(len(keys), 4)
+        hidden[:, 0] = torch.tensor(keys, dtype=torch.float32)
+        return FrameOutput(
+            logits=torch.log(s / (1 - s)),
+            boxes=torch.tensor(boxes),
+            hidden=hidden,
+            kinds=kinds,
+            num_track=n_track,
+        )
+
+    def next_track_queries(self, out: FrameOutput, keep: torch.Tensor) -> TrackQueries:
+        return TrackQueries(out.hidden[keep], out.boxes[keep])
+
+
+def _proposals(keys: set[int], score: float = 0.9) -> np.ndarray:
+    return np.array([[*BOXES[k], score] for k in sorted(keys)]).reshape(-1, 5)
+
+
+def _run(visible: dict[int, set[int]], proposed: dict[int, set[int]], params: TrackerParams):
+    tracker = QueryTracker(ScriptedModel(visible), params)  # type: ignore[arg-type]
+    frame = np.zeros((H, W, 3), np.uint8)
+    return tracker, [tracker.update(frame, _proposals(proposed[t])) for t in sorted(visible)]
+
+
+def _ids_by_key(tracks: FrameTracks) -> dict[int, int]:
+    centres = (tracks.xyxy[:, 0] + tracks.xyxy[:, 2]) / 2
+    key = {round((b[0] + b[2]) / 2): k for k, b in BOXES.items()}
+    return {key[round(c)]: int(i) for c, i in zip(centres, tracks.tracker_ids, strict=True)}
+
+
+def test_identity_survives_occlusion_and_births_are_not_duplicated() -> None:
+    # Object 1 everywhere except frames 4-6 (occluded: no proposal, low track score);
+    # object 2 appears at frame 3. Proposals for tracked objects keep coming.
+    visible = {t: ({1} if t not in (4, 5, 6) else set()) | ({2} if t >= 3 else set())
+               for t in range(1, 11)}
+    params = TrackerParams(miss_tolerance=5, input_short_side=64, input_max_side=128)
+    _, frames = _run(visible, visible, params)
+    ids = [_ids_by_key(f) for f in frames]
+    assert ids[0] == {1: 1}
+    assert ids[2] == {1: 1, 2: 2}
+    assert ids[4] == {2: 2}  # object 1 silent while occluded, not reported
+    assert ids[6] == {1: 1, 2: 2}  # and comes back with its id
+    assert all(len(f) == len(set(f.tracker_ids.tolist())) for f in frames)
+    assert max(max(i.values()) for i in ids if i) == 2  # no duplicate births
+
+
+def test_track_is_killed_after_miss_tolerance_and_reborn_with_new_id() -> None:
+    visible = {t: ({1} if t <= 2 or t >= 7 else set()) for t in range(1, 9)}
+    params = TrackerParams(miss_tolerance=2, input_short_side=64, input_max_side=128)
+    tracker, frames = _run(visible, visible, params)
+    assert _ids_by_key(frames[0]) == {1: 1}
+    assert _ids_by_key(frames[6]) == {1: 2}  # the old query died after 2 misses
+    assert len(tracker._ids) == 1
+
+    tracker.reset()
+    out = tracker.update(np.zeros((H, W, 3), np.uint8), _proposals({3}))
+    assert out.tracker_ids.tolist() == [1]  # ids restart per video
+
+
+def test_low_score_proposals_do_not_give_birth_and_cap_holds() -> None:
+    visible = {1: {1, 2, 3}, 2: {1, 2, 3}}
+    params = TrackerParams(birth_thresh=0.95, input_short_side=64, input_max_side=128)
+    _, frames = _run(visible, visible, params)
+    assert all(len(f) == 0 for f in frames)
+
+    params = TrackerParams(max_tracks=2, input_short_side=64, input_max_side=128)
+    tracker, frames = _run(visible, visible, params)
+    assert len(tracker._ids) == 2 and len(frames[-1]) == 2
+
+
+def test_two_instances_do_not_share_ids() -> None:
+    params = TrackerParams(input_short_side=64, input_max_side=128)
+    frame = np.zeros((H, W, 3), np.uint8)
+    a = QueryTracker(ScriptedModel({1: {1}}), params)  # type: ignore[arg-type]
+    b = QueryTracker(ScriptedModel({1: {2}}), params)  # type: ignore[arg-type]
+    assert a.update(frame, _proposals({1})).tracker_ids.tolist() == [1]
+    assert b.update(frame, _proposals({2})).tracker_ids.tolist() == [1]
+
+
+def test_proposals_are_normalised_and_clipped() -> None:
+    p = proposals_to_model(np.array([[-10, 0, 50, 50, 1.5], [5, 5, 5, 9, 0.5]]), 100, 50)
+    assert p.shape == (1, 5)  # the zero-width box is dropped
+    np.testing.assert_allclose(p[0].numpy(), [0.25, 0.5, 0.5, 1.0, 1.0], atol=1e-6)
+
+
+def test_track_frames_keeps_numbering_over_skipped_frames() -> None:
+    tracker = PeerTracker("bytetrack", frame_rate=25, minimum_consecutive_frames=1)
+    box = np.array([[10, 10, 40, 80, 0.9]])
+    frames = [(t, None if t == 3 else np.zeros((H, W, 3), np.uint8)) for t in range(1, 6)]
+    run = track_frames(tracker, frames, lambda f, t: box, progress=False)
+    assert run.skipped == [3] and run.frames == 4
+    assert 3 not in run.results.frame.tolist()
+    assert set(run.results.frame.tolist()) <= {1, 2, 4, 5}
+    assert set(run.results.track_id.tolist()) == {1}
+
+
+@pytest.mark.parametrize("name", ["bytetrack", "ocsort"])
+def test_peers_report_mot_ids_from_one(name: str) -> None:
+    tracker = PeerTracker(name, frame_rate=25)  # type: ignore[arg-type]
+    frame = np.zeros((H, W, 3), np.uint8)
+    seen: set[int] = set()
+    for t in range(8):
+        out = tracker.update(frame, np.array([[10 + t, 10, 40 + t, 80, 0.9]]))
+        seen |= set(out.tracker_ids.tolist())
+    assert seen == {1}
