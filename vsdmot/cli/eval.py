@@ -1,0 +1,133 @@
+"""``vsdmot eval``: TrackEval scores of result files, or a clean-vs-LQ robustness summary.
+
+Two modes::
+
+    vsdmot eval --gt GT --pred PRED [--json F] [--csv F] [--gt-format ...] [--frames 601-795]
+    vsdmot eval --gt GT --pred CLEAN_PRED --lq-gt LQ_GT --pred-lq LQ_PRED [--plot F.png]
+
+``PRED`` holds one ``<sequence>.txt`` per folder of ``GT``. With
+``--allow-missing`` a sequence without a result file is scored as empty
+(all its gt boxes are misses) instead of stopping with an error.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vsdmot.cli.commands import COMMANDS
+from vsdmot.cli.errors import user_errors
+
+
+class GTFormatChoice(str, enum.Enum):
+    auto = "auto"
+    mot15 = "mot15"
+    mot16 = "mot16"
+
+
+def parse_frame_range(text: str) -> tuple[int, int]:
+    """``"601-795"`` -> ``(601, 795)``; 1-based, inclusive.
+
+    >>> parse_frame_range("601-795")
+    (601, 795)
+    """
+    parts = text.split("-")
+    try:
+        first, last = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"--frames {text!r}: expected FIRST-LAST, e.g. 601-795") from None
+    if not 1 <= first <= last:
+        raise ValueError(f"--frames {text!r}: need 1 <= FIRST <= LAST")
+    return first, last
+
+
+def eval_command(
+    gt: Annotated[
+        Path, typer.Option(help="Folder of GT sequences (SEQ/seqinfo.ini, SEQ/gt/gt.txt).")
+    ],
+    pred: Annotated[Path, typer.Option(help="Folder of result files <sequence>.txt.")],
+    lq_gt: Annotated[
+        Path | None, typer.Option(help="Folder of degraded GT sequences (with quality.csv).")
+    ] = None,
+    pred_lq: Annotated[Path | None, typer.Option(help="Results on the degraded sequences.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write scores as JSON.")] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write scores as CSV (robustness: one row per severity)."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Robustness: PNG of HOTA against severity.")
+    ] = None,
+    gt_format: Annotated[
+        GTFormatChoice, typer.Option(help="GT columns: detect, MOT15 (10) or MOT16+ (9).")
+    ] = GTFormatChoice.auto,
+    frames: Annotated[
+        str | None, typer.Option(help="Score only frames FIRST-LAST (e.g. 601-795).")
+    ] = None,
+    allow_missing: Annotated[
+        bool, typer.Option(help="Score a sequence without a result file as empty.")
+    ] = False,
+    seq: Annotated[
+        list[str] | None, typer.Option(help="Score only this sequence (repeatable).")
+    ] = None,
+) -> None:
+    """Score tracking results with TrackEval (HOTA, MOTA, IDF1, ...)."""
+    from rich.console import Console
+
+    from vsdmot.eval import evaluate, plot_robustness, robustness
+    from vsdmot.eval.report import (
+        results_table,
+        robustness_table,
+        write_csv,
+        write_json,
+        write_severity_csv,
+    )
+
+    if (lq_gt is None) != (pred_lq is None):
+        raise ValueError("--lq-gt and --pred-lq go together")
+    if plot is not None and lq_gt is None:
+        raise ValueError("--plot needs the robustness mode (--lq-gt and --pred-lq)")
+    if (frames is not None or seq) and lq_gt is not None:
+        raise ValueError("--frames and --seq are not supported in the robustness mode")
+    console = Console()
+    if not console.is_terminal:
+        # Piped / redirected output has no width to fit; rich's default of 80
+        # columns would cut the metric table into ellipses.
+        console = Console(width=160)
+    fmt = gt_format.value
+
+    if lq_gt is None or pred_lq is None:
+        frame_range = parse_frame_range(frames) if frames is not None else None
+        result = evaluate(
+            gt,
+            pred,
+            gt_format=fmt,
+            sequences=seq,
+            frame_range=frame_range,
+            allow_missing=allow_missing,
+        )
+        console.print(results_table(result))
+        if json_out is not None:
+            write_json(json_out, result.to_dict())
+        if csv_out is not None:
+            write_csv(csv_out, result)
+    else:
+        rob = robustness(gt, pred, lq_gt, pred_lq, gt_format=fmt, allow_missing=allow_missing)
+        console.print(results_table(rob.clean, title="clean"))
+        console.print(results_table(rob.lq, title="low quality"))
+        console.print(robustness_table(rob))
+        if json_out is not None:
+            write_json(json_out, rob.to_dict())
+        if csv_out is not None:
+            write_severity_csv(csv_out, rob)
+        if plot is not None:
+            plot_robustness(rob, plot)
+    for path in (json_out, csv_out, plot):
+        if path is not None:
+            typer.echo(f"wrote {path}")
+
+
+COMMANDS["eval"] = user_errors(eval_command)
