@@ -49,8 +49,8 @@ class EvalSequence:
 
         >>> a = MOTAnnotations.from_rows([[1, 1, 0, 0, 5, 5], [3, 1, 1, 0, 5, 5]])
         >>> s = EvalSequence("s", 3, a, a, "mot15").crop([3])
-        >>> s.num_frames, s.gt.frame.tolist(), s.gt.boxes[0, 0]
-        (1, [1], 1.0)
+        >>> s.num_frames, s.gt.frame.tolist(), s.gt.boxes[:, 0].tolist()
+        (1, [1], [1.0])
         """
         keep = np.unique(np.asarray(list(frames), dtype=np.int64))
         if keep.size and (keep[0] < 1 or keep[-1] > self.num_frames):
