@@ -7,3 +7,4 @@ from collections.abc import Callable
 COMMANDS: dict[str, Callable[..., None]] = {}
 
 # Each command module adds itself below (one import line per command).
+import vsdmot.cli.eval  # noqa: E402,F401
