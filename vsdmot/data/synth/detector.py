@@ -34,13 +34,13 @@ class DetectorConfig:
     #: boxes shorter than this (pixels) are "small"
     small_height: float = 40.0
     #: added to the miss logit times ``1 - height / small_height`` for small boxes
-    miss_small: float = 3.0
+    miss_small: float = 4.0
     #: added to the miss logit per unit of severity
     miss_severity: float = 0.65
     #: std of a per-track AR(1) logit offset, so misses come in runs as in real detectors
-    miss_track_noise: float = 0.8
+    miss_track_noise: float = 1.0
     #: frame-to-frame correlation of that offset
-    miss_track_rho: float = 0.8
+    miss_track_rho: float = 0.9
     #: centre jitter std, as a fraction of the box width / height, on a clean frame
     jitter_center: float = 0.03
     #: extra centre jitter per unit of severity
@@ -63,7 +63,7 @@ class DetectorConfig:
     tp_score_severity: float = 0.3
     #: mean / std of the score logit of clutter and duplicate boxes
     fp_score_logit: float = -0.3
-    fp_score_spread: float = 1.0
+    fp_score_spread: float = 1.2
     #: boxes narrower or shorter than this after clipping to the image are dropped
     min_size: float = 2.0
 

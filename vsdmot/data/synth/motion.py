@@ -204,7 +204,9 @@ class WalkerSimulator:
         done: list[Track] = []
         for frame in range(1, cfg.n_frames + 1):
             if frame == 1:
-                alive = [self._spawn(1, inside=True) for _ in range(int(rng.integers(lo, hi + 1)))]
+                # Start in the lower half of the range so entries happen early on.
+                n0 = int(rng.integers(lo, (lo + hi) // 2 + 1))
+                alive = [self._spawn(1, inside=True) for _ in range(n0)]
             else:
                 n_visible = sum(w.seen for w in alive)
                 p = cfg.birth_rate if n_visible >= lo else max(cfg.birth_rate, 0.3)

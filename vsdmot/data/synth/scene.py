@@ -37,11 +37,11 @@ class SynthConfig:
     height: int = 480
     n_frames: int = 100
     frame_rate: float = 25.0
-    #: objects on screen at once: the scene starts with a count in this range,
-    #: new ones enter while below the max, and entries are pushed while below the min
+    #: objects on screen at once: the scene starts with a count in the lower half
+    #: of this range, new ones enter while below the max, and faster while below the min
     objects: tuple[int, int] = (6, 12)
     #: chance per frame that a new object enters while the scene is not full
-    birth_rate: float = 0.05
+    birth_rate: float = 0.06
     #: share of new objects that appear in the far distance rather than at a border
     far_birth_fraction: float = 0.2
     #: preferred walking speeds, pixels per frame for an object at the bottom edge
