@@ -1,0 +1,354 @@
+"""Typed training configuration, loaded from YAML with dotted command-line overrides.
+
+A run is described by one :class:`TrainConfig`: ``data``, ``model``
+(:class:`~vsdmot.models.config.ModelConfig`), ``semantic``
+(:class:`~vsdmot.semantics.config.SemanticConfig`), ``optim`` and ``train``.
+YAML files are merged onto the dataclass defaults through OmegaConf structured
+configs, so a key that does not exist or a value of the wrong type is an error
+naming the key and the file. A YAML file may start from another one with
+``_base_: other.yaml`` (a path relative to the file, or a preset name).
+
+>>> cfg = compose_config(None, ["model.d_model=64", "optim.lr=1e-4"])
+>>> cfg.model.d_model, cfg.optim.lr
+(64, 0.0001)
+>>> compose_config(None, ["optim.lrr=1"])
+Traceback (most recent call last):
+...
+vsdmot.config.ConfigError: <command line>: unknown key 'optim.lrr' (did you mean 'lr'?)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from vsdmot.models.config import ModelConfig
+from vsdmot.semantics.config import SemanticConfig
+from vsdmot.utils.io import atomic_write
+
+PRESET_DIR = Path(__file__).resolve().parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A configuration file or override is invalid. The message names the source and key."""
+
+
+# ---------------------------------------------------------------------------
+# sections
+
+
+@dataclass
+class CleanPair:
+    """A degraded dataset and the clean dataset it was made from (same sequence names).
+
+    Both may be dataset folders (folders of sequences) or single sequence folders.
+    """
+
+    degraded: str = ""
+    clean: str = ""
+
+
+@dataclass
+class AugmentConfig:
+    """Training-time augmentation, drawn once per clip and applied to all its frames."""
+
+    scales: list[int] = field(default_factory=lambda: [288, 320, 352])
+    """Shorter side after resizing, chosen uniformly per clip (MOTR-style multi-scale)."""
+    max_size: int = 640
+    """Cap on the longer side after resizing (the scale is lowered to respect it)."""
+    hflip: float = 0.5
+    """Probability of a horizontal flip."""
+    crop: float = 0.5
+    """Probability of a random crop before resizing."""
+    crop_min: float = 0.6
+    """Smallest crop side, as a fraction of the image side."""
+    brightness: float = 0.2
+    """Photometric jitter: brightness factor drawn from [1 - b, 1 + b]; 0 disables."""
+    contrast: float = 0.2
+    saturation: float = 0.2
+    min_box_size: float = 2.0
+    """Boxes narrower or lower than this many pixels after cropping are dropped."""
+
+
+@dataclass
+class ProposalConfig:
+    """Where proposals (anchor queries) come from and the noise added during training."""
+
+    source: Literal["det", "gt"] = "det"
+    """``det``: the sequence's ``det/det.txt``; ``gt``: ground-truth boxes (a stand-in
+    detector for data without detections; the noise below then matters most)."""
+    score_threshold: float = 0.3
+    """Detections scoring below this are not proposals."""
+    jitter: float = 0.05
+    """Std of the Gaussian noise on centre and size, relative to the box size."""
+    drop: float = 0.1
+    """Probability of removing each proposal (missed detections)."""
+    false_positives: float = 0.5
+    """Mean number (Poisson) of random boxes added per frame (false detections)."""
+    gt_score_range: list[float] = field(default_factory=lambda: [0.5, 1.0])
+    """``source: gt``: scores are drawn uniformly from this range."""
+
+
+@dataclass
+class DataConfig:
+    """Datasets, clip sampling and input size.
+
+    ``train`` and ``val`` list dataset folders (folders of MOTChallenge /
+    DanceTrack sequences) or single sequence folders. ``train_frames`` /
+    ``val_frames`` restrict a sequence (by name) to an inclusive frame range,
+    e.g. ``{PETS09-S2L1: [1, 600]}``, which is how one sequence is split.
+    """
+
+    train: list[str] = field(default_factory=list)
+    train_frames: dict[str, list[int]] = field(default_factory=dict)
+    val: list[str] = field(default_factory=list)
+    val_frames: dict[str, list[int]] = field(default_factory=dict)
+    clean_pairs: list[CleanPair] = field(default_factory=list)
+    """Degraded datasets with their clean originals: clean frames feed the teacher."""
+    gt_format: Literal["auto", "mot15", "mot16"] = "auto"
+    clip_length: int = 3
+    max_interval: int = 3
+    """Frames of a clip are ``interval`` apart, ``interval`` uniform in [1, max_interval]."""
+    input_size: int = 320
+    """Shorter side at validation / inference."""
+    max_size: int = 640
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    proposals: ProposalConfig = field(default_factory=ProposalConfig)
+    num_workers: int = 0
+
+
+@dataclass
+class OptimConfig:
+    """AdamW and the learning-rate schedule (per optimiser step)."""
+
+    lr: float = 2e-4
+    backbone_lr_mult: float = 0.1
+    """The backbone's learning rate is ``lr * backbone_lr_mult``."""
+    weight_decay: float = 1e-4
+    """Not applied to norms, biases and other 1-d parameters."""
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    grad_clip: float = 0.1
+    """Max global gradient norm; 0 disables clipping."""
+    schedule: Literal["step", "cosine", "constant"] = "step"
+    warmup_steps: int = 0
+    """Linear warm-up from ``warmup_factor * lr``."""
+    warmup_factor: float = 0.001
+    milestones: list[float] = field(default_factory=lambda: [0.8])
+    """``step``: fractions of the total steps where the lr is multiplied by ``gamma``."""
+    gamma: float = 0.1
+    min_lr_ratio: float = 0.01
+    """``cosine``: final lr as a fraction of ``lr``."""
+
+
+@dataclass
+class TrainLoopConfig:
+    """Length of the run, batch size, logging, checkpoints, device."""
+
+    steps: int = 1000
+    """Optimiser steps; ignored when ``epochs`` is set."""
+    epochs: int | None = None
+    """Passes over the training clips; sets ``steps`` from the dataset size."""
+    batch_size: int = 1
+    """Clips per optimiser step and per process (the global batch is x world size)."""
+    log_every: int = 10
+    ckpt_every: int = 200
+    keep_checkpoints: int = 2
+    """Step checkpoints kept besides ``last.pt`` (older ones are deleted); 0 keeps all."""
+    seed: int = 0
+    device: str = "auto"
+    """``auto`` (cuda when available, else cpu), ``cpu``, ``cuda``, ``cuda:1`` ..."""
+    amp: bool = True
+    """Mixed precision (torch.autocast); only ever used on CUDA."""
+    amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"
+    find_unused_parameters: bool = True
+    """DDP: some heads/queries get no gradient on some steps (no newborns, no tracks)."""
+    deterministic: bool = False
+    """torch.use_deterministic_algorithms (slower on CUDA; CPU runs are deterministic)."""
+    tensorboard: bool = True
+    """Also write TensorBoard events when the ``tensorboard`` package is installed."""
+
+
+@dataclass
+class TrainConfig:
+    """A whole training run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    semantic: SemanticConfig = field(default_factory=SemanticConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainLoopConfig = field(default_factory=TrainLoopConfig)
+
+
+# ---------------------------------------------------------------------------
+# loading
+
+
+def resolve_config_path(name_or_path: str | Path) -> Path:
+    """A YAML path, or a preset name (``tiny-cpu``) from ``vsdmot/configs/``."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        return path
+    preset = PRESET_DIR / f"{name_or_path}.yaml"
+    if preset.is_file():
+        return preset
+    names = ", ".join(sorted(p.stem for p in PRESET_DIR.glob("*.yaml")))
+    raise ConfigError(f"{name_or_path}: neither a config file nor a preset (presets: {names})")
+
+
+def list_presets() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[tuple[str, dict]]:
+    """The file's mapping preceded by those of its ``_base_`` chain (base first)."""
+    if path.resolve() in chain:
+        raise ConfigError(f"{path}: _base_ cycle ({' -> '.join(str(p) for p in chain)})")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    base = data.pop("_base_", None)
+    layers: list[tuple[str, dict]] = []
+    if base is not None:
+        base_path = path.parent / base if (path.parent / base).is_file() else None
+        base_path = base_path or resolve_config_path(base)
+        layers = _read_yaml(base_path, (*chain, path.resolve()))
+    return [*layers, (str(path), data)]
+
+
+def _merge(schema: DictConfig, layer: DictConfig, source: str) -> DictConfig:
+    try:
+        return OmegaConf.merge(schema, layer)  # type: ignore[return-value]
+    except ConfigKeyError as exc:
+        key = exc.full_key or getattr(exc, "key", "?")
+        hint = re.search(r"Did you mean: '([^']+)'\?", str(exc))
+        extra = f" (did you mean '{hint.group(1)}'?)" if hint else ""
+        raise ConfigError(f"{source}: unknown key '{key}'{extra}") from None
+    except ValidationError as exc:
+        first = str(exc).splitlines()[0]
+        raise ConfigError(f"{source}: invalid value for '{exc.full_key}': {first}") from None
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"{source}: {str(exc).splitlines()[0]}") from None
+
+
+def compose_config(
+    config: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> TrainConfig:
+    """Defaults <- YAML file (and its ``_base_`` chain) <- ``key=value`` overrides."""
+    merged: DictConfig = OmegaConf.structured(TrainConfig)
+    if config is not None:
+        for source, data in _read_yaml(resolve_config_path(config)):
+            merged = _merge(merged, OmegaConf.create(data), source)
+    if overrides:
+        bad = [o for o in overrides if "=" not in o]
+        if bad:
+            raise ConfigError(f"<command line>: override {bad[0]!r} is not key=value")
+        try:
+            dotlist = OmegaConf.from_dotlist(list(overrides))
+        except OmegaConfBaseException as exc:
+            raise ConfigError(f"<command line>: {str(exc).splitlines()[0]}") from None
+        merged = _merge(merged, dotlist, "<command line>")
+    source = str(config) if config is not None else "<defaults>"
+    try:
+        cfg = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"{source}: {str(exc).splitlines()[0]}") from None
+    except ValueError as exc:  # a section's __post_init__ rejected a value
+        raise ConfigError(f"{source} (with overrides): {exc}") from None
+    assert isinstance(cfg, TrainConfig)
+    validate(cfg, source)
+    return cfg
+
+
+def validate(cfg: TrainConfig, source: str) -> None:
+    """Cross-field checks the dataclasses cannot express."""
+
+    def fail(msg: str) -> None:
+        raise ConfigError(f"{source}: {msg}")
+
+    d, o, t = cfg.data, cfg.optim, cfg.train
+    if d.clip_length < 1:
+        fail(f"data.clip_length={d.clip_length} must be >= 1")
+    if d.max_interval < 1:
+        fail(f"data.max_interval={d.max_interval} must be >= 1")
+    if not d.augment.scales or min(d.augment.scales) < 32:
+        fail("data.augment.scales must list shorter sides >= 32")
+    if not 0 < d.augment.crop_min <= 1:
+        fail("data.augment.crop_min must be in (0, 1]")
+    for name, ranges in (("train_frames", d.train_frames), ("val_frames", d.val_frames)):
+        for seq, r in ranges.items():
+            if len(r) != 2 or not 1 <= r[0] <= r[1]:
+                fail(f"data.{name}.{seq}={list(r)} must be [first, last] with 1 <= first <= last")
+    lo_hi = d.proposals.gt_score_range
+    if len(lo_hi) != 2 or not 0 <= lo_hi[0] <= lo_hi[1] <= 1:
+        fail("data.proposals.gt_score_range must be [low, high] within [0, 1]")
+    if t.batch_size < 1:
+        fail(f"train.batch_size={t.batch_size} must be >= 1")
+    if t.epochs is None and t.steps < 1:
+        fail(f"train.steps={t.steps} must be >= 1")
+    if t.epochs is not None and t.epochs < 1:
+        fail(f"train.epochs={t.epochs} must be >= 1")
+    if t.log_every < 1 or t.ckpt_every < 1:
+        fail("train.log_every and train.ckpt_every must be >= 1")
+    if o.lr <= 0 or o.backbone_lr_mult < 0 or o.weight_decay < 0 or o.grad_clip < 0:
+        fail("optim.lr must be > 0; backbone_lr_mult, weight_decay, grad_clip >= 0")
+    if any(not 0 < m < 1 for m in o.milestones):
+        fail(f"optim.milestones={list(o.milestones)} must be fractions in (0, 1)")
+
+
+# ---------------------------------------------------------------------------
+# saving, fingerprints
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    """Plain nested dict (lists for tuples) of a config dataclass."""
+    return json.loads(json.dumps(dataclasses.asdict(cfg)))
+
+
+def save_config(cfg: TrainConfig, path: str | Path) -> None:
+    """Write the full resolved config as YAML (loadable with :func:`compose_config`)."""
+    with atomic_write(path) as f:
+        yaml.safe_dump(config_to_dict(cfg), f, sort_keys=False)
+
+
+def model_sections(cfg: TrainConfig) -> dict[str, Any]:
+    """The sections that decide the model's parameters (what a checkpoint must match)."""
+    return {"model": config_to_dict(cfg.model), "semantic": config_to_dict(cfg.semantic)}
+
+
+def fingerprint(sections: dict[str, Any]) -> str:
+    """Short stable hash of the model-shaping sections."""
+    blob = json.dumps(sections, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{key}."))
+        else:
+            out[key] = v
+    return out
+
+
+def diff_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Dotted keys whose values differ (or exist on one side only)."""
+    fa, fb = flatten(a), flatten(b)
+    missing = object()
+    return sorted(k for k in fa.keys() | fb.keys() if fa.get(k, missing) != fb.get(k, missing))
