@@ -1,0 +1,56 @@
+"""The semantic branch: teachers, the distilled student, DCSD losses and DSWR.
+
+See ``DESIGN.md`` parts 4-6. Entry point for the tracker:
+:func:`~vsdmot.semantics.config.build_semantic_branch`.
+"""
+
+from vsdmot.semantics.branch import SemanticBranch
+from vsdmot.semantics.cache import EmbeddingCache
+from vsdmot.semantics.config import (
+    LossWeights,
+    QualityConfig,
+    SemanticConfig,
+    StudentConfig,
+    TeacherConfig,
+    build_semantic_branch,
+)
+from vsdmot.semantics.distill import DistillBatch, TrainHistory, distill_student, fit_quality_head
+from vsdmot.semantics.losses import alignment_loss, dcsd_losses, structure_loss
+from vsdmot.semantics.quality import QualityHead, QualitySmoother, SemanticFusion
+from vsdmot.semantics.student import Student
+from vsdmot.semantics.teachers import (
+    ClipTeacher,
+    Teacher,
+    TeacherLoadError,
+    load_clip_teacher,
+    load_teacher,
+    mobilenet_v2_teacher,
+)
+
+__all__ = [
+    "ClipTeacher",
+    "DistillBatch",
+    "EmbeddingCache",
+    "LossWeights",
+    "QualityConfig",
+    "QualityHead",
+    "QualitySmoother",
+    "SemanticBranch",
+    "SemanticConfig",
+    "SemanticFusion",
+    "Student",
+    "StudentConfig",
+    "Teacher",
+    "TeacherConfig",
+    "TeacherLoadError",
+    "TrainHistory",
+    "alignment_loss",
+    "build_semantic_branch",
+    "dcsd_losses",
+    "distill_student",
+    "fit_quality_head",
+    "load_clip_teacher",
+    "load_teacher",
+    "mobilenet_v2_teacher",
+    "structure_loss",
+]

@@ -1,0 +1,192 @@
+"""Standalone training loops: DCSD distillation of the student, and the quality head.
+
+Both take any iterable of batches (a list, a generator, a ``DataLoader``), run a
+fixed number of steps with AdamW and a cosine schedule, and return a history of
+per-step losses. Re-iterable inputs are cycled; a one-shot iterator that runs out
+ends the loop early with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from vsdmot.semantics.config import SemanticConfig
+from vsdmot.semantics.losses import dcsd_losses
+from vsdmot.semantics.quality import QualityHead
+from vsdmot.semantics.student import Student
+from vsdmot.semantics.teachers import Teacher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DistillBatch:
+    """Frames for one distillation step: unit-RGB ``(B, 3, H, W)`` (or lists of crops).
+
+    ``teacher_embeddings`` ``(B, C)``, when given (from the cache), replace running the
+    teacher on ``clean``.
+    """
+
+    clean: Tensor | list[Tensor]
+    degraded: Tensor | list[Tensor]
+    teacher_embeddings: Tensor | None = None
+
+
+@dataclass
+class TrainHistory:
+    """Per-step values of every loss term (``"loss"`` is their sum)."""
+
+    values: dict[str, list[float]] = field(default_factory=dict)
+
+    def append(self, terms: dict[str, float]) -> None:
+        for k, v in terms.items():
+            self.values.setdefault(k, []).append(v)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.values[key]
+
+    def mean(self, key: str, first: int | None = None, last: int | None = None) -> float:
+        """Mean of ``key`` over the ``first`` or ``last`` n steps (all when neither)."""
+        vals = self.values[key]
+        if first is not None:
+            vals = vals[:first]
+        elif last is not None:
+            vals = vals[-last:]
+        return sum(vals) / len(vals)
+
+    def __len__(self) -> int:
+        return len(self.values.get("loss", []))
+
+
+def _cycle(batches: Iterable) -> Iterator:
+    while True:
+        it = iter(batches)
+        produced = False
+        for item in it:
+            produced = True
+            yield item
+        if it is batches or not produced:  # a one-shot iterator cannot be restarted
+            return
+
+
+def _optimizer(params: list[nn.Parameter], lr: float, weight_decay: float, steps: int, warmup: int):
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, steps - warmup)
+        return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+def _as_batch(item) -> DistillBatch:
+    if isinstance(item, DistillBatch):
+        return item
+    if isinstance(item, tuple | list) and len(item) in (2, 3):
+        return DistillBatch(*item)
+    raise TypeError(
+        "distillation batches must be DistillBatch or (clean, degraded[, teacher_embeddings]) "
+        f"tuples, got {type(item).__name__}"
+    )
+
+
+def distill_student(
+    student: Student,
+    teacher: Teacher | None,
+    pairs: Iterable,
+    cfg: SemanticConfig,
+    steps: int,
+    *,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-4,
+    warmup: int = 10,
+    grad_clip: float = 1.0,
+    seed: int = 0,
+    progress: bool = True,
+) -> TrainHistory:
+    """Train ``student`` with the DCSD terms ``cfg.distill`` selects on (clean, degraded) pairs.
+
+    The teacher embeds the clean frame (unless the batch carries cached embeddings);
+    the student sees the degraded one. ``seed`` fixes any stochastic layer inside the
+    loop without disturbing the caller's global RNG state.
+    """
+    if steps <= 0:
+        raise ValueError(f"steps must be > 0, got {steps}")
+    device = next(student.parameters()).device
+    opt, sched = _optimizer(list(student.parameters()), lr, weight_decay, steps, warmup)
+    history = TrainHistory()
+    student.train()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        bar = tqdm(total=steps, desc="distill", disable=not progress, leave=False)
+        for step, item in enumerate(_cycle(pairs)):
+            if step >= steps:
+                break
+            batch = _as_batch(item)
+            if batch.teacher_embeddings is not None:
+                target = batch.teacher_embeddings.to(device)
+            elif teacher is not None:
+                target = teacher.embed(batch.clean).to(device)
+            else:
+                raise ValueError(f"step {step}: no teacher and no cached teacher_embeddings")
+            raw = student(student.prepare(batch.degraded))
+            terms = dcsd_losses(raw, target, cfg)
+            loss = sum(terms.values())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(student.parameters(), grad_clip)
+            opt.step()
+            sched.step()
+            history.append({"loss": float(loss), **{k: float(v) for k, v in terms.items()}})
+            bar.update()
+            bar.set_postfix(loss=f"{float(loss):.4f}")
+        bar.close()
+    if len(history) < steps:
+        log.warning(
+            "distillation stopped after %d of %d steps: the batches ran out", len(history), steps
+        )
+    return history
+
+
+def fit_quality_head(
+    head: QualityHead,
+    batches: Iterable[tuple[Tensor | list[Tensor], Tensor]],
+    steps: int,
+    *,
+    lr: float = 3e-3,
+    weight_decay: float = 1e-4,
+    warmup: int = 10,
+    seed: int = 0,
+    progress: bool = True,
+) -> TrainHistory:
+    """Train the quality head on ``(unit-RGB frames, quality labels in [0, 1])`` batches."""
+    if steps <= 0:
+        raise ValueError(f"steps must be > 0, got {steps}")
+    opt, sched = _optimizer(list(head.parameters()), lr, weight_decay, steps, warmup)
+    history = TrainHistory()
+    head.train()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for step, (frames, labels) in enumerate(
+            tqdm(_cycle(batches), total=steps, desc="quality", disable=not progress, leave=False)
+        ):
+            if step >= steps:
+                break
+            crops = list(frames)
+            logits = head(head.prepare(crops))
+            loss = QualityHead.loss(logits, labels.to(logits))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            history.append({"loss": float(loss)})
+    return history
