@@ -5,7 +5,8 @@ type            parameter (severity 0 / 1 / 2 / 3 / 4 / 5)        notes
 ==============  ================================================  ==============================
 ``jpeg``        quality: 100 / 40 / 25 / 15 / 10 / 6               OpenCV JPEG encoder, per frame
 ``codec``       H.264 CRF: 18 / 26 / 32 / 37 / 42 / 47             libx264 ``veryfast``, one
-                (mpeg4 fallback qscale: 1 / 6 / 10 / 16 / 23 / 31)  thread; clip-level (below)
+                (mpeg4 fallback qscale: 1 / 6 / 10 / 16 / 23 / 31)  thread, no mb-tree (for
+                                                                    bit-exact output); clip-level
 ``downscale``   factor: 1 / 1.5 / 2 / 3 / 4 / 6                    area-down then up; the
                                                                     up-sampler (bilinear or
                                                                     bicubic) is fixed per sequence
@@ -102,6 +103,11 @@ def codec_backend() -> str:
         return "mpeg4"
 
 
+def _to_bgr(frame: object) -> np.ndarray:
+    """A decoded frame as an owned BGR array (not a view of a buffer FFmpeg may reuse)."""
+    return np.array(frame.to_ndarray(format="bgr24"), copy=True)  # type: ignore[attr-defined]
+
+
 class _Roundtrip:
     """One encoder + decoder pair for a run of frames at one quality setting."""
 
@@ -119,7 +125,14 @@ class _Roundtrip:
         # degraded bytes must not depend on the machine.
         self.enc.thread_count = 1
         if backend == "libx264":
-            self.enc.options = {"crf": str(level), "preset": "veryfast"}
+            # x264's macroblock-tree rate control gave different bytes run to run on
+            # short clips in our tests; without it the output is bit-exact.
+            self.enc.options = {
+                "crf": str(level),
+                "preset": "veryfast",
+                "threads": "1",
+                "x264-params": "mbtree=0",
+            }
             decoder = "h264"
         else:
             self.enc.options = {"qmin": str(level), "qmax": str(level)}
@@ -142,9 +155,9 @@ class _Roundtrip:
             packets = self.enc.encode(vf)
         out: list[np.ndarray] = []
         for packet in packets:
-            out.extend(f.to_ndarray(format="bgr24") for f in self.dec.decode(packet))
+            out.extend(_to_bgr(f) for f in self.dec.decode(packet))
         if frame is None:
-            out.extend(f.to_ndarray(format="bgr24") for f in self.dec.decode(None))
+            out.extend(_to_bgr(f) for f in self.dec.decode(None))
         return out
 
 
