@@ -1,15 +1,33 @@
-"""VSD-MOT: a MOTRv2-style query-based tracker with an optional semantic branch."""
+"""VSD-MOT: a MOTRv2-style query-based tracker with an optional semantic branch.
+
+One frame: backbone -> deformable encoder -> queries (track, proposal, learnable) ->
+semantic injection -> deformable decoder with box refinement. Across frames, the
+decoder states of the queries that continue become track queries through the query
+interaction module. Which queries continue is decided by the label assignment in
+training and by the runtime tracker (``vsdmot.tracking``) at inference; the model holds
+no identities.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
+from vsdmot.models.backbone import build_backbone
 from vsdmot.models.batch import ClipBatch
 from vsdmot.models.config import ModelConfig
+from vsdmot.models.criterion import TrackletCriterion
 from vsdmot.models.fusion import SemanticOutput
+from vsdmot.models.position import sine_embed_2d
+from vsdmot.models.qim import QueryInteraction
+from vsdmot.models.queries import LearnableQueries, ProposalQueries
+from vsdmot.models.transformer import DeformableDecoder, DeformableEncoder, Memory
+
+logger = logging.getLogger(__name__)
 
 TRACK, PROPOSAL, LEARNABLE = 0, 1, 2
 """Values of :attr:`FrameOutput.kinds`."""
@@ -43,22 +61,254 @@ class FrameOutput:
     semantic: SemanticOutput | None = None
 
 
+@dataclass
+class _QueryBatch:
+    """The queries of ``B`` clips, padded at the end to a common length."""
+
+    content: Tensor  # (B, Q, D)
+    ref_boxes: Tensor  # (B, Q, 4)
+    padding_mask: Tensor  # (B, Q) True on padding
+    kinds: list[Tensor]  # per clip, (Q_b,)
+    lengths: list[int]
+
+
+@dataclass
+class _ClipTracks:
+    """Training-time track state of one clip: queries plus the gt ids they hold."""
+
+    queries: TrackQueries
+    ids: Tensor  # (N,) long, -1 = false-positive track
+
+
 class VSDMOT(nn.Module):
-    """Backbone + deformable encoder/decoder + query interaction module."""
+    """Backbone + deformable encoder/decoder + query interaction module.
+
+    Build it with :func:`vsdmot.models.config.build_model`. ``config`` is kept so that
+    checkpoints can record it.
+    """
 
     def __init__(self, cfg: ModelConfig, semantic_branch: nn.Module | None = None) -> None:
         super().__init__()
         self.config = cfg
+        d = cfg.d_model
+        self.backbone = build_backbone(cfg)
+        groups = 32 if d % 32 == 0 else 8
+        self.input_proj = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(c, d, 1), nn.GroupNorm(groups, d))
+            for c in self.backbone.channels
+        )
+        in_ch = self.backbone.channels[-1]
+        for _ in range(cfg.n_levels - 3):  # extra coarser levels, as in Deformable DETR
+            self.input_proj.append(
+                nn.Sequential(nn.Conv2d(in_ch, d, 3, stride=2, padding=1), nn.GroupNorm(groups, d))
+            )
+            in_ch = d
+        for proj in self.input_proj:
+            nn.init.xavier_uniform_(proj[0].weight, gain=1)
+            nn.init.zeros_(proj[0].bias)
+        self.level_embed = nn.Parameter(torch.randn(cfg.n_levels, d) * 0.02)
+        layer_kwargs = dict(
+            n_heads=cfg.n_heads,
+            n_levels=cfg.n_levels,
+            n_points=cfg.n_points,
+            ffn_dim=cfg.ffn_dim,
+            dropout=cfg.dropout,
+        )
+        self.encoder = DeformableEncoder(cfg.enc_layers, d_model=d, **layer_kwargs)
+        self.decoder = DeformableDecoder(cfg.dec_layers, d, **layer_kwargs)
+        self.proposal_queries = ProposalQueries(d)
+        self.learnable_queries = LearnableQueries(cfg.num_learnable_queries, d)
+        self.qim = QueryInteraction(d, cfg.n_heads, cfg.ffn_dim, cfg.dropout)
         self.semantic_branch = semantic_branch
+        self.criterion = TrackletCriterion(cfg)
+        # Track-query augmentation draws from this instance's own generator.
+        self._aug_generator = torch.Generator().manual_seed(cfg.seed)
 
+    # ------------------------------------------------------------------ one frame
+    def _encode(self, images: Tensor, masks: Tensor) -> Memory:
+        """Backbone + deformable encoder for ``images (B, 3, H, W)``, ``masks (B, H, W)``."""
+        feats = self.backbone(images)
+        srcs = [proj(f) for proj, f in zip(self.input_proj, feats, strict=False)]
+        last = feats[-1]
+        for proj in self.input_proj[len(feats) :]:
+            last = proj(last)
+            srcs.append(last)
+        flat_src, flat_pos, flat_mask, shapes, ratios = [], [], [], [], []
+        for lvl, src in enumerate(srcs):
+            h, w = src.shape[-2:]
+            m = F.interpolate(masks[:, None].float(), size=(h, w)).bool()[:, 0]
+            pos = sine_embed_2d(m, self.config.d_model) + self.level_embed[lvl][None, :, None, None]
+            flat_src.append(src.flatten(2).transpose(1, 2))
+            flat_pos.append(pos.flatten(2).transpose(1, 2))
+            flat_mask.append(m.flatten(1))
+            shapes.append((h, w))
+            valid_h = (~m[:, :, 0]).sum(1).float() / h
+            valid_w = (~m[:, 0, :]).sum(1).float() / w
+            ratios.append(torch.stack((valid_w, valid_h), -1))
+        src, pos, mask = torch.cat(flat_src, 1), torch.cat(flat_pos, 1), torch.cat(flat_mask, 1)
+        valid_ratios = torch.stack(ratios, 1)
+        memory = self.encoder(src, pos, shapes, valid_ratios, mask)
+        return Memory(memory, mask, shapes, valid_ratios)
+
+    def _semantics(
+        self,
+        images: Tensor,
+        masks: Tensor,
+        clean_images: Tensor | None,
+        quality_targets: Tensor | None,
+    ) -> SemanticOutput | None:
+        if self.semantic_branch is None:
+            return None
+        return self.semantic_branch(images, masks, clean_images, quality_targets)
+
+    def _assemble_queries(self, tracks: list[TrackQueries], proposals: list[Tensor]) -> _QueryBatch:
+        """Per clip: track queries, then proposals, then learnable queries; padded."""
+        learn_content, learn_ref = self.learnable_queries()
+        contents, refs, kinds = [], [], []
+        for trk, props in zip(tracks, proposals, strict=True):
+            prop_content, prop_ref = self.proposal_queries(props)
+            contents.append(torch.cat((trk.embed, prop_content, learn_content)))
+            refs.append(torch.cat((trk.ref_boxes, prop_ref, learn_ref)))
+            kinds.append(
+                torch.cat(
+                    [
+                        torch.full((n,), k, dtype=torch.long, device=learn_ref.device)
+                        for n, k in (
+                            (len(trk), TRACK),
+                            (len(props), PROPOSAL),
+                            (len(learn_ref), LEARNABLE),
+                        )
+                    ]
+                )
+            )
+        lengths = [len(k) for k in kinds]
+        q = max(lengths)
+        d = self.config.d_model
+        b = len(tracks)
+        content = learn_content.new_zeros(b, q, d)
+        ref = learn_ref.new_full((b, q, 4), 0.5)  # any valid box: padded rows are ignored
+        pad = torch.ones(b, q, dtype=torch.bool, device=learn_ref.device)
+        for i, (c, r) in enumerate(zip(contents, refs, strict=True)):
+            content[i, : len(c)] = c
+            ref[i, : len(r)] = r
+            pad[i, : len(c)] = False
+        return _QueryBatch(content, ref, pad, kinds, lengths)
+
+    def _inject_semantics(self, content: Tensor, semantic: SemanticOutput | None) -> Tensor:
+        """The single place where global semantics enter the queries.
+
+        The frame's semantic vector is added to *every* query (track, proposal, learnable)
+        right before the decoder; without a semantic branch the queries pass unchanged.
+        """
+        if semantic is None:
+            return content
+        return content + semantic.injection[:, None, :]
+
+    def _decode(self, queries: _QueryBatch, mem: Memory, semantic: SemanticOutput | None):
+        tgt = self._inject_semantics(queries.content, semantic)
+        return self.decoder(tgt, queries.ref_boxes, mem, queries.padding_mask)
+
+    def _track_queries(self, hidden: Tensor, boxes: Tensor) -> TrackQueries:
+        """QIM on kept decoder states; the predicted box (detached) is the next reference."""
+        return TrackQueries(self.qim(hidden, boxes), boxes.detach())
+
+    # ------------------------------------------------------------------ training
     def training_step(self, batch: ClipBatch) -> dict[str, Tensor]:
-        raise NotImplementedError
+        """Run ``B`` clips frame by frame and return the losses.
 
+        Returns ``"loss"`` (the scalar to backpropagate: the sum of every ``loss_*``
+        entry), the weighted components ``loss_cls``, ``loss_l1``, ``loss_giou``,
+        ``loss_aux`` and the semantic branch's losses (each averaged over the frames),
+        plus detached diagnostics: ``num_gt`` and, when the semantic branch provides
+        them, ``quality`` ``(B, T)`` and ``semantic_weight`` ``(B, T)`` (mean of w_t).
+        """
+        cfg = self.config
+        device = batch.images.device
+        b_size, t_len = batch.batch_size, batch.clip_length
+        states = [
+            _ClipTracks(
+                TrackQueries.empty(cfg.d_model, device),
+                torch.zeros(0, dtype=torch.long, device=device),
+            )
+            for _ in range(b_size)
+        ]
+        num_gt = sum(len(tg.ids) for clip in batch.targets for tg in clip)
+        sums = torch.zeros(cfg.dec_layers, 3, device=device)
+        semantic_losses: dict[str, Tensor] = {}
+        qualities, weights = [], []
+        for t in range(t_len):
+            images, masks = batch.images[:, t], batch.masks[:, t]
+            clean = None if batch.clean_images is None else batch.clean_images[:, t]
+            mem = self._encode(images, masks)
+            sem = self._semantics(images, masks, clean, self._quality_targets(batch, t))
+            props = [self._training_proposals(batch.proposals[b][t]) for b in range(b_size)]
+            queries = self._assemble_queries([s.queries for s in states], props)
+            dec = self._decode(queries, mem, sem)
+            for b in range(b_size):
+                n = queries.lengths[b]
+                logits, boxes = dec.logits[:, b, :n], dec.boxes[:, b, :n]
+                gt = batch.targets[b][t]
+                kinds = queries.kinds[b]
+                assignment = self.criterion.assign(logits[-1], boxes[-1], kinds, states[b].ids, gt)
+                sums = sums + self.criterion.layer_losses(logits, boxes, assignment, gt.boxes)
+                idx, ids = self.criterion.carried_queries(
+                    assignment, logits[-1].detach(), kinds, self._aug_generator
+                )
+                states[b] = _ClipTracks(
+                    self._track_queries(dec.hidden[-1, b, idx], boxes[-1, idx]), ids
+                )
+            if sem is not None:
+                for k, v in sem.losses.items():
+                    semantic_losses[k] = semantic_losses.get(k, 0.0) + v / t_len
+                if sem.quality is not None:
+                    qualities.append(sem.quality.detach())
+                if sem.weight is not None:
+                    weights.append(sem.weight.detach().mean(-1))
+        losses = self.criterion.weighted(sums, num_gt)
+        losses.update(semantic_losses)
+        out: dict[str, Tensor] = {"loss": sum(losses.values())}
+        out.update(losses)
+        out["num_gt"] = torch.tensor(float(num_gt), device=device)
+        if qualities:
+            out["quality"] = torch.stack(qualities, 1)
+        if weights:
+            out["semantic_weight"] = torch.stack(weights, 1)
+        return out
+
+    def _training_proposals(self, proposals: Tensor) -> Tensor:
+        return proposals[proposals[:, 4] >= self.config.proposal_score_threshold]
+
+    @staticmethod
+    def _quality_targets(batch: ClipBatch, t: int) -> Tensor | None:
+        labels = [clip[t].quality for clip in batch.targets]
+        if any(q is None for q in labels):
+            return None
+        return torch.tensor(labels, dtype=batch.images.dtype, device=batch.images.device)
+
+    # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def inference_step(
         self, image: Tensor, mask: Tensor, proposals: Tensor, tracks: TrackQueries | None
     ) -> FrameOutput:
-        raise NotImplementedError
+        """One frame of one video: ``image (1, 3, H, W)``, ``mask (1, H, W)``,
+        ``proposals (P, 5)`` (all are used; filtering is the runtime tracker's job)."""
+        if tracks is None:
+            tracks = TrackQueries.empty(self.config.d_model, image.device)
+        mem = self._encode(image, mask)
+        sem = self._semantics(image, mask, None, None)
+        queries = self._assemble_queries([tracks], [proposals])
+        dec = self._decode(queries, mem, sem)
+        return FrameOutput(
+            logits=dec.logits[-1, 0],
+            boxes=dec.boxes[-1, 0],
+            hidden=dec.hidden[-1, 0],
+            kinds=queries.kinds[0],
+            num_track=len(tracks),
+            semantic=None if sem is None else sem.detach(),
+        )
 
+    @torch.no_grad()
     def next_track_queries(self, out: FrameOutput, keep: Tensor) -> TrackQueries:
-        raise NotImplementedError
+        """Track queries for the next frame from the kept queries of ``out`` (``keep (Q,)``
+        bool), in their order in ``out``."""
+        return self._track_queries(out.hidden[keep], out.boxes[keep])
