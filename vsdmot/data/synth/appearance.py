@@ -153,7 +153,7 @@ def draw_person(
 
     >>> from numpy.random import default_rng
     >>> img, mask = draw_person(sample_appearance(default_rng(1)), 40, 100, 0.0)
-    >>> img.shape, mask.shape, 0.3 < mask.mean() < 0.8
+    >>> img.shape, mask.shape, bool(0.3 < mask.mean() < 0.8)
     ((100, 40, 3), (100, 40), True)
     """
     if width < 1 or height < 1:

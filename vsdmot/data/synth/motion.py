@@ -159,7 +159,7 @@ class WalkerSimulator:
     def _step(self, w: _Walker) -> None:
         cfg, rng = self.cfg, self.rng
         lo, hi = cfg.speed_range
-        w.pref_speed = float(np.clip(w.pref_speed * math.exp(rng.normal(0.0, 0.03)), lo, hi))
+        w.pref_speed = float(np.clip(w.pref_speed * math.exp(rng.normal(0.0, 0.05)), lo, hi))
         if w.stop_left > 0:
             w.stop_left -= 1
             target = 0.0
@@ -170,7 +170,7 @@ class WalkerSimulator:
         accel = 0.06 * max(hi, 0.5)
         w.speed = max(0.0, w.speed + float(np.clip(target - w.speed, -accel, accel)))
 
-        w.turn_rate = 0.92 * w.turn_rate + rng.normal(0.0, 0.006)
+        w.turn_rate = 0.92 * w.turn_rate + rng.normal(0.0, 0.012)
         if rng.random() < cfg.turn_prob:
             w.pending_turn = math.copysign(rng.uniform(0.6, 2.0), rng.normal())
         delta = float(np.clip(w.pending_turn, -0.12, 0.12))

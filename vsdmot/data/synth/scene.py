@@ -55,9 +55,9 @@ class SynthConfig:
     #: size factor of an object at ``walk_top`` relative to the bottom edge
     far_scale: float = 0.3
     #: chance per frame that a walking object stops for a while
-    stop_prob: float = 0.005
+    stop_prob: float = 0.008
     #: chance per frame that an object starts a sharp turn
-    turn_prob: float = 0.012
+    turn_prob: float = 0.02
     camera_motion: bool = True
     #: maximal camera excursion from rest, pixels
     camera_pad: int = 40
