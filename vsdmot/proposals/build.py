@@ -1,0 +1,91 @@
+"""``build_proposal_source``: a proposal source from a short spec string (CLI ``--proposals``).
+
+Accepted specs:
+
+- ``"det"``: the sequence's public detections, ``<sequence>/det/det.txt``;
+- a path to a ``det.txt`` or a ``.npz`` / ``.json`` proposal database;
+- ``"hog"`` or ``"hog:upscale=2,win_stride=4"`` (keyword options of
+  :class:`~vsdmot.proposals.hog.HOGPeopleProposals`);
+- ``"ultralytics"`` or ``"ultralytics:yolov8s.pt"`` (optional dependency).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vsdmot.proposals.base import ProposalError, ProposalSource
+from vsdmot.proposals.cache import CachedProposals
+from vsdmot.proposals.detfile import DB_SUFFIXES, DetFileProposals
+from vsdmot.proposals.hog import HOGPeopleProposals
+
+SPEC_HELP = "'det', a det.txt / .npz / .json path, 'hog[:key=value,...]' or 'ultralytics[:MODEL]'"
+
+
+def parse_options(text: str) -> dict[str, Any]:
+    """``"a=1,b=2.5,c=true"`` -> ``{"a": 1, "b": 2.5, "c": True}``.
+
+    >>> parse_options("upscale=2,tighten=false,scale=1.05")
+    {'upscale': 2, 'tighten': False, 'scale': 1.05}
+    """
+    out: dict[str, Any] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ProposalError(f"option {item!r} is not key=value")
+        out[key.strip()] = _parse_value(value.strip())
+    return out
+
+
+def _parse_value(value: str) -> Any:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    for conv in (int, float):
+        try:
+            return conv(value)
+        except ValueError:
+            pass
+    return value
+
+
+def build_proposal_source(
+    spec: str,
+    *,
+    sequence: str | Path | None = None,
+    min_score: float = 0.0,
+    cache_dir: str | Path | None = None,
+    video: str | Path | None = None,
+) -> ProposalSource:
+    """Build the proposal source named by ``spec`` (see module doc).
+
+    ``sequence`` is the MOTChallenge folder ``"det"`` refers to. With
+    ``cache_dir`` and ``video``, a detector (not a file) is wrapped in
+    :class:`~vsdmot.proposals.cache.CachedProposals`. ``min_score`` filters
+    file proposals and sets HOG's minimum score unless the spec sets one.
+    """
+    spec = spec.strip()
+    head, _, rest = spec.partition(":")
+    kind = head.lower()
+    source: ProposalSource
+    if spec.lower() == "det":
+        if sequence is None or not (Path(sequence) / "det" / "det.txt").is_file():
+            where = f"{sequence}/det/det.txt" if sequence is not None else "a sequence folder"
+            raise ProposalError(f"proposals 'det' need public detections; {where} not found")
+        return DetFileProposals(Path(sequence) / "det" / "det.txt", min_score=min_score)
+    if kind == "hog":
+        options = {"min_score": min_score, **parse_options(rest)}
+        try:
+            source = HOGPeopleProposals(**options)
+        except TypeError as exc:
+            raise ProposalError(f"{spec}: unknown HOG option ({exc})") from exc
+    elif kind == "ultralytics":
+        from vsdmot.proposals.yolo import UltralyticsProposals
+
+        source = UltralyticsProposals(rest or "yolov8n.pt", conf=max(min_score, 0.01))
+    elif Path(spec).suffix.lower() in (*DB_SUFFIXES, ".txt"):
+        return DetFileProposals(spec, min_score=min_score)
+    else:
+        raise ProposalError(f"{spec!r}: unknown proposal source; expected {SPEC_HELP}")
+    if cache_dir is not None and video is not None:
+        return CachedProposals(source, cache_dir, video)
+    return source
