@@ -245,6 +245,7 @@ def simulate_detections(
       std ``tp_score_spread``; false positives: mean ``fp_score_logit``, std
       ``fp_score_spread``. The two distributions overlap, as in real detectors.
 
+    Clutter is added to frames ``1 .. max(last gt frame, len(severity))``.
     All boxes are clipped to the image; those left thinner than ``min_size``
     pixels are dropped.
 
