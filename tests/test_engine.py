@@ -1,0 +1,190 @@
+"""Training engine: optimiser groups, schedule, checkpoints, exact resume, metrics, errors.
+
+Most tests use ``ToyTracker``, a small stand-in with the model's ``training_step``
+contract (so they test the engine, not the tracker); ``test_engine_real.py``
+trains the real model.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from test_clips import write_tiny_sequence
+from torch import Tensor, nn
+
+from vsdmot.config import TrainConfig, compose_config
+from vsdmot.engine.checkpoint import CheckpointError, load_checkpoint, load_model_file
+from vsdmot.engine.optim import param_groups
+from vsdmot.engine.trainer import Trainer, TrainingError, train
+from vsdmot.models.batch import ClipBatch
+
+
+class ToyTracker(nn.Module):
+    """Regresses each frame's mean target box from pooled features and proposals.
+
+    It has a backbone (for the lr multiplier), norms and biases (no weight decay),
+    dropout (consumes the global torch RNG), a private generator (like the real
+    model's track-query augmentation) and a head that never gets gradients (DDP).
+    """
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        super().__init__()
+        torch.manual_seed(cfg.model.seed)
+        self.config = cfg.model
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, stride=4), nn.GroupNorm(2, 8), nn.ReLU())
+        self.head = nn.Sequential(
+            nn.Linear(8 + 4, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 4)
+        )
+        self.unused = nn.Linear(3, 3)
+        self.fail_at: int | None = None
+        self._calls = 0
+        self._gen = torch.Generator().manual_seed(cfg.model.seed)
+
+    def training_step(self, batch: ClipBatch) -> dict[str, Tensor]:
+        self._calls += 1
+        feats = self.backbone(batch.images.flatten(0, 1)).mean((2, 3))
+        props = torch.stack([p[:, :4].mean(0) if len(p) else torch.zeros(4)
+                             for clip in batch.proposals for p in clip])  # fmt: skip
+        noise = 0.01 * torch.randn(props.shape, generator=self._gen)
+        pred = self.head(torch.cat([feats, props + noise], 1)).sigmoid()
+        target = torch.stack([t.boxes.mean(0) for clip in batch.targets for t in clip])
+        l1 = (pred - target).abs().mean()
+        loss = l1 * (float("nan") if self._calls == self.fail_at else 1.0)
+        return {"loss": loss, "loss_l1": l1.detach(), "num_gt": torch.tensor(float(len(target)))}
+
+
+def toy_config(data: Path, *extra: str) -> TrainConfig:
+    return compose_config(
+        None,
+        [
+            f"data.train=[{data}]",
+            "data.clip_length=2",
+            "data.augment.scales=[48,64]",
+            "data.proposals.source=gt",
+            "semantic.semantics=none",
+            "optim.lr=3e-3",
+            "optim.schedule=cosine",
+            "optim.warmup_steps=2",
+            "optim.grad_clip=1.0",
+            "train.steps=6",
+            "train.batch_size=2",
+            "train.log_every=2",
+            "train.ckpt_every=3",
+            "train.tensorboard=false",
+            *extra,
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("engine") / "ds"
+    write_tiny_sequence(root, n_frames=8)
+    return root
+
+
+def _weights(model: nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_resume_continues_exactly(data: Path, tmp_path: Path) -> None:
+    cfg = toy_config(data)
+    full = train(cfg, tmp_path / "full", model_factory=ToyTracker)
+    half = train(cfg, tmp_path / "half", model_factory=ToyTracker, stop_at=3)
+    assert half.step == 3 and not (tmp_path / "half" / "model.pt").exists()
+    resumed = train(cfg, tmp_path / "half", model_factory=ToyTracker, resume=True)
+    assert resumed.step == full.step == 6
+    a = load_model_file(full.model_path)["model"]
+    b = load_model_file(resumed.model_path)["model"]
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    # ... and the weights did move.
+    init = ToyTracker(cfg).state_dict()
+    assert not torch.equal(a["head.0.weight"], init["head.0.weight"])
+    # The metrics file of the resumed run has every logged step once.
+    with open(tmp_path / "half" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [2, 3, 4, 6]
+    with open(tmp_path / "full" / "metrics.csv") as f:
+        full_rows = {int(r["step"]): r for r in csv.DictReader(f)}
+    assert rows[-1]["loss"] == full_rows[6]["loss"]
+
+
+def test_metrics_and_schedule(data: Path, tmp_path: Path) -> None:
+    cfg = toy_config(data, "optim.schedule=step", "optim.milestones=[0.5]", "optim.gamma=0.1")
+    res = train(cfg, tmp_path / "run", model_factory=ToyTracker)
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["step", "lr", "loss", "loss_l1", "num_gt", "grad_norm", "it_s"]
+    assert [int(r["step"]) for r in rows] == [2, 4, 6]
+    # lr of the step logged: warm-up (0.001 -> 1 over 2 steps) then x0.1 from step 3 on.
+    assert [float(r["lr"]) for r in rows] == pytest.approx([3e-3 * 0.5005, 3e-4, 3e-4])
+    assert float(rows[0]["num_gt"]) == 4  # 2 clips x 2 frames
+    assert all(float(r["it_s"]) > 0 for r in rows)
+    ckpts = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    assert ckpts == ["last.pt", "step_0000003.pt", "step_0000006.pt"]  # no temp files left
+    assert res.metrics["step"] == 6
+    assert (tmp_path / "run" / "config.yaml").is_file()
+    assert "training 6 steps" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_param_groups_backbone_lr_and_no_decay() -> None:
+    cfg = compose_config(None, ["optim.lr=1e-3", "optim.backbone_lr_mult=0.1"])
+    model = ToyTracker(cfg)
+    model.unused.requires_grad_(False)
+    groups = {g["name"]: g for g in param_groups(model, cfg.optim)}
+    names = {n: id(p) for n, p in model.named_parameters()}
+    ids = {k: {id(p) for p in g["params"]} for k, g in groups.items()}
+    assert ids["backbone"] == {names["backbone.0.weight"]}
+    assert ids["backbone_no_decay"] == {names[f"backbone.{n}"] for n in
+                                        ("0.bias", "1.weight", "1.bias")}  # fmt: skip
+    assert ids["main"] == {names["head.0.weight"], names["head.3.weight"]}
+    assert ids["main_no_decay"] == {names["head.0.bias"], names["head.3.bias"]}
+    assert groups["backbone"]["lr"] == pytest.approx(1e-4)
+    assert groups["main"]["lr"] == pytest.approx(1e-3)
+    assert groups["main_no_decay"]["weight_decay"] == 0.0
+    assert groups["main"]["weight_decay"] == cfg.optim.weight_decay
+
+
+def test_checkpoint_from_another_model_config(data: Path, tmp_path: Path) -> None:
+    cfg = toy_config(data, "train.steps=1")
+    train(cfg, tmp_path / "run", model_factory=ToyTracker)
+    other = toy_config(data, "train.steps=2", "model.d_model=64", "model.enc_layers=1")
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    with pytest.raises(CheckpointError) as err:
+        train(other, tmp_path / "run", model_factory=ToyTracker, resume=True)
+    assert str(last) in str(err.value)
+    assert "model.d_model" in str(err.value) and "model.enc_layers" in str(err.value)
+    # Only the model sections matter: another lr resumes fine.
+    assert load_checkpoint(last, toy_config(data, "optim.lr=1"))["step"] == 1
+    last.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="unreadable checkpoint"):
+        load_checkpoint(last, cfg)
+
+
+def test_refuses_to_overwrite_and_reports_nan(data: Path, tmp_path: Path) -> None:
+    cfg = toy_config(data, "train.steps=1")
+    train(cfg, tmp_path / "run", model_factory=ToyTracker)
+    with pytest.raises(FileExistsError, match="already holds a run"):
+        train(cfg, tmp_path / "run", model_factory=ToyTracker)
+
+    def failing(c: TrainConfig) -> nn.Module:
+        m = ToyTracker(c)
+        m.fail_at = 2
+        return m
+
+    with pytest.raises(TrainingError, match=r"step 2: non-finite loss .*TINY-01"):
+        train(toy_config(data), tmp_path / "nan", model_factory=failing)
+
+
+def test_epochs_set_the_step_count(data: Path, tmp_path: Path) -> None:
+    from vsdmot.data.clips import build_clip_dataset
+
+    cfg = toy_config(data, "train.epochs=1")
+    ds = build_clip_dataset(cfg.data, "train")
+    trainer = Trainer(cfg, ToyTracker(cfg), ds, tmp_path)
+    assert len(ds) == 7 and trainer.total == 4  # ceil(7 clips / batch 2)

@@ -1,0 +1,180 @@
+"""Training checkpoints (resumable) and the final model file, written atomically.
+
+A training checkpoint holds the model, optimiser, scheduler and grad-scaler
+states, the step, every RNG state (python, numpy, torch CPU/CUDA), the full
+config as a dict and a fingerprint of its ``model`` + ``semantic`` sections.
+Loading it into a run whose model sections differ fails with the file and
+the differing keys named, instead of a wall of ``state_dict`` key errors.
+
+The final ``model.pt`` holds only the weights and the model sections: it is
+what ``vsdmot track`` loads.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vsdmot.config import TrainConfig, config_to_dict, diff_keys, fingerprint, model_sections
+from vsdmot.utils.io import atomic_write
+
+TRAIN_FORMAT = "vsdmot-train-checkpoint"
+MODEL_FORMAT = "vsdmot-model"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is unreadable or does not fit the configured model. Names the file."""
+
+
+def module_generators(model: nn.Module | None) -> dict[str, torch.Generator]:
+    """``torch.Generator`` attributes of the model's modules, by dotted name.
+
+    Modules that own a generator (e.g. for track-query augmentation) keep it
+    outside ``state_dict``; resuming exactly needs its state too.
+    """
+    if model is None:
+        return {}
+    return {
+        f"{mod_name}.{attr}" if mod_name else attr: value
+        for mod_name, module in model.named_modules()
+        for attr, value in vars(module).items()
+        if isinstance(value, torch.Generator)
+    }
+
+
+def rng_state(model: nn.Module | None = None) -> dict[str, Any]:
+    """Every RNG state a training step can consume: global ones and the model's generators."""
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "generators": {k: g.get_state() for k, g in module_generators(model).items()},
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], model: nn.Module | None = None) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    gens = module_generators(model)
+    for key, gen_state in state.get("generators", {}).items():
+        if key in gens:
+            gens[key].set_state(gen_state)
+
+
+def _save(obj: dict[str, Any], path: Path) -> None:
+    with atomic_write(path, "wb") as f:
+        torch.save(obj, f)
+
+
+def save_checkpoint(
+    path: str | Path,
+    *,
+    cfg: TrainConfig,
+    step: int,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scaler: torch.amp.GradScaler | None = None,
+    rng_states: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write a resumable checkpoint (temp file + rename: never half-written).
+
+    ``rng_states`` holds one entry per rank (default: this process's state only).
+    """
+    sections = model_sections(cfg)
+    _save(
+        {
+            "format": TRAIN_FORMAT,
+            "version": VERSION,
+            "step": step,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict() if scaler is not None else None,
+            "rng": rng_states if rng_states is not None else [rng_state(model)],
+            "config": config_to_dict(cfg),
+            "fingerprint": fingerprint(sections),
+            "extra": extra or {},
+        },
+        Path(path),
+    )
+
+
+def _load(path: Path, expected_format: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        # Checkpoints hold numpy RNG state and config dicts, not only tensors.
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # truncated file, not a torch file, ...
+        raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != expected_format:
+        found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(f"{path}: not a {expected_format} file (format: {found})")
+    return ckpt
+
+
+def check_compatible(path: Path, stored: dict[str, Any], sections: dict[str, Any]) -> None:
+    """Raise naming ``path`` and the differing keys when the model sections differ."""
+    if fingerprint(stored) == fingerprint(sections):
+        return
+    keys = diff_keys(stored, sections)
+    shown = ", ".join(keys[:12]) + (f" (+{len(keys) - 12} more)" if len(keys) > 12 else "")
+    raise CheckpointError(
+        f"{path}: checkpoint was trained with a different model config; differing keys: {shown}"
+    )
+
+
+def load_checkpoint(path: str | Path, cfg: TrainConfig) -> dict[str, Any]:
+    """Read a training checkpoint and check it fits ``cfg``'s model sections."""
+    path = Path(path)
+    ckpt = _load(path, TRAIN_FORMAT)
+    stored = {k: ckpt["config"].get(k, {}) for k in ("model", "semantic")}
+    check_compatible(path, stored, model_sections(cfg))
+    return ckpt
+
+
+def save_model(path: str | Path, model: nn.Module, cfg: TrainConfig, step: int) -> None:
+    """The final weights + model sections (what inference needs, nothing else)."""
+    sections = model_sections(cfg)
+    _save(
+        {
+            "format": MODEL_FORMAT,
+            "version": VERSION,
+            "step": step,
+            "model": model.state_dict(),
+            "config": sections,
+            "fingerprint": fingerprint(sections),
+        },
+        Path(path),
+    )
+
+
+def load_model_file(path: str | Path) -> dict[str, Any]:
+    """Read ``model.pt``: ``{"model": state_dict, "config": {"model": ..., "semantic": ...}}``.
+
+    Training checkpoints are accepted too (their weights and model sections are used).
+    """
+    path = Path(path)
+    try:
+        return _load(path, MODEL_FORMAT)
+    except CheckpointError as exc:
+        if "not a" not in str(exc):
+            raise
+    ckpt = _load(path, TRAIN_FORMAT)
+    sections = {k: ckpt["config"][k] for k in ("model", "semantic")}
+    return {"format": MODEL_FORMAT, "step": ckpt["step"], "model": ckpt["model"],
+            "config": sections, "fingerprint": ckpt["fingerprint"]}  # fmt: skip
