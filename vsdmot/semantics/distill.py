@@ -146,9 +146,9 @@ def distill_student(
             nn.utils.clip_grad_norm_(student.parameters(), grad_clip)
             opt.step()
             sched.step()
-            history.append({"loss": float(loss), **{k: float(v) for k, v in terms.items()}})
+            history.append({"loss": loss.item(), **{k: v.item() for k, v in terms.items()}})
             bar.update()
-            bar.set_postfix(loss=f"{float(loss):.4f}")
+            bar.set_postfix(loss=f"{loss.item():.4f}")
         bar.close()
     if len(history) < steps:
         log.warning(
@@ -188,5 +188,5 @@ def fit_quality_head(
             loss.backward()
             opt.step()
             sched.step()
-            history.append({"loss": float(loss)})
+            history.append({"loss": loss.item()})
     return history
