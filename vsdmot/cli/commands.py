@@ -1,12 +1,16 @@
-"""Registry of sub-commands: name -> function with a typed signature."""
+"""Registry of sub-commands: name -> function with a typed signature.
+
+Each module in :data:`MODULES` adds its command(s) to :data:`COMMANDS` on import.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 COMMANDS: dict[str, Callable[..., None]] = {}
 
-# Each command module adds itself below (one import line per command).
-import vsdmot.cli.eval  # noqa: E402,F401
-import vsdmot.cli.degrade  # noqa: E402,F401
-import vsdmot.cli.synth  # noqa: E402,F401
+MODULES = ("synth", "degrade", "eval", "train", "track")
+
+for _name in MODULES:
+    importlib.import_module(f"vsdmot.cli.{_name}")

@@ -1,0 +1,94 @@
+"""Load a trained tracker (``model.pt`` or a training checkpoint) for inference."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from vsdmot.models.config import ModelConfig, build_model
+from vsdmot.models.tracker import VSDMOT
+from vsdmot.semantics.config import SemanticConfig, build_semantic_branch
+
+T = TypeVar("T")
+
+DEFAULT_WEIGHTS_NAME = "vsdmot-default.pt"
+
+
+class WeightsError(ValueError):
+    """Weights cannot be loaded. The message names the file and what is wrong."""
+
+
+def default_weights_path() -> Path:
+    """The checkpoint shipped inside the package (see docs/model-card.md)."""
+    return Path(str(resources.files("vsdmot") / "weights" / DEFAULT_WEIGHTS_NAME))
+
+
+@dataclass
+class LoadedModel:
+    model: VSDMOT
+    path: Path
+    model_config: ModelConfig
+    semantic_config: SemanticConfig
+    step: int
+
+    def describe(self) -> str:
+        sem = self.semantic_config
+        return (
+            f"{self.path} (step {self.step}, d_model={self.model_config.d_model}, "
+            f"backbone={self.model_config.backbone}, semantics={sem.semantics}, dswr={sem.dswr})"
+        )
+
+
+def _to_dataclass(cls: type[T], values: dict[str, Any], path: Path, section: str) -> T:
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(cls), values)
+        return OmegaConf.to_object(merged)  # type: ignore[return-value]
+    except OmegaConfBaseException as exc:
+        raise WeightsError(
+            f"{path}: its '{section}' config does not fit this version of vsdmot ({exc.msg})"
+        ) from exc
+
+
+def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> LoadedModel:
+    """Build the model recorded in the file and load its weights (strictly).
+
+    ``path=None`` loads the shipped default. A missing, corrupt or mismatching
+    file raises :class:`WeightsError` naming it.
+    """
+    from vsdmot.engine.checkpoint import CheckpointError, load_model_file
+
+    path = Path(path) if path is not None else default_weights_path()
+    if not path.is_file():
+        hint = " (the default weights are missing from this install)" if path.name == (
+            DEFAULT_WEIGHTS_NAME
+        ) else ""
+        raise WeightsError(f"{path}: weights file not found{hint}")
+    try:
+        blob = load_model_file(path)
+    except CheckpointError as exc:
+        raise WeightsError(str(exc)) from exc
+    config = blob.get("config", {})
+    if "model" not in config:
+        raise WeightsError(f"{path}: no model config recorded; not a vsdmot checkpoint")
+    model_cfg = _to_dataclass(ModelConfig, config["model"], path, "model")
+    if model_cfg.backbone == "mobilenet_v2":
+        # The pretrained file was only the starting point: the checkpoint holds the
+        # trained backbone, so the (training machine's) path must not be read here.
+        model_cfg = dataclasses.replace(model_cfg, backbone_weights=None)
+    sem_cfg = _to_dataclass(SemanticConfig, config.get("semantic", {}), path, "semantic")
+    model = build_model(model_cfg, build_semantic_branch(sem_cfg, model_cfg.d_model))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in blob["model"].items()}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise WeightsError(f"{path}: weights do not match the recorded config: {first}") from exc
+    model.to(torch.device(device)).eval()
+    return LoadedModel(model, path, model_cfg, sem_cfg, int(blob.get("step", 0)))
