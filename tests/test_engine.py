@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from vsdmot.config import TrainConfig, compose_config
 from vsdmot.engine.checkpoint import CheckpointError, load_checkpoint, load_model_file
 from vsdmot.engine.optim import param_groups
-from vsdmot.engine.trainer import Trainer, TrainingError, train
+from vsdmot.engine.trainer import RunExistsError, Trainer, TrainingError, train
 from vsdmot.models.batch import ClipBatch
 
 
@@ -169,7 +169,7 @@ def test_checkpoint_from_another_model_config(data: Path, tmp_path: Path) -> Non
 def test_refuses_to_overwrite_and_reports_nan(data: Path, tmp_path: Path) -> None:
     cfg = toy_config(data, "train.steps=1")
     train(cfg, tmp_path / "run", model_factory=ToyTracker)
-    with pytest.raises(FileExistsError, match="already holds a run"):
+    with pytest.raises(RunExistsError, match="already holds a run"):
         train(cfg, tmp_path / "run", model_factory=ToyTracker)
 
     def failing(c: TrainConfig) -> nn.Module:

@@ -58,6 +58,10 @@ class TrainingError(RuntimeError):
     """Training cannot go on (non-finite loss, a model that returns no ``loss``)."""
 
 
+class RunExistsError(ValueError):
+    """The output folder already holds a run and ``resume`` was not asked for."""
+
+
 @dataclass
 class TrainResult:
     out_dir: Path
@@ -259,7 +263,7 @@ class Trainer:
         if resume:
             self.resume()
         elif main and self.last_checkpoint.exists():
-            raise FileExistsError(
+            raise RunExistsError(
                 f"{self.out_dir} already holds a run ({self.last_checkpoint}); "
                 "resume it (--resume) or choose another output folder"
             )
