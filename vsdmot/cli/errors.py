@@ -17,7 +17,7 @@ F = TypeVar("F", bound=Callable[..., None])
 USER_ERRORS: tuple[type[BaseException], ...] = (
     MOTFormatError,
     FrameSourceError,
-    FileNotFoundError,
+    OSError,  # missing / unwritable files, video encoder failures
     ValueError,
 )
 
