@@ -103,7 +103,11 @@ class Teacher(nn.Module):
 
     @property
     def teacher_id(self) -> str:
-        """``<name>-<hash>``: changes when the weights or the preprocessing change."""
+        """``<name>-<hash>``: changes when the weights or the preprocessing change.
+
+        Computed once (hashing a CLIP tower takes ~0.5 s) and kept: a teacher is frozen,
+        so its weights are not expected to change afterwards.
+        """
         if self._teacher_id is None:
             extra = json.dumps(
                 [self.name, self.embed_dim, self.input_size, self.mean, self.std, self.resize]
