@@ -198,3 +198,29 @@ def test_student_starts_from_imagenet_trunk(mobilenet_weights: Path) -> None:
     assert student.head[0].training
     with pytest.raises(ValueError, match="width=1.0"):
         StudentConfig(width=0.5, pretrained=str(mobilenet_weights))
+
+
+def test_plugs_into_the_tracker_training_step() -> None:
+    from vsdmot.models.batch import ClipBatch, FrameTargets
+    from vsdmot.models.config import ModelConfig, build_model
+
+    model_cfg = ModelConfig(d_model=32, n_heads=4, enc_layers=1, dec_layers=2, ffn_dim=64)
+    branch = build_semantic_branch(_cfg(), model_cfg.d_model, teacher=_teacher())
+    model = build_model(model_cfg, branch).train()
+    g = torch.Generator().manual_seed(0)
+    b, t, h, w = 1, 2, 64, 96
+    boxes = torch.tensor([[0.3, 0.4, 0.1, 0.2], [0.7, 0.6, 0.1, 0.3]])
+    props = torch.cat((boxes, torch.full((2, 1), 0.9)), 1)
+    batch = ClipBatch(
+        images=torch.randn(b, t, 3, h, w, generator=g),
+        masks=torch.zeros(b, t, h, w, dtype=torch.bool),
+        proposals=[[props, props]],
+        targets=[[FrameTargets(boxes, torch.arange(2), quality=q) for q in (0.3, 0.8)]],
+        clean_images=torch.randn(b, t, 3, h, w, generator=g),
+    )
+    out = model.training_step(batch)
+    assert {"sem_align", "sem_quality"} <= set(out)
+    assert out["quality"].shape == (1, 2) and out["semantic_weight"].shape == (1, 2)
+    out["loss"].backward()
+    assert branch.student.head[-1].weight.grad.abs().sum() > 0
+    assert branch.fusion.gate[-1].weight.grad.abs().sum() > 0

@@ -9,6 +9,11 @@ The teacher is deliberately *not* a registered sub-module: it never appears in
 ``parameters()`` (so no optimizer can touch it), never bloats checkpoints (a
 CLIP tower is ~350 MB and is reloaded from its source), and follows the input's
 device on use.
+
+The tracker calls the branch once per frame index with the ``B`` clips of a batch, so
+in joint training the DCSD *structure* term compares ``B`` frames and needs ``B >= 3``
+(it is 0 below that); :func:`~vsdmot.semantics.distill.distill_student` distils on
+batches of many frames and is where that term does most of its work.
 """
 
 from __future__ import annotations

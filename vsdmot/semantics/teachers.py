@@ -296,10 +296,26 @@ def load_teacher(cfg: TeacherConfig) -> Teacher:
     return mobilenet_v2_teacher(cfg.weights, cfg.input_size or 224, cfg.resize)
 
 
+#: Projection sizes of the published OpenAI CLIP towers, so that a student-mode branch can be
+#: built (e.g. for inference from a checkpoint) without reaching the hub.
+KNOWN_CLIP_DIMS = {
+    "openai/clip-vit-base-patch32": 512,
+    "openai/clip-vit-base-patch16": 512,
+    "openai/clip-vit-large-patch14": 768,
+    "openai/clip-vit-large-patch14-336": 768,
+}
+
+
 def teacher_embed_dim(cfg: TeacherConfig) -> int:
-    """The teacher's embedding size, without loading its weights."""
+    """The teacher's embedding size, without loading its weights.
+
+    >>> teacher_embed_dim(TeacherConfig(name_or_path="openai/clip-vit-base-patch32"))
+    512
+    """
     if cfg.kind == "mobilenet_v2":
         return 1280
+    if cfg.name_or_path in KNOWN_CLIP_DIMS:
+        return KNOWN_CLIP_DIMS[cfg.name_or_path]
     from transformers import CLIPVisionConfig
 
     try:
