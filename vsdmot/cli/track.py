@@ -34,6 +34,8 @@ def track(
     birth_thresh: float = typer.Option(0.5, help="Score a new object needs to start a track."),
     keep_thresh: float = typer.Option(0.4, help="Score a track needs to be reported."),
     miss_tolerance: int = typer.Option(10, help="Frames a track may be missed before it dies."),
+    input_size: int = typer.Option(384, help="Shorter side of the frames fed to the model."),
+    max_tracks: int = typer.Option(100, help="Cap on live tracks (bounds memory and time)."),
     max_frames: int = typer.Option(None, help="Stop after this many frames."),
     cache_dir: Path = typer.Option(None, help="Cache detector proposals here (re-use on re-runs)."),
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N."),
@@ -49,7 +51,14 @@ def track(
         stem = Path(source.rstrip("/")).stem if not source.isdigit() else f"camera{source}"
         out = Path(f"{stem or 'tracks'}.{'txt' if output_format == 'mot' else 'jsonl'}")
     params = (
-        {"birth_thresh": birth_thresh, "keep_thresh": keep_thresh, "miss_tolerance": miss_tolerance}
+        {
+            "birth_thresh": birth_thresh,
+            "keep_thresh": keep_thresh,
+            "miss_tolerance": miss_tolerance,
+            "input_short_side": input_size,
+            "input_max_side": round(input_size * 5 / 3),
+            "max_tracks": max_tracks,
+        }
         if tracker == "vsdmot"
         else None
     )

@@ -1,0 +1,148 @@
+"""``vsdmot track`` end to end: every kind of source, proposal source and output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from vsdmot.cli.main import app
+from vsdmot.data.mot import read_mot
+from vsdmot.data.sources import VideoFileSource
+from vsdmot.data.synth import SynthConfig, generate_sequence
+
+runner = CliRunner()
+N_FRAMES = 12
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("track")
+    cfg = SynthConfig(width=320, height=240, n_frames=N_FRAMES, objects=(3, 4))
+    return generate_sequence(root / "SEQ", cfg, seed=3)
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised tiny model saved the way ``vsdmot train`` saves one."""
+    from vsdmot.config import compose_config
+    from vsdmot.engine.checkpoint import save_model
+    from vsdmot.engine.trainer import build_default_model
+
+    cfg = compose_config(
+        "tiny-cpu", ["model.d_model=32", "model.n_heads=4", "model.ffn_dim=64"]
+    )
+    path = tmp_path_factory.mktemp("weights") / "model.pt"
+    save_model(path, build_default_model(cfg), cfg, step=0)
+    return path
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_sequence_folder_with_det_and_rendered_video(sequence: Path, tmp_path: Path) -> None:
+    out, video = tmp_path / "res.txt", tmp_path / "res.mp4"
+    text = invoke("track", str(sequence), "--tracker", "bytetrack", "-o", str(out),
+                  "--video", str(video))  # fmt: skip
+    assert "proposals: det" in text and f"results:   {out}" in text
+    res = read_mot(out, "result", seq_length=N_FRAMES)
+    assert len(res) > 0 and res.track_id.min() >= 1
+    rendered = VideoFileSource(video)
+    assert len(rendered) == N_FRAMES and rendered.size == (320, 240)
+    per_frame = (tmp_path / "res.frames.csv").read_text().splitlines()
+    assert per_frame[0].startswith("frame,tracks") and len(per_frame) == N_FRAMES + 1
+
+
+def test_image_folder_with_det_file_as_jsonl(sequence: Path, tmp_path: Path) -> None:
+    out = tmp_path / "res.jsonl"
+    invoke("track", str(sequence / "img1"), "--tracker", "ocsort", "-p",
+           str(sequence / "det" / "det.txt"), "--format", "jsonl", "-o", str(out))  # fmt: skip
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines and all({"frame", "tracks"} <= set(line) for line in lines)
+    assert all(1 <= line["frame"] <= N_FRAMES for line in lines)
+    assert all(len(t["ltwh"]) == 4 for line in lines for t in line["tracks"])
+
+
+def test_video_file_with_hog_and_max_frames(sequence: Path, tmp_path: Path) -> None:
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for t in range(1, N_FRAMES + 1):
+        writer.write(cv2.imread(str(sequence / "img1" / f"{t:06d}.jpg")))
+    writer.release()
+    out = tmp_path / "res.txt"
+    text = invoke("track", str(video), "--tracker", "bytetrack", "--max-frames", "3",
+                  "-o", str(out))  # fmt: skip
+    assert "tracked 3 frames" in text and "proposals: hog" in text
+    assert out.is_file()
+
+
+def test_vsdmot_tracker_with_saved_weights(
+    sequence: Path, tiny_weights: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "res.txt"
+    text = invoke("track", str(sequence), "-w", str(tiny_weights), "-o", str(out),
+                  "--birth-thresh", "0.0", "--keep-thresh", "0.0", "--max-frames", "5",
+                  "--input-size", "160", "--max-tracks", "20")  # fmt: skip
+    assert str(tiny_weights) in text and "semantics=none" in text
+    res = read_mot(out, "result", seq_length=N_FRAMES)
+    # Thresholds at 0 keep every query alive: each frame reports tracks, ids persist.
+    assert set(res.frame.tolist()) == set(range(1, 6))
+    assert 15 <= max(len(res.for_frame(t)) for t in range(1, 6)) <= 20  # the cap binds
+    first, last = res.for_frame(1), res.for_frame(5)
+    assert set(first.track_id.tolist()) <= set(last.track_id.tolist())
+
+
+def test_corrupt_frame_is_skipped_and_numbering_kept(sequence: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t in range(1, N_FRAMES + 1):
+        (folder / f"{t:06d}.jpg").write_bytes((sequence / "img1" / f"{t:06d}.jpg").read_bytes())
+    (folder / "000005.jpg").write_bytes(b"\xff\xd8 definitely not a jpeg")
+    out = tmp_path / "res.txt"
+    text = invoke("track", str(folder), "--tracker", "bytetrack", "-p",
+                  str(sequence / "det" / "det.txt"), "-o", str(out))  # fmt: skip
+    assert "skipped 1 unreadable frame" in text
+    res = read_mot(out, "result")
+    assert 5 not in res.frame.tolist() and res.frame.max() == N_FRAMES
+
+
+def test_bad_weights_and_missing_source_are_clear_errors(sequence: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    result = runner.invoke(app, ["track", str(sequence), "-w", str(bad), "-o",
+                                 str(tmp_path / "r.txt")])  # fmt: skip
+    assert result.exit_code == 2 and str(bad) in result.output
+    result = runner.invoke(app, ["track", str(tmp_path / "nope.mp4")])
+    assert result.exit_code == 2 and "nope.mp4" in result.output
+    assert not (tmp_path / "r.txt").exists()
+
+
+def test_checkpoint_from_another_config_is_refused(
+    sequence: Path, tiny_weights: Path, tmp_path: Path
+) -> None:
+    blob = torch.load(tiny_weights, map_location="cpu", weights_only=False)
+    blob["config"]["model"]["d_model"] = 64  # weights are d_model=32
+    other = tmp_path / "other.pt"
+    torch.save(blob, other)
+    result = runner.invoke(app, ["track", str(sequence), "-w", str(other)])
+    assert result.exit_code == 2
+    assert str(other) in result.output and "do not match" in result.output
+
+
+def test_frame_to_tensor_normalisation() -> None:
+    from vsdmot.tracking.query_tracker import frame_to_tensor
+
+    frame = np.zeros((4, 6, 3), np.uint8)
+    frame[..., 2] = 255  # red in BGR
+    x = frame_to_tensor(frame, (6, 4))
+    assert x.shape == (1, 3, 4, 6)
+    assert torch.allclose(x[0, 0], torch.full((4, 6), (1 - 0.485) / 0.229))
+    assert torch.allclose(x[0, 2], torch.full((4, 6), (0 - 0.406) / 0.225))
