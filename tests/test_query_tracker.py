@@ -168,3 +168,45 @@ def test_peers_report_mot_ids_from_one(name: str) -> None:
         out = tracker.update(frame, np.array([[10 + t, 10, 40 + t, 80, 0.9]]))
         seen |= set(out.tracker_ids.tolist())
     assert seen == {1}
+
+
+class LazyModel(torch.nn.Module):
+    """A model whose track queries never move (like an undertrained one) and score 0.9;
+    proposal queries sit on their proposals."""
+
+    semantic_branch = None
+
+    def inference_step(self, image, mask, proposals, tracks):
+        n_track = 0 if tracks is None else len(tracks.ref_boxes)
+        boxes = [] if tracks is None else [tracks.ref_boxes]
+        boxes.append(proposals[:, :4])
+        boxes_t = torch.cat(boxes)
+        scores = torch.tensor([0.9] * n_track + proposals[:, 4].tolist())
+        return FrameOutput(
+            logits=torch.log(scores / (1 - scores)),
+            boxes=boxes_t,
+            hidden=torch.zeros(len(boxes_t), 4),
+            kinds=torch.tensor([0] * n_track + [1] * len(proposals)),
+            num_track=n_track,
+        )
+
+    def next_track_queries(self, out: FrameOutput, keep: torch.Tensor) -> TrackQueries:
+        return TrackQueries(out.hidden[keep], out.boxes[keep])
+
+
+@pytest.mark.parametrize(("anchor_iou", "follows"), [(0.5, True), (0.0, False)])
+def test_anchoring_keeps_a_lazy_track_on_its_object(anchor_iou: float, follows: bool) -> None:
+    params = TrackerParams(anchor_iou=anchor_iou, input_short_side=64, input_max_side=128)
+    tracker = QueryTracker(LazyModel(), params)  # type: ignore[arg-type]
+    frame = np.zeros((H, W, 3), np.uint8)
+    outs = []
+    for t in range(8):  # the object walks 4 px per frame: after 7 frames IoU with t=0 is < 0.3
+        box = np.array([[10 + 4 * t, 10, 30 + 4 * t, 80, 0.9]])
+        outs.append(tracker.update(frame, box))
+    last = {int(i): box for i, box in zip(outs[-1].tracker_ids, outs[-1].xyxy, strict=True)}
+    if follows:  # one identity throughout, on the object
+        assert all(o.tracker_ids.tolist() == [1] for o in outs)
+        assert abs(last[1][0] - 38) < 0.5
+    else:  # track 1 stays where it was born and the object is re-born as a duplicate
+        assert abs(last[1][0] - 10) < 0.5
+        assert max(last) > 1

@@ -5,12 +5,20 @@ decided here, per video instance (MOTIP's split between detector and tracking
 logic). Every frame:
 
 1. the frame, its proposals and the live track queries go through the model;
-2. a track query whose score is at least ``keep_thresh`` is *seen*: it is
-   reported and its miss counter resets; otherwise it is *missed*, kept as a
-   silent query for up to ``miss_tolerance`` frames (occlusion), then killed;
-3. a proposal or learnable query scoring at least ``birth_thresh`` that does
+2. optionally (``anchor_iou > 0``, the default) each track query is
+   *re-anchored*: matched one-to-one (Hungarian on IoU) to the refined box of a
+   proposal query of the same frame, whose box it then takes, here and as next
+   frame's reference. The model's own box regression for track queries needs
+   far more training than a CPU budget gives to follow fast motion, while
+   proposal queries sit on the detector's boxes; anchoring keeps identities on
+   the query path and localisation on the proposal path;
+3. a track query whose score is at least ``keep_thresh`` (and, with anchoring,
+   that found an anchor) is *seen*: it is reported and its miss counter
+   resets; otherwise it is *missed*, kept as a silent query for up to
+   ``miss_tolerance`` frames (occlusion), then killed;
+4. a proposal or learnable query scoring at least ``birth_thresh`` that does
    not duplicate a reported track (IoU <= ``dedup_iou``) is born with a new id;
-4. the surviving queries go through the query interaction module and become
+5. the surviving queries go through the query interaction module and become
    next frame's track queries, capped at ``max_tracks`` (highest scores).
 """
 
@@ -21,10 +29,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import torch
+from scipy.optimize import linear_sum_assignment
 
 from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
 from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_iou
-from vsdmot.models.tracker import VSDMOT, TrackQueries
+from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
 from vsdmot.tracking.base import FrameTracks, Tracker
 
 
@@ -40,6 +49,9 @@ class TrackerParams:
     """Frames a track query may stay below ``keep_thresh`` before it is killed."""
     dedup_iou: float = 0.7
     """A newborn overlapping a reported track more than this is a duplicate, not a birth."""
+    anchor_iou: float = 0.5
+    """Re-anchor track queries on proposal queries overlapping them at least this much
+    (0 disables: pure end-to-end query propagation; see the module docstring)."""
     max_tracks: int = 100
     """Cap on live track queries, so memory stays bounded on long videos."""
     proposal_min_score: float = 0.05
@@ -132,14 +144,21 @@ class QueryTracker(Tracker):
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
         n_track = out.num_track
 
+        anchored = self._anchor(out, boxes, n_track)
+        boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
+
         # Track queries: seen, missed (kept silently) or killed.
         track_scores = scores[:n_track]
         seen = track_scores >= p.keep_thresh
+        if p.anchor_iou > 0:
+            seen &= anchored
         misses = np.where(seen, 0, self._misses + 1)
         alive = misses <= p.miss_tolerance
 
-        # New queries: births, minus duplicates of tracks reported on this frame.
-        new_scores = scores[n_track:]
+        # New queries: births, minus duplicates of tracks reported on this frame
+        # (and minus proposals that anchored a track).
+        new_scores = scores[n_track:].copy()
+        new_scores[self._used_anchors - n_track] = 0.0
         candidates = np.flatnonzero(new_scores >= p.birth_thresh) + n_track
         candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
         taken = boxes[:n_track][seen]
@@ -174,6 +193,24 @@ class QueryTracker(Tracker):
         return FrameTracks.from_xyxy(
             ids[report], boxes[keep_idx[report]], scores[keep_idx[report]], **extras
         )
+
+    def _anchor(self, out, boxes_xyxy: np.ndarray, n_track: int) -> np.ndarray:
+        """Match track queries to proposal queries; copy the anchors' boxes into ``out``."""
+        anchored = np.zeros(n_track, dtype=bool)
+        self._used_anchors = np.zeros(0, dtype=np.int64)
+        props = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
+        if self.params.anchor_iou <= 0 or n_track == 0 or len(props) == 0:
+            return anchored
+        iou, _ = box_iou(
+            torch.from_numpy(boxes_xyxy[:n_track]), torch.from_numpy(boxes_xyxy[props])
+        )
+        rows, cols = linear_sum_assignment(-iou.numpy())
+        ok = iou.numpy()[rows, cols] >= self.params.anchor_iou
+        rows, cols = rows[ok], props[cols[ok]]
+        anchored[rows] = True
+        self._used_anchors = cols
+        out.boxes[torch.from_numpy(rows)] = out.boxes[torch.from_numpy(cols)]
+        return anchored
 
 
 def _semantic_extras(semantic) -> dict[str, float]:
