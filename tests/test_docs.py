@@ -47,12 +47,7 @@ LAUNCHERS = {"torchrun", "do", "then", "time", "exec", "nohup"}
 OPERATORS = {"&&", "||", ";", "|", "&"}
 
 #: (doc, start of the command) pairs known not to match the CLI: xfail until fixed.
-KNOWN_MISMATCHES = {
-    ("docs/training.md", "vsdmot synth --out data/synth"): (
-        "`vsdmot synth` takes the dataset folder as an argument (`vsdmot synth data/synth`), "
-        "it has no --out option"
-    ),
-}
+KNOWN_MISMATCHES: dict[tuple[str, str], str] = {}
 
 #: Python blocks not executed: (doc, text the block contains) -> reason.
 SKIP_PYTHON = {

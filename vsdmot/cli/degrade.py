@@ -27,7 +27,7 @@ def degrade(
     redetect: bool | None = typer.Option(
         None,
         "--redetect/--no-redetect",
-        help="Re-simulate det.txt on generated sequences [default: when synth.json exists].",
+        help="Re-simulate det.txt on generated sequences \\[default: when synth.json exists].",
     ),
     image_ext: str = typer.Option(".jpg", "--image-ext", help=".jpg (quality 95) or .png."),
     max_frames: int | None = typer.Option(

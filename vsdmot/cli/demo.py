@@ -14,7 +14,7 @@ def demo(
     out: Path = typer.Option(Path("vsdmot-demo"), "--out", "-o", help="Results folder."),
     quick: bool = typer.Option(False, "--quick", help="A shorter, smaller sequence (~1 min)."),
     weights: Path = typer.Option(
-        None, "--weights", "-w", help="Checkpoint to demo [default: the shipped model]."
+        None, "--weights", "-w", help="Checkpoint to demo \\[default: the shipped model]."
     ),
     seed: int = typer.Option(7, help="Seed of the generated sequence and degradation."),
 ) -> None:

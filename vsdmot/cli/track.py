@@ -15,16 +15,16 @@ def track(
         ..., help="Video file, image folder, MOTChallenge sequence folder, glob, camera index "
         "(0) or rtsp/http URL."
     ),
-    out: Path = typer.Option(None, "--out", "-o", help="Results file [default: <name>.txt]."),
+    out: Path = typer.Option(None, "--out", "-o", help="Results file \\[default: <name>.txt]."),
     weights: Path = typer.Option(
-        None, "--weights", "-w", help="Checkpoint (model.pt) [default: the shipped model]."
+        None, "--weights", "-w", help="Checkpoint (model.pt) \\[default: the shipped model]."
     ),
     proposals: str = typer.Option(
         None,
         "--proposals",
         "-p",
         help="'det' (the sequence's det/det.txt), a det.txt / proposal database, "
-        "'hog[:opts]' or 'ultralytics[:MODEL]' [default: det for sequence folders, else hog].",
+        "'hog[:opts]' or 'ultralytics[:MODEL]' \\[default: det for sequence folders, else hog].",
     ),
     tracker: str = typer.Option("vsdmot", help="vsdmot | bytetrack | ocsort."),
     output_format: str = typer.Option("mot", "--format", help="mot (MOTChallenge txt) | jsonl."),
