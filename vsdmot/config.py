@@ -178,6 +178,44 @@ class TrainLoopConfig:
 
 
 @dataclass
+class DistillRunConfig:
+    """``vsdmot distill``: stage-1 distillation of the student on clean/degraded frame pairs.
+
+    The DCSD terms are chosen by ``semantic.distill``; seed and device come from
+    ``train.seed`` / ``train.device``; frames from ``data.train`` (+ ``data.clean_pairs``).
+    """
+
+    steps: int = 500
+    """Optimiser steps of the student."""
+    batch_size: int = 32
+    """Frames per step (the structure term compares the frames of a batch)."""
+    quality_steps: int | None = None
+    """Steps of the quality head on the degraded frames' labels (``None``: ``steps``;
+    0: not trained). Only with ``semantic.dswr=on``."""
+    lr: float = 1e-3
+    quality_lr: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 10
+    grad_clip: float = 1.0
+    pairs: Literal["auto", "disk", "generate"] = "auto"
+    """``disk``: every sequence is a degraded copy paired with its clean source
+    (``data.clean_pairs``); ``generate``: every sequence is clean and degraded on the
+    fly; ``auto``: degraded copies (``degradation.json`` or a clean pair) from disk,
+    the other sequences on the fly."""
+    types: list[str] = field(default_factory=list)
+    """On-the-fly degradation types (empty: every type that works frame by frame)."""
+    min_severity: float = 0.5
+    max_severity: float = 5.0
+    """On-the-fly severity is uniform in ``[min_severity, max_severity]`` per frame."""
+    clean_fraction: float = 0.1
+    """Share of on-the-fly frames left clean (quality 1), so the student also sees them."""
+    max_size: int = 448
+    """Frames are shrunk to this longer side before degradation (0: full size)."""
+    frame_stride: int = 1
+    """Use every n-th frame of each sequence."""
+
+
+@dataclass
 class TrainConfig:
     """A whole training run."""
 
@@ -186,6 +224,7 @@ class TrainConfig:
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainLoopConfig = field(default_factory=TrainLoopConfig)
+    distillation: DistillRunConfig = field(default_factory=DistillRunConfig)
 
 
 # ---------------------------------------------------------------------------
@@ -307,6 +346,17 @@ def validate(cfg: TrainConfig, source: str) -> None:
         fail("optim.lr must be > 0; backbone_lr_mult, weight_decay, grad_clip >= 0")
     if any(not 0 < m < 1 for m in o.milestones):
         fail(f"optim.milestones={list(o.milestones)} must be fractions in (0, 1)")
+    ds = cfg.distillation
+    if ds.steps < 1 or ds.batch_size < 1 or ds.frame_stride < 1:
+        fail("distillation.steps, batch_size and frame_stride must be >= 1")
+    if ds.quality_steps is not None and ds.quality_steps < 0:
+        fail(f"distillation.quality_steps={ds.quality_steps} must be >= 0")
+    if not 0 <= ds.min_severity <= ds.max_severity <= 5:
+        fail("distillation.min_severity <= max_severity must lie in [0, 5]")
+    if not 0 <= ds.clean_fraction <= 1:
+        fail(f"distillation.clean_fraction={ds.clean_fraction} must be in [0, 1]")
+    if ds.max_size < 0 or ds.lr <= 0 or ds.quality_lr <= 0:
+        fail("distillation.max_size must be >= 0; lr and quality_lr > 0")
 
 
 # ---------------------------------------------------------------------------
@@ -324,13 +374,22 @@ def save_config(cfg: TrainConfig, path: str | Path) -> None:
         yaml.safe_dump(config_to_dict(cfg), f, sort_keys=False)
 
 
+#: Semantic keys that only say where initial weights come from: they do not shape the
+#: model, so a run resumed (or loaded) with another value, or from a file written before
+#: the key existed, still fits its checkpoint.
+_INIT_ONLY_SEMANTIC = ("student_weights",)
+
+
 def model_sections(cfg: TrainConfig) -> dict[str, Any]:
     """The sections that decide the model's parameters (what a checkpoint must match)."""
     return {"model": config_to_dict(cfg.model), "semantic": config_to_dict(cfg.semantic)}
 
 
 def fingerprint(sections: dict[str, Any]) -> str:
-    """Short stable hash of the model-shaping sections."""
+    """Short stable hash of the model-shaping sections (initialisation-only keys left out)."""
+    if "semantic" in sections:
+        semantic = {k: v for k, v in sections["semantic"].items() if k not in _INIT_ONLY_SEMANTIC}
+        sections = {**sections, "semantic": semantic}
     blob = json.dumps(sections, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -20,6 +20,7 @@ match single-process runs only up to float summation order.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import random
@@ -72,12 +73,51 @@ class TrainResult:
 
 
 def build_default_model(cfg: TrainConfig) -> nn.Module:
-    """:func:`build_model` with the semantic branch the config asks for."""
+    """:func:`build_model` with the semantic branch the config asks for.
+
+    ``semantic.student_weights`` (a ``vsdmot distill`` output) initialises the student and
+    the quality head; it is read here, at training time only, never at inference.
+    """
     from vsdmot.models.config import build_model
     from vsdmot.semantics.config import build_semantic_branch
 
     branch = build_semantic_branch(cfg.semantic, cfg.model.d_model)
+    if branch is not None and cfg.semantic.student_weights:
+        from vsdmot.semantics.student_file import load_student_into_branch
+
+        load_student_into_branch(branch, cfg.semantic.student_weights)
     return build_model(cfg.model, branch)
+
+
+def _run_left_embed_dim_open(out_dir: Path) -> bool:
+    """Whether the run being resumed in ``out_dir`` recorded ``semantic.embed_dim: null``."""
+    import yaml
+
+    saved = out_dir / "config.yaml"
+    if not saved.is_file():
+        return False
+    data = yaml.safe_load(saved.read_text()) or {}
+    semantic = data.get("semantic") or {}
+    return "embed_dim" in semantic and semantic["embed_dim"] is None
+
+
+def record_embed_dim(
+    cfg: TrainConfig, model: nn.Module, resumed_from: Path | None = None
+) -> TrainConfig:
+    """``cfg`` with ``semantic.embed_dim`` set to the branch's size when it was left open.
+
+    Inference builds the model from the recorded config: with the size written down, a
+    student-mode checkpoint loads without the teacher's folder or a hub lookup. A resumed
+    run that was started without the size keeps it open, so that it still fits its
+    checkpoint.
+    """
+    branch = getattr(model, "semantic_branch", None)
+    if branch is None or cfg.semantic.embed_dim is not None:
+        return cfg
+    if resumed_from is not None and _run_left_embed_dim_open(resumed_from):
+        return cfg
+    semantic = dataclasses.replace(cfg.semantic, embed_dim=int(branch.embed_dim))
+    return dataclasses.replace(cfg, semantic=semantic)
 
 
 def seed_everything(seed: int) -> None:
@@ -376,5 +416,6 @@ def train(
     with _run_log(out_dir, dist.is_main):
         dataset = build_clip_dataset(cfg.data, "train", seed=cfg.train.seed)
         model = model_factory(cfg)
+        cfg = record_embed_dim(cfg, model, out_dir if resume else None)
         trainer = Trainer(cfg, model, dataset, out_dir, dist)
         return trainer.fit(resume=resume, stop_at=stop_at)

@@ -134,7 +134,9 @@ class SemanticConfig:
     ``embed_dim=None`` takes the teacher's embedding size (read from the CLIP config
     without loading weights, or 1280 for MobileNetV2). ``cache_dir`` holds teacher
     embeddings (:mod:`vsdmot.semantics.cache`) so distillation does not re-run the
-    teacher every epoch.
+    teacher every epoch. ``student_weights`` is a ``student.pt`` written by ``vsdmot distill``:
+    joint training starts the student and the quality head from it (an initialisation
+    only: it is not part of the model fingerprint, and inference never reads it).
     """
 
     semantics: SemanticsMode = "student"
@@ -149,6 +151,7 @@ class SemanticConfig:
     adapter_hidden: int = 256
     adapter_zero_init: bool = False
     cache_dir: str | None = None
+    student_weights: str | None = None
 
     def __post_init__(self) -> None:
         _check_choice("semantics", self.semantics, ("none", "teacher", "student"))

@@ -1,0 +1,201 @@
+"""Stage 1: distil the student (and fit the quality head) before joint training.
+
+Run folder layout::
+
+    RUN/config.yaml        the resolved config
+    RUN/distill.log        log lines of the run
+    RUN/metrics.csv        step, loss, sem_align / sem_struct (as selected), quality_loss
+    RUN/summary.json       first/last loss means, cache hits/misses, frame count
+    RUN/student.pt         student + quality head: semantic.student_weights=RUN/student.pt
+
+The DCSD terms follow ``semantic.distill``; teacher targets come from the
+embedding cache at ``semantic.cache_dir`` (default ``RUN/teacher_cache``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from vsdmot.config import TrainConfig, save_config
+from vsdmot.engine.distill_data import PairBatches, PairFrames, resolve_pair_sources
+from vsdmot.engine.distributed import resolve_device
+from vsdmot.semantics.cache import CacheStats, EmbeddingCache
+from vsdmot.semantics.distill import TrainHistory, distill_student, fit_quality_head
+from vsdmot.semantics.quality import QualityHead
+from vsdmot.semantics.student import Student
+from vsdmot.semantics.student_file import save_student
+from vsdmot.semantics.teachers import Teacher, load_teacher
+from vsdmot.utils.io import atomic_write
+
+log = logging.getLogger(__name__)
+
+#: Steps averaged at each end of the run for the summary's first/last means.
+SUMMARY_WINDOW = 5
+
+
+@dataclass
+class DistillResult:
+    out_dir: Path
+    student_path: Path
+    history: TrainHistory
+    quality_history: TrainHistory | None
+    cache: CacheStats
+    frames: int
+
+
+@contextlib.contextmanager
+def _run_log(out_dir: Path) -> Iterator[None]:
+    """Copy the package's log lines into ``RUN/distill.log`` while the run lasts."""
+    handler = logging.FileHandler(out_dir / "distill.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("vsdmot")
+    root.addHandler(handler)
+    old_level = root.level
+    if root.getEffectiveLevel() > logging.INFO:
+        root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        handler.close()
+
+
+def _write_metrics(path: Path, history: TrainHistory, quality: TrainHistory | None) -> None:
+    """One row per step: the DCSD terms, and the quality head's loss where it ran."""
+    terms = [k for k in ("loss", "sem_align", "sem_struct") if k in history.values]
+    n_quality = len(quality) if quality is not None else 0
+    columns = ["step", *terms, *(["quality_loss"] if quality is not None else [])]
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(columns)
+    for step in range(max(len(history), n_quality)):
+        row: list[str] = [str(step + 1)]
+        for k in terms:
+            vals = history.values[k]
+            row.append(f"{vals[step]:.6g}" if step < len(vals) else "")
+        if quality is not None:
+            row.append(f"{quality['loss'][step]:.6g}" if step < n_quality else "")
+        writer.writerow(row)
+    with atomic_write(path, newline="") as fh:
+        fh.write(buf.getvalue())
+
+
+def _summary(history: TrainHistory, quality: TrainHistory | None) -> dict[str, float]:
+    n = min(SUMMARY_WINDOW, len(history))
+    out = {}
+    for key in history.values:
+        out[f"{key}_first"] = history.mean(key, first=n)
+        out[f"{key}_last"] = history.mean(key, last=n)
+    if quality is not None and len(quality):
+        m = min(SUMMARY_WINDOW, len(quality))
+        out["quality_loss_first"] = quality.mean("loss", first=m)
+        out["quality_loss_last"] = quality.mean("loss", last=m)
+    return out
+
+
+def distill(
+    cfg: TrainConfig,
+    out_dir: str | Path,
+    *,
+    teacher: Teacher | None = None,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> DistillResult:
+    """Distil ``cfg``'s student into ``out_dir`` (see the module docstring for the files).
+
+    ``teacher`` lets a caller pass an already loaded teacher; otherwise
+    ``semantic.teacher`` is loaded (only to fingerprint it when every target is cached).
+    """
+    out_dir = Path(out_dir)
+    if (out_dir / "student.pt").exists() and not overwrite:
+        raise ValueError(
+            f"{out_dir} already holds a distilled student ({out_dir / 'student.pt'}); "
+            "choose another output folder or pass --overwrite"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sem, run = cfg.semantic, cfg.distillation
+    with _run_log(out_dir):
+        save_config(cfg, out_dir / "config.yaml")
+        if sem.semantics != "student":
+            log.warning("semantic.semantics=%s: joint training uses the distilled student only "
+                        "with semantic.semantics=student", sem.semantics)  # fmt: skip
+        device = resolve_device(cfg.train.device)
+        sources = resolve_pair_sources(cfg.data, run)
+        frames = PairFrames(sources, run, seed=cfg.train.seed)
+        log.info("distilling on %d frames of %d sequence(s) (%s), device %s",
+                 len(frames), len(sources), run.pairs, device)  # fmt: skip
+
+        teacher = teacher if teacher is not None else load_teacher(sem.teacher)
+        if sem.embed_dim is not None and sem.embed_dim != teacher.embed_dim:
+            raise ValueError(
+                f"semantic.embed_dim={sem.embed_dim}, but teacher {teacher.teacher_id} gives "
+                f"{teacher.embed_dim}-d vectors"
+            )
+        teacher.to(device)
+        cache = EmbeddingCache(sem.cache_path or out_dir / "teacher_cache", teacher.teacher_id)
+        frames.embed_clean(teacher, cache, progress=progress)
+        log.info("teacher targets: %d from the cache, %d computed (%s)",
+                 cache.stats.hits, cache.stats.misses, cache.dir)  # fmt: skip
+
+        student = Student(sem.student, teacher.embed_dim).to(device)
+        history = distill_student(
+            student,
+            None,  # every batch carries its cached targets
+            PairBatches(frames, run.batch_size, cfg.train.seed, "distill"),
+            sem,
+            run.steps,
+            lr=run.lr,
+            weight_decay=run.weight_decay,
+            warmup=run.warmup_steps,
+            grad_clip=run.grad_clip,
+            seed=cfg.train.seed,
+            progress=progress,
+        )
+
+        head: QualityHead | None = None
+        quality_history: TrainHistory | None = None
+        q_steps = run.steps if run.quality_steps is None else run.quality_steps
+        if sem.dswr == "on" and q_steps > 0:
+            batches = PairBatches(frames, run.batch_size, cfg.train.seed + 1, "quality")
+            if batches.has_labels():
+                head = QualityHead(sem.quality).to(device)
+                quality_history = fit_quality_head(
+                    head, batches, q_steps, lr=run.quality_lr, weight_decay=run.weight_decay,
+                    warmup=run.warmup_steps, seed=cfg.train.seed, progress=progress,
+                )  # fmt: skip
+            else:
+                log.warning("no frame carries a quality label: the quality head is not trained")
+        frames.close()
+
+        student_path = out_dir / "student.pt"
+        save_student(
+            student_path,
+            student=student,
+            quality_head=head,
+            cfg=sem,
+            embed_dim=teacher.embed_dim,
+            teacher_id=teacher.teacher_id,
+            extra={"steps": len(history), "frames": len(frames)},
+        )
+        _write_metrics(out_dir / "metrics.csv", history, quality_history)
+        summary = {
+            **_summary(history, quality_history),
+            "steps": len(history),
+            "frames": len(frames),
+            "cache_hits": cache.stats.hits,
+            "cache_misses": cache.stats.misses,
+            "teacher_id": teacher.teacher_id,
+        }
+        with atomic_write(out_dir / "summary.json") as fh:
+            json.dump(summary, fh, indent=1)
+        log.info("student: %s", student_path)
+    return DistillResult(out_dir, student_path, history, quality_history, cache.stats,
+                         len(frames))  # fmt: skip
