@@ -34,6 +34,9 @@ def track(
     birth_thresh: float = typer.Option(0.5, help="Score a new object needs to start a track."),
     keep_thresh: float = typer.Option(0.4, help="Score a track needs to be reported."),
     miss_tolerance: int = typer.Option(10, help="Frames a track may be missed before it dies."),
+    anchor_iou: float = typer.Option(
+        0.5, help="Re-anchor track queries on proposals overlapping this much (0: off)."
+    ),
     input_size: int = typer.Option(384, help="Shorter side of the frames fed to the model."),
     max_tracks: int = typer.Option(100, help="Cap on live tracks (bounds memory and time)."),
     max_frames: int = typer.Option(None, help="Stop after this many frames."),
@@ -58,6 +61,7 @@ def track(
             "input_short_side": input_size,
             "input_max_side": round(input_size * 5 / 3),
             "max_tracks": max_tracks,
+            "anchor_iou": anchor_iou,
         }
         if tracker == "vsdmot"
         else None
