@@ -11,6 +11,8 @@ naming the key and the file. A YAML file may start from another one with
 >>> cfg = compose_config(None, ["model.d_model=64", "optim.lr=1e-4"])
 >>> cfg.model.d_model, cfg.optim.lr
 (64, 0.0001)
+>>> compose_config(None, ["semantic.dswr=off"]).semantic.dswr  # not YAML's False
+'off'
 >>> compose_config(None, ["optim.lrr=1"])
 Traceback (most recent call last):
 ...
@@ -268,7 +270,20 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[tuple[str, dict
     return [*layers, (str(path), data)]
 
 
+def _on_off_switches(schema: DictConfig, layer: DictConfig, prefix: str = "") -> None:
+    """YAML reads ``on`` / ``off`` as booleans; turn them back into the switch strings
+    wherever the schema holds an ``"on"`` / ``"off"`` field (e.g. ``semantic.dswr``)."""
+    for key in list(layer.keys()):
+        value = layer[key]
+        current = OmegaConf.select(schema, f"{prefix}{key}", default=None)
+        if isinstance(value, DictConfig):
+            _on_off_switches(schema, value, f"{prefix}{key}.")
+        elif isinstance(value, bool) and current in ("on", "off"):
+            layer[key] = "on" if value else "off"
+
+
 def _merge(schema: DictConfig, layer: DictConfig, source: str) -> DictConfig:
+    _on_off_switches(schema, layer)
     try:
         return OmegaConf.merge(schema, layer)  # type: ignore[return-value]
     except ConfigKeyError as exc:
