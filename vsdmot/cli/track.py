@@ -31,11 +31,11 @@ def track(
     video: Path = typer.Option(None, "--video", help="Write a rendered MP4 here."),
     show: bool = typer.Option(False, "--show", help="Live window (when a display exists)."),
     min_score: float = typer.Option(0.0, help="Drop proposals scoring below this."),
-    birth_thresh: float = typer.Option(0.5, help="Score a new object needs to start a track."),
+    birth_thresh: float = typer.Option(0.2, help="Score a new object needs to start a track."),
     keep_thresh: float = typer.Option(0.4, help="Score a track needs to be reported."),
     miss_tolerance: int = typer.Option(10, help="Frames a track may be missed before it dies."),
     anchor_iou: float = typer.Option(
-        0.5, help="Re-anchor track queries on proposals overlapping this much (0: off)."
+        0.4, help="Re-anchor track queries on proposals overlapping this much (0: off)."
     ),
     input_size: int = typer.Option(384, help="Shorter side of the frames fed to the model."),
     max_tracks: int = typer.Option(100, help="Cap on live tracks (bounds memory and time)."),

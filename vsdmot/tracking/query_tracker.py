@@ -41,15 +41,17 @@ from vsdmot.tracking.base import FrameTracks, Tracker
 class TrackerParams:
     """Runtime decisions of :class:`QueryTracker` (see the module docstring)."""
 
-    birth_thresh: float = 0.5
-    """Score a new (proposal or learnable) query needs to start a track."""
+    birth_thresh: float = 0.2
+    """Score a new (proposal or learnable) query needs to start a track. Low because a
+    briefly trained model under-scores proposals of objects it has lost: 0.2 was the best
+    of 0.15-0.5 on held-out generated validation sequences (see docs/model-card.md)."""
     keep_thresh: float = 0.4
     """Score a track query needs to be reported on a frame."""
     miss_tolerance: int = 10
     """Frames a track query may stay below ``keep_thresh`` before it is killed."""
     dedup_iou: float = 0.7
     """A newborn overlapping a reported track more than this is a duplicate, not a birth."""
-    anchor_iou: float = 0.5
+    anchor_iou: float = 0.4
     """Re-anchor track queries on proposal queries overlapping them at least this much
     (0 disables: pure end-to-end query propagation; see the module docstring)."""
     max_tracks: int = 100
