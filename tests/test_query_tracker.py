@@ -210,3 +210,19 @@ def test_anchoring_keeps_a_lazy_track_on_its_object(anchor_iou: float, follows: 
     else:  # track 1 stays where it was born and the object is re-born as a duplicate
         assert abs(last[1][0] - 10) < 0.5
         assert max(last) > 1
+
+
+@pytest.mark.parametrize(("momentum", "same_id"), [(0.5, True), (1.0, False)])
+def test_unanchored_track_coasts_with_its_velocity(momentum: float, same_id: bool) -> None:
+    # 8 px per frame, detections missing on frames 5-8: without carrying the track forward
+    # (momentum 1 keeps velocity 0) the object reappears 40 px away from its track.
+    params = TrackerParams(velocity_momentum=momentum, input_short_side=64, input_max_side=128)
+    tracker = QueryTracker(LazyModel(), params)  # type: ignore[arg-type]
+    frame = np.zeros((H, W, 3), np.uint8)
+    ids = []
+    for t in range(12):
+        box = np.array([[10 + 8 * t, 10, 30 + 8 * t, 80, 0.9]])
+        out = tracker.update(frame, box[:0] if 5 <= t <= 8 else box)
+        ids.append(out.tracker_ids.tolist())
+    assert ids[4] == [1] and all(i == [] for i in ids[5:9])  # silent while unseen
+    assert (ids[11] == [1]) is same_id

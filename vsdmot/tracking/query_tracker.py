@@ -11,7 +11,11 @@ logic). Every frame:
    frame's reference. The model's own box regression for track queries needs
    far more training than a CPU budget gives to follow fast motion, while
    proposal queries sit on the detector's boxes; anchoring keeps identities on
-   the query path and localisation on the proposal path;
+   the query path and localisation on the proposal path. With anchoring, each
+   track's reference box is moved by the velocity of its anchored history
+   before the decoder (a motion prior), and a track that finds no anchor (a
+   missed detection, an occlusion) coasts on that prediction, so it is still in
+   the right place when its object reappears;
 3. a track query whose score is at least ``keep_thresh`` (and, with anchoring,
    that found an anchor) is *seen*: it is reported and its miss counter
    resets; otherwise it is *missed*, kept as a silent query for up to
@@ -54,6 +58,9 @@ class TrackerParams:
     anchor_iou: float = 0.4
     """Re-anchor track queries on proposal queries overlapping them at least this much
     (0 disables: pure end-to-end query propagation; see the module docstring)."""
+    velocity_momentum: float = 0.5
+    """Smoothing of the per-track velocity (from anchored boxes) that carries unanchored
+    tracks forward; only used with anchoring."""
     max_tracks: int = 100
     """Cap on live track queries, so memory stays bounded on long videos."""
     proposal_min_score: float = 0.05
@@ -126,6 +133,7 @@ class QueryTracker(Tracker):
         self._queries: TrackQueries | None = None
         self._ids = np.zeros(0, dtype=np.int64)
         self._misses = np.zeros(0, dtype=np.int64)
+        self._velocity = np.zeros((0, 2))  # normalised centre motion per frame, per track
         self._next_id = 1
         semantic = getattr(self.model, "semantic_branch", None)
         if semantic is not None and hasattr(semantic, "reset"):
@@ -141,12 +149,13 @@ class QueryTracker(Tracker):
         props = proposals_to_model(proposals, width, height)
         props = props[props[:, 4] >= p.proposal_min_score].to(self.device)
 
-        out = self.model.inference_step(image, mask, props, self._queries)
+        out = self.model.inference_step(image, mask, props, self._predicted_queries())
         scores = out.logits.sigmoid().cpu().numpy()
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
         n_track = out.num_track
 
         anchored = self._anchor(out, boxes, n_track)
+        velocity = self._carry_forward(out, anchored, n_track)
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
 
         # Track queries: seen, missed (kept silently) or killed.
@@ -179,15 +188,18 @@ class QueryTracker(Tracker):
         )
         self._next_id += len(born)
         kept_misses = np.concatenate([misses[alive], np.zeros(len(born), dtype=np.int64)])
+        kept_velocity = np.concatenate([velocity[alive], np.zeros((len(born), 2))])
         if len(keep_idx) > p.max_tracks:
             order = np.argsort(-scores[keep_idx], kind="stable")[: p.max_tracks]
             keep_idx, ids, kept_misses = keep_idx[order], ids[order], kept_misses[order]
+            kept_velocity = kept_velocity[order]
 
         keep = torch.zeros(len(scores), dtype=torch.bool, device=self.device)
         keep[torch.from_numpy(keep_idx)] = True
         # next_track_queries keeps query order, so reorder our bookkeeping the same way.
         order = np.argsort(keep_idx, kind="stable")
         self._ids, self._misses = ids[order], kept_misses[order]
+        self._velocity = kept_velocity[order]
         self._queries = self.model.next_track_queries(out, keep)
 
         report = kept_misses == 0
@@ -213,6 +225,33 @@ class QueryTracker(Tracker):
         self._used_anchors = cols
         out.boxes[torch.from_numpy(rows)] = out.boxes[torch.from_numpy(cols)]
         return anchored
+
+    def _predicted_queries(self) -> TrackQueries | None:
+        """Track queries with reference boxes moved by each track's velocity."""
+        q = self._queries
+        if q is None or self.params.anchor_iou <= 0 or len(q) == 0:
+            return q
+        ref = q.ref_boxes.clone()
+        ref[:, :2] = (ref[:, :2] + ref.new_tensor(self._velocity)).clamp(0, 1)
+        return TrackQueries(q.embed, ref)
+
+    def _carry_forward(self, out, anchored: np.ndarray, n_track: int) -> np.ndarray:
+        """Update velocities from anchored boxes; unanchored tracks coast on the prediction.
+
+        Returns the new per-track velocities (normalised centre motion per frame).
+        """
+        velocity = self._velocity[:n_track].copy()
+        if self.params.anchor_iou <= 0 or n_track == 0 or self._queries is None:
+            return velocity
+        last = self._queries.ref_boxes[:n_track, :2].cpu().numpy()  # last frame's boxes
+        centres = out.boxes[:n_track, :2].cpu().numpy()
+        m = self.params.velocity_momentum
+        velocity[anchored] = m * velocity[anchored] + (1 - m) * (centres - last)[anchored]
+        coast = np.flatnonzero(~anchored)
+        if len(coast):
+            predicted = np.clip(last[coast] + velocity[coast], 0, 1)
+            out.boxes[torch.from_numpy(coast), :2] = out.boxes.new_tensor(predicted)
+        return velocity
 
 
 def _semantic_extras(semantic) -> dict[str, float]:
