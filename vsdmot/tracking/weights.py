@@ -40,9 +40,12 @@ class LoadedModel:
 
     def describe(self) -> str:
         sem = self.semantic_config
+        semantics = f"semantics={sem.semantics}"
+        if sem.semantics != "none":
+            semantics += f", dswr={sem.dswr}"
         return (
             f"{self.path} (step {self.step}, d_model={self.model_config.d_model}, "
-            f"backbone={self.model_config.backbone}, semantics={sem.semantics}, dswr={sem.dswr})"
+            f"backbone={self.model_config.backbone}, {semantics})"
         )
 
 
