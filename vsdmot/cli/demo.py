@@ -30,9 +30,10 @@ def demo(
     result = run_demo(out, cfg, weights=weights)
     console = Console()
     console.print(Markdown(result.files["table"].read_text()))
-    console.print(f"\nresults in {result.out}/")
+    # Plain echo: paths must stay whole (rich would wrap them) so they can be copied.
+    typer.echo(f"\nresults in {result.out}/")
     for name, path in result.files.items():
-        console.print(f"  {name:14s} {path}")
+        typer.echo(f"  {name:14s} {path}")
 
 
 COMMANDS["demo"] = user_errors(demo)
