@@ -89,8 +89,28 @@ def run_one(name: str, seq_dir: Path, frames: int, d_model: int) -> dict[str, fl
     return {"fps": (len(images) - 1) / seconds, "params_M": params, "peak_rss_MB": peak_mb}
 
 
+def branch_times(reps: int = 10) -> dict[str, float]:
+    """Seconds per 768x576 frame of the semantic branch alone (student vs CLIP teacher)."""
+    import torch
+
+    x = torch.randn(1, 3, 576, 768)
+    mask = torch.zeros(1, 576, 768, dtype=torch.bool)
+    times = {}
+    for name in ("student", "student-dswr-off", "teacher-mobilenet", "teacher-clip"):
+        branch = _branch(name, 128).eval()
+        with torch.no_grad():
+            branch(x, mask, None, None)  # warm-up
+            start = time.perf_counter()
+            for _ in range(reps):
+                branch(x, mask, None, None)
+        times[name] = (time.perf_counter() - start) / reps
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--branches", action="store_true",
+                    help="time the semantic branch alone (writes speed_branches.md)")
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--sequence", type=Path, default=DEFAULT_SEQ)
     ap.add_argument("--d-model", type=int, default=128)
@@ -99,6 +119,23 @@ def main() -> None:
     args = ap.parse_args()
     if args.only:
         print(json.dumps(run_one(args.only, args.sequence, args.frames, args.d_model)))
+        return
+    if args.branches:
+        times = branch_times()
+        command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+        lines = [
+            "# Semantic branch alone, per 768x576 frame (CPU, random weights)",
+            "",
+            f"Command: `{command}` ({os.environ.get('BENCH_THREADS', '2')} threads, "
+            "mean of 10 after a warm-up; the branch resizes the frame for its network)",
+            "",
+            "| branch | ms/frame | relative to teacher-clip |",
+            "|---|---:|---:|",
+        ]
+        for name, sec in times.items():
+            lines.append(f"| {name} | {sec * 1e3:.1f} | {times['teacher-clip'] / sec:.1f}x |")
+        (args.out.parent / "speed_branches.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
         return
 
     rows = {}
