@@ -43,7 +43,6 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.slow  # ~30 s of CPU, over a minute of wall time on a busy 2-core machine
 def test_real_model_loss_goes_down(data: Path, tmp_path: Path) -> None:
     torch.set_num_threads(2)
     cfg = compose_config(

@@ -6,7 +6,6 @@ import logging
 import math
 from pathlib import Path
 
-import pytest
 import torch
 
 from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD, ClipBatch, FrameTargets
@@ -164,7 +163,6 @@ def test_learns_to_detect_and_follow_objects() -> None:
     assert m["follow_iou_min"] >= 0.5  # every track query stays on its object, every frame
 
 
-@pytest.mark.slow
 def test_learns_to_detect_and_follow_objects_long() -> None:
     history, m = _learn(steps=120, lr=2e-3)
     assert history[0] / final_loss(history) >= 8.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from vsdmot.config import compose_config
 from vsdmot.data.mot import write_mot
@@ -64,7 +63,6 @@ def _overfit(root: Path, weights: Path | None, steps: int):
     return scores, seq_dir
 
 
-@pytest.mark.slow
 def test_tiny_model_overfits_a_generated_clip_to_hota_08(
     tmp_path: Path, mobilenet_weights: Path
 ) -> None:
