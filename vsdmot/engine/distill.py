@@ -14,18 +14,17 @@ embedding cache at ``semantic.cache_dir`` (default ``RUN/teacher_cache``).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from vsdmot.config import TrainConfig, save_config
 from vsdmot.engine.distill_data import PairBatches, PairFrames, resolve_pair_sources
 from vsdmot.engine.distributed import resolve_device
+from vsdmot.engine.runlog import run_log
 from vsdmot.semantics.cache import CacheStats, EmbeddingCache
 from vsdmot.semantics.distill import TrainHistory, distill_student, fit_quality_head
 from vsdmot.semantics.quality import QualityHead
@@ -48,24 +47,6 @@ class DistillResult:
     quality_history: TrainHistory | None
     cache: CacheStats
     frames: int
-
-
-@contextlib.contextmanager
-def _run_log(out_dir: Path) -> Iterator[None]:
-    """Copy the package's log lines into ``RUN/distill.log`` while the run lasts."""
-    handler = logging.FileHandler(out_dir / "distill.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("vsdmot")
-    root.addHandler(handler)
-    old_level = root.level
-    if root.getEffectiveLevel() > logging.INFO:
-        root.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-        handler.close()
 
 
 def _write_metrics(path: Path, history: TrainHistory, quality: TrainHistory | None) -> None:
@@ -122,7 +103,7 @@ def distill(
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     sem, run = cfg.semantic, cfg.distillation
-    with _run_log(out_dir):
+    with run_log(out_dir / "distill.log"):
         save_config(cfg, out_dir / "config.yaml")
         if sem.semantics != "student":
             log.warning("semantic.semantics=%s: joint training uses the distilled student only "

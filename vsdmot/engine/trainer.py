@@ -48,6 +48,7 @@ from vsdmot.engine.checkpoint import (
 from vsdmot.engine.distributed import DistInfo, barrier, init_distributed
 from vsdmot.engine.metrics import MetricsWriter
 from vsdmot.engine.optim import build_optimizer, build_scheduler
+from vsdmot.engine.runlog import run_log
 from vsdmot.models.batch import ClipBatch
 
 log = logging.getLogger(__name__)
@@ -377,28 +378,6 @@ class Trainer:
         return TrainResult(self.out_dir, self.step, model_path, self.last_checkpoint, last)
 
 
-@contextlib.contextmanager
-def _run_log(out_dir: Path, enabled: bool):
-    """Copy the package's log lines into ``RUN/train.log`` while the run lasts."""
-    if not enabled:
-        yield
-        return
-    out_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(out_dir / "train.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("vsdmot")
-    root.addHandler(handler)
-    old_level = root.level
-    if root.getEffectiveLevel() > logging.INFO:
-        root.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-        handler.close()
-
-
 def train(
     cfg: TrainConfig,
     out_dir: str | Path,
@@ -413,7 +392,7 @@ def train(
     dist = dist or init_distributed(cfg.train.device)
     if cfg.train.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
-    with _run_log(out_dir, dist.is_main):
+    with run_log(out_dir / "train.log", dist.is_main):
         dataset = build_clip_dataset(cfg.data, "train", seed=cfg.train.seed)
         model = model_factory(cfg)
         cfg = record_embed_dim(cfg, model, out_dir if resume else None)
