@@ -30,7 +30,7 @@ class PeerTracker(Tracker):
             from trackers import ByteTrackTracker, OCSORTTracker
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
-                "peer trackers need the 'trackers' package (a vsdmot dependency): pip install trackers"
+                "peer trackers need the 'trackers' package: pip install trackers"
             ) from exc
         classes = {"bytetrack": ByteTrackTracker, "ocsort": OCSORTTracker}
         if name not in classes:
