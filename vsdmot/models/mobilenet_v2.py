@@ -16,7 +16,7 @@ from torch import Tensor, nn
 logger = logging.getLogger(__name__)
 
 # (expansion t, output channels c, repeats n, first stride s), Sandler et al. 2018, Table 2.
-_SETTINGS: tuple[tuple[int, int, int, int], ...] = (
+SETTINGS: tuple[tuple[int, int, int, int], ...] = (
     (1, 16, 1, 1),
     (6, 24, 2, 2),
     (6, 32, 3, 2),
@@ -85,7 +85,7 @@ class MobileNetV2Features(nn.Module):
         super().__init__()
         layers: list[nn.Module] = [_conv_bn_relu(3, 32, 3, 2)]
         cin = 32
-        for t, c, n, s in _SETTINGS:
+        for t, c, n, s in SETTINGS:
             for i in range(n):
                 layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
                 cin = c

@@ -16,23 +16,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
-from vsdmot.models.mobilenet_v2 import InvertedResidual
+from vsdmot.models.mobilenet_v2 import SETTINGS, InvertedResidual
 from vsdmot.semantics.config import StudentConfig
 from vsdmot.semantics.preprocess import ImageInput, batch_resize, normalize, to_unit_rgb
 
 log = logging.getLogger(__name__)
-
-# (expansion t, channels c, repeats n, first stride s): Sandler et al. 2018, Table 2.
-_MOBILENET_V2 = (
-    (1, 16, 1, 1),
-    (6, 24, 2, 2),
-    (6, 32, 3, 2),
-    (6, 64, 4, 2),
-    (6, 96, 3, 1),
-    (6, 160, 3, 2),
-    (6, 320, 1, 1),
-)
-
 
 def make_divisible(value: float, divisor: int = 8) -> int:
     """Round channel counts the way MobileNet does (to a multiple of 8, never below 90 %).
@@ -59,7 +47,7 @@ def mobilenet_v2_trunk(width: float, depth: int) -> tuple[nn.Sequential, int]:
     """
     cin = make_divisible(32 * width)
     layers: list[nn.Module] = [_stem(cin)]
-    for t, c, n, s in _MOBILENET_V2:
+    for t, c, n, s in SETTINGS:
         cout = make_divisible(c * width)
         for i in range(n):
             if len(layers) >= depth:
