@@ -431,16 +431,6 @@ class StreamSource(FrameSource):
 # spec -> source
 
 
-def open_frames(path: str | Path) -> FrameSource:
-    """An image folder or a video file, chosen by what ``path`` is."""
-    path = Path(path)
-    if path.is_dir():
-        return ImageFolderSource(path)
-    if path.suffix.lower() in VIDEO_EXTS or path.is_file():
-        return VideoFileSource(path)
-    raise FrameSourceError(f"{path}: not found")
-
-
 def _scheme(spec: str) -> str | None:
     m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://", spec)
     return m.group(1).lower() if m else None

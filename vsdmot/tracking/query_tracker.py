@@ -154,7 +154,7 @@ class QueryTracker(Tracker):
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
         n_track = out.num_track
 
-        anchored = self._anchor(out, boxes, n_track)
+        anchored, anchor_queries = self._anchor(out, boxes, n_track)
         velocity = self._carry_forward(out, anchored, n_track)
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
 
@@ -169,7 +169,7 @@ class QueryTracker(Tracker):
         # New queries: births, minus duplicates of tracks reported on this frame
         # (and minus proposals that anchored a track).
         new_scores = scores[n_track:].copy()
-        new_scores[self._used_anchors - n_track] = 0.0
+        new_scores[anchor_queries - n_track] = 0.0
         candidates = np.flatnonzero(new_scores >= p.birth_thresh) + n_track
         candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
         taken = boxes[:n_track][seen]
@@ -208,13 +208,18 @@ class QueryTracker(Tracker):
             ids[report], boxes[keep_idx[report]], scores[keep_idx[report]], **extras
         )
 
-    def _anchor(self, out, boxes_xyxy: np.ndarray, n_track: int) -> np.ndarray:
-        """Match track queries to proposal queries; copy the anchors' boxes into ``out``."""
+    def _anchor(
+        self, out, boxes_xyxy: np.ndarray, n_track: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Match track queries to proposal queries; copy the anchors' boxes into ``out``.
+
+        Returns which track queries found an anchor, and the anchoring queries' indices.
+        """
         anchored = np.zeros(n_track, dtype=bool)
-        self._used_anchors = np.zeros(0, dtype=np.int64)
+        none = np.zeros(0, dtype=np.int64)
         props = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
         if self.params.anchor_iou <= 0 or n_track == 0 or len(props) == 0:
-            return anchored
+            return anchored, none
         iou, _ = box_iou(
             torch.from_numpy(boxes_xyxy[:n_track]), torch.from_numpy(boxes_xyxy[props])
         )
@@ -222,9 +227,8 @@ class QueryTracker(Tracker):
         ok = iou.numpy()[rows, cols] >= self.params.anchor_iou
         rows, cols = rows[ok], props[cols[ok]]
         anchored[rows] = True
-        self._used_anchors = cols
         out.boxes[torch.from_numpy(rows)] = out.boxes[torch.from_numpy(cols)]
-        return anchored
+        return anchored, cols
 
     def _predicted_queries(self) -> TrackQueries | None:
         """Track queries with reference boxes moved by each track's velocity."""

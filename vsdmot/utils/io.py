@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     # mkstemp creates the file private (0600); give it the permissions open() would.
-    os.chmod(tmp, 0o666 & ~_umask())
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
@@ -40,10 +41,13 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: do so once, at import
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
 
 
 def atomic_replace_dir(tmp_dir: Path, final_dir: Path) -> None:
@@ -53,8 +57,6 @@ def atomic_replace_dir(tmp_dir: Path, final_dir: Path) -> None:
         backup = final_dir.with_name(f".{final_dir.name}.old")
         os.replace(final_dir, backup)
         os.replace(tmp_dir, final_dir)
-        import shutil
-
         shutil.rmtree(backup, ignore_errors=True)
     else:
         os.replace(tmp_dir, final_dir)
