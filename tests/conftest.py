@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 MOT15 = SHARED / "data" / "mot15"
@@ -22,3 +23,13 @@ def mobilenet_weights() -> Path:
     if not MOBILENET_WEIGHTS.is_file():
         pytest.skip(f"pretrained MobileNetV2 weights not found at {MOBILENET_WEIGHTS}")
     return MOBILENET_WEIGHTS
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test with one torch thread: for tiny networks intra-op threads only add
+    synchronisation, which on a busy machine costs far more than the work itself."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -49,14 +49,7 @@ TINY = [
 TRACKING = ("loss_cls", "loss_l1", "loss_giou", "loss_aux")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny models: intra-op threads only add synchronisation, which on a busy machine
-    # costs far more than the work itself.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
