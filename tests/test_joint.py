@@ -118,6 +118,22 @@ def test_every_switch_combination_trains_one_step(
         assert branch.quality_head.mlp[-1].weight.grad.abs().sum() > 0
 
 
+def test_structure_term_is_live_at_batch_size_one(
+    lq_data: tuple[Path, Path],
+    tiny_clip: Path,  # noqa: F811
+) -> None:
+    """The branch sees all B * T frames at once, so one 3-frame clip gives a 3x3 matrix."""
+    torch.manual_seed(0)
+    cfg = _config(lq_data, tiny_clip, "semantic.semantics=student", "semantic.distill=structure",
+                  "data.clip_length=3")  # fmt: skip
+    model = build_default_model(cfg).train()
+    dataset = build_clip_dataset(cfg.data, "train", seed=0)
+    out = model.training_step(collate_clips([dataset[0]]))
+    assert out["sem_struct"].item() > 0
+    out["loss"].backward()
+    assert model.semantic_branch.student.head[-1].weight.grad.abs().sum() > 0
+
+
 def test_tracking_loss_alone_reaches_the_student(
     lq_data: tuple[Path, Path],
     tiny_clip: Path,  # noqa: F811

@@ -12,8 +12,9 @@ from vsdmot.cli.errors import user_errors
 
 def track(
     source: str = typer.Argument(
-        ..., help="Video file, image folder, MOTChallenge sequence folder, glob, camera index "
-        "(0) or rtsp/http URL."
+        ...,
+        help="Video file, image folder, MOTChallenge sequence folder, glob, camera index "
+        "(0) or rtsp/http URL.",
     ),
     out: Path = typer.Option(None, "--out", "-o", help="Results file \\[default: <name>.txt]."),
     weights: Path = typer.Option(

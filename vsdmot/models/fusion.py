@@ -8,7 +8,8 @@ The semantic branch (``vsdmot.semantics``) is any ``nn.Module`` with::
             quality_targets: Tensor | None,  # (B,) frame-quality labels in [0, 1], or None
             ) -> SemanticOutput
 
-The tracker calls it once per frame and adds ``injection[:, None, :]`` to every query
+The tracker calls it on all ``B * T`` frames of a training batch at once and on one frame
+at inference, and adds the frame's ``injection[:, None, :]`` to every query
 (track, proposal, learnable) right before the decoder
 (:meth:`vsdmot.models.tracker.VSDMOT._inject_semantics`).
 """

@@ -80,6 +80,28 @@ class _ClipTracks:
     ids: Tensor  # (N,) long, -1 = false-positive track
 
 
+@dataclass
+class _ClipSemantics:
+    """The branch's output for the ``B * T`` frames of a batch (clip-major order)."""
+
+    output: SemanticOutput
+    batch_size: int
+    clip_length: int
+
+    def frame(self, t: int) -> SemanticOutput:
+        """Frame ``t`` of every clip, as the tracker's per-frame loop consumes it."""
+
+        def pick(x: Tensor | None) -> Tensor | None:
+            if x is None:
+                return None
+            return x.view(self.batch_size, self.clip_length, *x.shape[1:])[:, t]
+
+        out = self.output
+        return SemanticOutput(
+            injection=pick(out.injection), quality=pick(out.quality), weight=pick(out.weight)
+        )
+
+
 class VSDMOT(nn.Module):
     """Backbone + deformable encoder/decoder + query interaction module.
 
@@ -234,13 +256,11 @@ class VSDMOT(nn.Module):
         ]
         num_gt = sum(len(tg.ids) for clip in batch.targets for tg in clip)
         sums = torch.zeros(cfg.dec_layers, 3, device=device)
-        semantic_losses: dict[str, Tensor] = {}
-        qualities, weights = [], []
+        clip_sem = self._clip_semantics(batch)
         for t in range(t_len):
             images, masks = batch.images[:, t], batch.masks[:, t]
-            clean = None if batch.clean_images is None else batch.clean_images[:, t]
             mem = self._encode(images, masks)
-            sem = self._semantics(images, masks, clean, self._quality_targets(batch, t))
+            sem = None if clip_sem is None else clip_sem.frame(t)
             props = [self._training_proposals(batch.proposals[b][t]) for b in range(b_size)]
             queries = self._assemble_queries([s.queries for s in states], props)
             dec = self._decode(queries, mem, sem)
@@ -257,23 +277,38 @@ class VSDMOT(nn.Module):
                 states[b] = _ClipTracks(
                     self._track_queries(dec.hidden[-1, b, idx], boxes[-1, idx]), ids
                 )
-            if sem is not None:
-                for k, v in sem.losses.items():
-                    semantic_losses[k] = semantic_losses.get(k, 0.0) + v / t_len
-                if sem.quality is not None:
-                    qualities.append(sem.quality.detach())
-                if sem.weight is not None:
-                    weights.append(sem.weight.detach().mean(-1))
         losses = self.criterion.weighted(sums, num_gt)
-        losses.update(semantic_losses)
+        if clip_sem is not None:
+            losses.update(clip_sem.output.losses)
         out: dict[str, Tensor] = {"loss": sum(losses.values())}
         out.update(losses)
         out["num_gt"] = torch.tensor(float(num_gt), device=device)
-        if qualities:
-            out["quality"] = torch.stack(qualities, 1)
-        if weights:
-            out["semantic_weight"] = torch.stack(weights, 1)
+        if clip_sem is not None:
+            sem_all = clip_sem.output
+            if sem_all.quality is not None:
+                out["quality"] = sem_all.quality.detach().view(b_size, t_len)
+            if sem_all.weight is not None:
+                out["semantic_weight"] = sem_all.weight.detach().mean(-1).view(b_size, t_len)
         return out
+
+    def _clip_semantics(self, batch: ClipBatch) -> _ClipSemantics | None:
+        """The semantic branch over all ``B * T`` frames of a batch in one call.
+
+        A frame's semantics do not depend on the tracking state, so the branch sees the
+        whole batch at once: one batched student pass instead of ``T`` small ones, and
+        the DCSD structure term compares ``B * T`` frames (live even at batch size 1).
+        """
+        if self.semantic_branch is None:
+            return None
+        b_size, t_len = batch.batch_size, batch.clip_length
+        images = batch.images.flatten(0, 1)
+        masks = batch.masks.flatten(0, 1)
+        clean = None if batch.clean_images is None else batch.clean_images.flatten(0, 1)
+        per_frame = [self._quality_targets(batch, t) for t in range(t_len)]
+        quality = None if any(q is None for q in per_frame) else torch.stack(per_frame, 1)
+        quality = None if quality is None else quality.flatten()
+        sem = self.semantic_branch(images, masks, clean, quality)
+        return _ClipSemantics(sem, b_size, t_len)
 
     def _training_proposals(self, proposals: Tensor) -> Tensor:
         return proposals[proposals[:, 4] >= self.config.proposal_score_threshold]

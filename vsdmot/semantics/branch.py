@@ -10,10 +10,11 @@ The teacher is deliberately *not* a registered sub-module: it never appears in
 CLIP tower is ~350 MB and is reloaded from its source), and follows the input's
 device on use.
 
-The tracker calls the branch once per frame index with the ``B`` clips of a batch, so
-in joint training the DCSD *structure* term compares ``B`` frames and needs ``B >= 3``
-(it is 0 below that); :func:`~vsdmot.semantics.distill.distill_student` distils on
-batches of many frames and is where that term does most of its work.
+In training the tracker calls the branch once per batch with all ``B * T`` frames of its
+clips, so the DCSD *structure* term compares ``B * T`` frames (consecutive frames of one
+clip are near-duplicates; :func:`~vsdmot.semantics.distill.distill_student`, which samples
+frames across sequences, is where that term does most of its work). At inference it is
+called once per frame.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from vsdmot.semantics.preprocess import ImageInput, batch_resize, normalize, to_
 
 log = logging.getLogger(__name__)
 
+
 def make_divisible(value: float, divisor: int = 8) -> int:
     """Round channel counts the way MobileNet does (to a multiple of 8, never below 90 %).
 

@@ -208,9 +208,7 @@ class QueryTracker(Tracker):
             ids[report], boxes[keep_idx[report]], scores[keep_idx[report]], **extras
         )
 
-    def _anchor(
-        self, out, boxes_xyxy: np.ndarray, n_track: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _anchor(self, out, boxes_xyxy: np.ndarray, n_track: int) -> tuple[np.ndarray, np.ndarray]:
         """Match track queries to proposal queries; copy the anchors' boxes into ``out``.
 
         Returns which track queries found an anchor, and the anchoring queries' indices.

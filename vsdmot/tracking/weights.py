@@ -69,9 +69,11 @@ def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> L
 
     path = Path(path) if path is not None else default_weights_path()
     if not path.is_file():
-        hint = " (the default weights are missing from this install)" if path.name == (
-            DEFAULT_WEIGHTS_NAME
-        ) else ""
+        hint = (
+            " (the default weights are missing from this install)"
+            if path.name == (DEFAULT_WEIGHTS_NAME)
+            else ""
+        )
         raise WeightsError(f"{path}: weights file not found{hint}")
     try:
         blob = load_model_file(path)
