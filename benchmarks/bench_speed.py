@@ -8,7 +8,14 @@ direct-integration baseline the student exists to avoid): the MobileNetV2
 stand-in, and CLIP ViT-B/32's architecture with random weights.
 
     python benchmarks/bench_speed.py --frames 40
+
+``--interleave`` instead builds every vsdmot configuration in one process and feeds
+each frame to all of them in turn (rotating the order), so slow drift of a shared
+machine hits every configuration alike: the ratios between rows are the ones to read
+(peak memory is not per row in that mode). ``--input-size`` sets the tracker's input
+short side (default: full resolution).
 """
+
 
 from __future__ import annotations
 
@@ -89,6 +96,43 @@ def run_one(name: str, seq_dir: Path, frames: int, d_model: int) -> dict[str, fl
     return {"fps": (len(images) - 1) / seconds, "params_M": params, "peak_rss_MB": peak_mb}
 
 
+def interleaved(
+    seq_dir: Path, frames: int, d_model: int, short_side: int
+) -> dict[str, dict[str, float]]:
+    """Per-frame seconds of every vsdmot configuration, measured round-robin per frame."""
+    import numpy as np
+    import torch
+
+    from vsdmot.data.sequence import MOTSequence
+    from vsdmot.models.config import ModelConfig, build_model
+    from vsdmot.proposals import DetFileProposals
+    from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    seq = MOTSequence(seq_dir)
+    props = DetFileProposals(seq.det_path)
+    images = [(t, seq.frame(t)) for t in range(1, frames + 1)]
+    params = TrackerParams(input_short_side=short_side,
+                           input_max_side=round(short_side * 4 / 3))  # fmt: skip
+    names = [n for n in CONFIGS if n != "bytetrack"]
+    trackers = {}
+    for name in names:
+        torch.manual_seed(0)
+        cfg = ModelConfig(d_model=d_model, n_heads=8 if d_model >= 128 else 4)
+        trackers[name] = QueryTracker(build_model(cfg, _branch(name, d_model)), params)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for i, (t, img) in enumerate(images):
+        boxes = props(img, t)
+        for k in range(len(names)):
+            name = names[(i + k) % len(names)]
+            start = time.perf_counter()
+            trackers[name].update(img, boxes)
+            if i > 0:  # frame 1 is the warm-up
+                times[name].append(time.perf_counter() - start)
+    return {n: {"fps": 1.0 / float(np.mean(v)), "median_ms": 1e3 * float(np.median(v))}
+            for n, v in times.items()}  # fmt: skip
+
+
 def branch_times(reps: int = 10) -> dict[str, float]:
     """Seconds per 768x576 frame of the semantic branch alone (student vs CLIP teacher)."""
     import torch
@@ -114,11 +158,41 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--sequence", type=Path, default=DEFAULT_SEQ)
     ap.add_argument("--d-model", type=int, default=128)
+    ap.add_argument("--interleave", action="store_true",
+                    help="all vsdmot configurations in one process, frame by frame in turn")
+    ap.add_argument("--input-size", type=int, default=576, help="tracker input short side")
     ap.add_argument("--only", default=None, help=argparse.SUPPRESS)  # child process mode
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed.md")
     args = ap.parse_args()
     if args.only:
         print(json.dumps(run_one(args.only, args.sequence, args.frames, args.d_model)))
+        return
+    if args.interleave:
+        rows = interleaved(args.sequence, args.frames, args.d_model, args.input_size)
+        none_fps = rows["none"]["fps"]
+        command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+        lines = [
+            f"# Tracker speed, interleaved, input short side {args.input_size} (PETS09-S2L1)",
+            "",
+            f"d_model={args.d_model}, random weights, {args.frames - 1} timed frames after one "
+            f"warm-up, {os.environ.get('BENCH_THREADS', '2')} torch threads. Every "
+            "configuration lives in one process and each frame goes to all of them in turn "
+            "(rotating order), so the ratios are measured side by side.",
+            "",
+            f"Command: `{command}`",
+            "",
+            "| configuration | frames/s | median ms/frame | relative to `none` |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, r in rows.items():
+            lines.append(f"| {name} | {r['fps']:.2f} | {r['median_ms']:.0f} | "
+                         f"{r['fps'] / none_fps:.2f}x |")  # fmt: skip
+        s_fps, t_fps = rows["student"]["fps"], rows["teacher-clip"]["fps"]
+        lines += ["", f"student / none = {s_fps / none_fps:.2f} (target >= 0.85); "
+                  f"student / teacher-clip = {s_fps / t_fps:.2f} (target >= 3)."]  # fmt: skip
+        out = args.out.parent / f"speed_interleaved_{args.input_size}.md"
+        out.write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
         return
     if args.branches:
         times = branch_times()
