@@ -92,11 +92,19 @@ def run_one(arm: str, seed: int, args: argparse.Namespace, threads: int) -> Path
         _run(cmd, args.work / "logs" / f"{arm}-s{seed}.train.log", threads, cwd=args.root)
     scores = run_dir / "scores.json"
     if not scores.is_file():
+        data = []
+        for spec in args.data:
+            name, _, folder = spec.partition("=")
+            data += ["--data", f"{name}={Path(folder).resolve()}"]
         cmd = [sys.executable, __file__, "--score", str(weights), "--json", str(scores),
-               "--input-size", str(args.input_size), *[a for d in args.data for a in ("--data", d)],
-               *(["--mot15", str(args.mot15)] if args.mot15 else []),
-               *(["--mot15-lq", str(args.mot15_lq)] if args.mot15_lq else [])]  # fmt: skip
-        _run(cmd, args.work / "logs" / f"{arm}-s{seed}.score.log", threads)
+               "--input-size", str(args.input_size), *data,
+               *(["--mot15", str(args.mot15.resolve())] if args.mot15 else []),
+               *(["--mot15-lq", str(args.mot15_lq.resolve())] if args.mot15_lq else []),
+               ]  # fmt: skip
+        # From the training folder: a `semantics: teacher` model reloads its teacher from
+        # the (possibly relative) path it was trained with.
+        log = args.work / "logs" / f"{arm}-s{seed}.score.log"
+        _run(cmd, log, threads, cwd=args.root)
     return scores
 
 
