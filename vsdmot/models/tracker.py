@@ -304,18 +304,16 @@ class VSDMOT(nn.Module):
         images = batch.images.flatten(0, 1)
         masks = batch.masks.flatten(0, 1)
         clean = None if batch.clean_images is None else batch.clean_images.flatten(0, 1)
-        per_frame = [self._quality_targets(batch, t) for t in range(t_len)]
-        quality = None if any(q is None for q in per_frame) else torch.stack(per_frame, 1)
-        quality = None if quality is None else quality.flatten()
-        sem = self.semantic_branch(images, masks, clean, quality)
+        sem = self.semantic_branch(images, masks, clean, self._quality_targets(batch))
         return _ClipSemantics(sem, b_size, t_len)
 
     def _training_proposals(self, proposals: Tensor) -> Tensor:
         return proposals[proposals[:, 4] >= self.config.proposal_score_threshold]
 
     @staticmethod
-    def _quality_targets(batch: ClipBatch, t: int) -> Tensor | None:
-        labels = [clip[t].quality for clip in batch.targets]
+    def _quality_targets(batch: ClipBatch) -> Tensor | None:
+        """Frame-quality labels of all ``B * T`` frames, clip-major; None if any is missing."""
+        labels = [frame.quality for clip in batch.targets for frame in clip]
         if any(q is None for q in labels):
             return None
         return torch.tensor(labels, dtype=batch.images.dtype, device=batch.images.device)
