@@ -15,7 +15,8 @@ from vsdmot.proposals.build import build_proposal_source
 from vsdmot.proposals.cache import CachedProposals
 from vsdmot.proposals.detfile import DetFileProposals, load_proposal_db, save_proposal_db
 from vsdmot.proposals.hog import HOGPeopleProposals
-from vsdmot.proposals.yolo import UltralyticsProposals  # imports ultralytics only when built
+from vsdmot.proposals.ultralytics import UltralyticsProposals  # imports ultralytics only when built
+from vsdmot.proposals.yolo import YOLOProposals
 
 __all__ = [
     "CachedProposals",
@@ -25,6 +26,7 @@ __all__ = [
     "ProposalError",
     "ProposalSource",
     "UltralyticsProposals",
+    "YOLOProposals",
     "as_proposals",
     "build_proposal_source",
     "empty_proposals",

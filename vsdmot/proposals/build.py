@@ -4,6 +4,9 @@ Accepted specs:
 
 - ``"det"``: the sequence's public detections, ``<sequence>/det/det.txt``;
 - a path to a ``det.txt`` or a ``.npz`` / ``.json`` proposal database;
+- ``"yolo"`` or ``"yolo:size=320,score=0.2"`` (keyword options of
+  :class:`~vsdmot.proposals.yolo.YOLOProposals`: the bundled YOLOv3-tiny or
+  any Darknet cfg/weights pair);
 - ``"hog"`` or ``"hog:upscale=2,win_stride=4"`` (keyword options of
   :class:`~vsdmot.proposals.hog.HOGPeopleProposals`);
 - ``"ultralytics"`` or ``"ultralytics:yolov8s.pt"`` (optional dependency).
@@ -19,7 +22,10 @@ from vsdmot.proposals.cache import CachedProposals
 from vsdmot.proposals.detfile import DB_SUFFIXES, DetFileProposals
 from vsdmot.proposals.hog import HOGPeopleProposals
 
-SPEC_HELP = "'det', a det.txt / .npz / .json path, 'hog[:key=value,...]' or 'ultralytics[:MODEL]'"
+SPEC_HELP = (
+    "'det', a det.txt / .npz / .json path, 'yolo[:key=value,...]', 'hog[:key=value,...]' "
+    "or 'ultralytics[:MODEL]'"
+)
 
 
 def parse_options(text: str) -> dict[str, Any]:
@@ -72,14 +78,24 @@ def build_proposal_source(
             where = f"{sequence}/det/det.txt" if sequence is not None else "a sequence folder"
             raise ProposalError(f"proposals 'det' need public detections; {where} not found")
         return DetFileProposals(Path(sequence) / "det" / "det.txt", min_score=min_score)
-    if kind == "hog":
+    if kind == "yolo":
+        from vsdmot.proposals.yolo import YOLOProposals
+
+        options = parse_options(rest)
+        if min_score > 0:
+            options.setdefault("score", min_score)
+        try:
+            source = YOLOProposals(**options)
+        except TypeError as exc:
+            raise ProposalError(f"{spec}: unknown YOLO option ({exc})") from exc
+    elif kind == "hog":
         options = {"min_score": min_score, **parse_options(rest)}
         try:
             source = HOGPeopleProposals(**options)
         except TypeError as exc:
             raise ProposalError(f"{spec}: unknown HOG option ({exc})") from exc
     elif kind == "ultralytics":
-        from vsdmot.proposals.yolo import UltralyticsProposals
+        from vsdmot.proposals.ultralytics import UltralyticsProposals
 
         source = UltralyticsProposals(rest or "yolov8n.pt", conf=max(min_score, 0.01))
     elif Path(spec).suffix.lower() in (*DB_SUFFIXES, ".txt"):

@@ -1,106 +1,135 @@
-"""Ultralytics YOLO as a proposal source (optional: ``pip install ultralytics``).
+"""YOLOv3-tiny (Darknet, COCO) people proposals: the default detector for plain videos.
 
-The package is imported only when this source is built, so vsdmot works
-without it.
+Spec: ``yolo[:size=416,score=0.1,nms=0.45,classes=person,letterbox=true,runtime=auto]``;
+``cfg=PATH,weights=PATH[,names=PATH]`` selects other Darknet files (by
+default the bundled YOLOv3-tiny, see :mod:`vsdmot.detection.files`).
+``classes`` takes COCO names or ids joined by ``+`` (``person+bicycle``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vsdmot.proposals.base import (
-    MissingDependencyError,
-    ProposalSource,
-    as_proposals,
-    empty_proposals,
+from vsdmot.detection.files import (
+    DarknetFiles,
+    WeightsNotFoundError,
+    bundled_yolov3_tiny,
+    carrier_dir,
+    load_darknet_files,
 )
+from vsdmot.detection.yolo import DetectorOptions, YOLODetector
+from vsdmot.proposals.base import ProposalError, ProposalSource, as_proposals, empty_proposals
 
-#: COCO class id of "person" in YOLO models trained on COCO.
-COCO_PERSON = 0
-
-INSTALL_HINT = (
-    "the 'ultralytics' proposal source needs the optional package ultralytics, which is "
-    "not installed. Install it with `pip install ultralytics`; note that it also installs "
-    "torchvision (and may pull a different torch build), so pin torch first if you rely on "
-    "a specific one. Without it, use the built-in 'hog' proposals or a det.txt / proposal "
-    "database."
-)
+log = logging.getLogger(__name__)
 
 
-class UltralyticsProposals(ProposalSource):
-    """Boxes of one class (person by default) from an Ultralytics YOLO model.
+def yolo_weights_available() -> bool:
+    """Whether the bundled YOLOv3-tiny files are installed."""
+    return carrier_dir() is not None
+
+
+def parse_classes(value: Any, names: tuple[str, ...]) -> tuple[int, ...]:
+    """Class ids from ids or names (``"person+car"``, ``0``, ``[0, 2]``).
+
+    >>> parse_classes("person+car", ("person", "bicycle", "car"))
+    (0, 2)
+    >>> parse_classes(1, ("person", "bicycle"))
+    (1,)
+    """
+    items = value if isinstance(value, (list, tuple)) else str(value).split("+")
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if text.lstrip("-").isdigit():
+            out.append(int(text))
+        elif text in names:
+            out.append(names.index(text))
+        else:
+            raise ProposalError(f"unknown class {text!r}; use ids or names such as {names[:3]}")
+    if not out:
+        raise ProposalError("classes must name at least one class")
+    return tuple(out)
+
+
+class YOLOProposals(ProposalSource):
+    """Person boxes (or other COCO classes) from a Darknet YOLO network.
 
     Args:
-        model: weights name (``"yolov8n.pt"``, downloaded by Ultralytics) or a local path.
-        conf: minimum confidence kept.
-        iou: NMS IoU of the model.
-        classes: class ids kept (COCO person = 0).
-        imgsz: inference size.
-        device: ``"cpu"``, ``"cuda:0"``... (``None``: Ultralytics' choice).
+        size: network input, longer side in pixels (multiple of 32).
+        score: minimum ``objectness x class probability`` kept.
+        nms: IoU above which a lower-scored box of the same class is dropped.
+        classes: ids or names (``"person"``; ``"person+bicycle"``).
+        letterbox: keep the aspect ratio (grey borders); ``False`` resizes to
+            ``size x size`` as Darknet's own test mode does.
+        runtime: ``auto`` (the measured fastest available), ``onnx``, ``opencv`` or ``torch``.
+        cfg, weights, names: other Darknet files instead of the bundled YOLOv3-tiny.
     """
 
     def __init__(
         self,
-        model: str = "yolov8n.pt",
         *,
-        conf: float = 0.1,
-        iou: float = 0.7,
-        classes: Sequence[int] = (COCO_PERSON,),
-        imgsz: int = 640,
-        device: str | None = None,
+        size: int = 416,
+        score: float = 0.1,
+        nms: float = 0.45,
+        classes: Any = "person",
+        letterbox: bool = True,
+        runtime: str = "auto",
+        cfg: str | Path | None = None,
+        weights: str | Path | None = None,
+        names: str | Path | None = None,
     ) -> None:
+        if (cfg is None) != (weights is None):
+            raise ProposalError("yolo: give both cfg= and weights= (a Darknet pair), or neither")
+        files: DarknetFiles = (
+            bundled_yolov3_tiny() if cfg is None else load_darknet_files(cfg, weights, names)  # type: ignore[arg-type]
+        )
+        self.files = files
+        options = DetectorOptions(
+            size=int(size),
+            score=float(score),
+            nms=float(nms),
+            classes=parse_classes(classes, files.names),
+            letterbox=bool(letterbox),
+        )
         try:
-            from ultralytics import YOLO
-        except ImportError as exc:
-            raise MissingDependencyError(INSTALL_HINT) from exc
-        self.model_name = str(model)
-        self.conf = float(conf)
-        self.iou = float(iou)
-        self.classes = tuple(int(c) for c in classes)
-        self.imgsz = int(imgsz)
-        self.device = device
-        self._model = YOLO(self.model_name)
+            self.detector = YOLODetector.from_files(files, options, runtime=runtime)
+        except ValueError as exc:
+            raise ProposalError(f"yolo: {exc}") from exc
 
     @property
     def name(self) -> str:
-        return f"ultralytics:{self.model_name}"
+        return "yolo"
 
     @property
     def params(self) -> dict[str, Any]:
+        o = self.detector.options
         return {
-            "model": self.model_name,
-            "conf": self.conf,
-            "iou": self.iou,
-            "classes": list(self.classes),
-            "imgsz": self.imgsz,
+            "size": o.size,
+            "score": o.score,
+            "nms": o.nms,
+            "classes": list(o.classes),
+            "letterbox": o.letterbox,
+            "weights_sha256": self.files.sha256,
+            "cfg_sha1": hashlib.sha1(self.files.cfg_text.encode()).hexdigest(),
         }
 
-    def __call__(self, frame_bgr: np.ndarray, frame_index: int) -> np.ndarray:
-        # Ultralytics reads numpy input as BGR, OpenCV's order, so no conversion.
-        results = self._model.predict(
-            frame_bgr,
-            conf=self.conf,
-            iou=self.iou,
-            classes=list(self.classes),
-            imgsz=self.imgsz,
-            device=self.device,
-            verbose=False,
+    def describe(self) -> str:
+        o = self.detector.options
+        return (
+            f"yolo {self.files.describe()}, size {o.size}, score >= {o.score}, "
+            f"{self.detector.runtime} runtime"
         )
-        boxes = results[0].boxes
-        if boxes is None or len(boxes) == 0:
+
+    def __call__(self, frame_bgr: np.ndarray, frame_index: int) -> np.ndarray:
+        dets = self.detector(frame_bgr)
+        if len(dets) == 0:
             return empty_proposals()
-        xyxy = _to_numpy(boxes.xyxy).reshape(-1, 4)
-        conf = _to_numpy(boxes.conf).reshape(-1, 1)
-        cls = _to_numpy(boxes.cls).reshape(-1)
-        keep = np.isin(cls.astype(np.int64), self.classes)
-        return as_proposals(np.concatenate([xyxy, conf], axis=1)[keep])
+        return as_proposals(dets[:, :5])
 
 
-def _to_numpy(x: Any) -> np.ndarray:
-    """A torch tensor (any device) or array as a float64 numpy array."""
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=np.float64)
+__all__ = ["WeightsNotFoundError", "YOLOProposals", "parse_classes", "yolo_weights_available"]

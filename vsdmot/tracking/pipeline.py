@@ -57,10 +57,22 @@ class TrackOutputs:
 
 
 def default_proposal_spec(source: str) -> str:
-    """``det`` for a sequence folder with public detections, else the HOG people detector."""
+    """``det`` for a sequence folder with public detections, else YOLOv3-tiny people.
+
+    Without the YOLOv3-tiny weights installed: one warning, then the HOG people detector.
+    """
     path = Path(source)
     if (path / "seqinfo.ini").is_file() and (path / "det" / "det.txt").is_file():
         return "det"
+    from vsdmot.proposals.yolo import yolo_weights_available
+
+    if yolo_weights_available():
+        return "yolo"
+    from vsdmot.detection.files import INSTALL_HINT
+
+    log.warning(
+        "YOLOv3-tiny weights are not installed, using HOG proposals instead; %s", INSTALL_HINT
+    )
     return "hog"
 
 
