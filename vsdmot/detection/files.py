@@ -133,9 +133,10 @@ class DarknetFiles:
     cfg_text: str
     weights: bytes
     names: tuple[str, ...]
-    origin: str  # where they came from, for logs and model cards
+    origin: str  # the weights file, for logs and model cards
     sha256: str
     patched: bool = False
+    cfg_origin: str = "<cfg>"
 
     def describe(self) -> str:
         note = ", cfg mask fixed" if self.patched else ""
@@ -206,7 +207,7 @@ def load_darknet_files(
         if patched:
             log.info("%s: second [yolo] mask fixed to 1,2,3 for the YOLOv3-tiny weights", cfg)
     class_names = _read_names(names) if names is not None else COCO_NAMES
-    return DarknetFiles(cfg_text, data, class_names, str(weights), digest, patched)
+    return DarknetFiles(cfg_text, data, class_names, str(weights), digest, patched, str(cfg))
 
 
 def bundled_yolov3_tiny(*, verify: bool = True) -> DarknetFiles:

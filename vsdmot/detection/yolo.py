@@ -322,16 +322,19 @@ class YOLODetector:
     def from_files(
         cls, files: DarknetFiles, options: DetectorOptions | None = None, *, runtime: str = "auto"
     ) -> YOLODetector:
-        net = build_darknet(files.cfg_text, files.origin)
+        net = build_darknet(files.cfg_text, files.cfg_origin)
         load_darknet_weights(net, files.weights, files.origin)
-        if net.num_classes != len(files.names):
-            log.warning(
-                "%s: %d class names for a %d-class network",
-                files.origin,
-                len(files.names),
-                net.num_classes,
-            )
-        return cls(net, files.cfg_text, options, runtime=runtime, names=files.names)
+        names = files.names
+        if net.num_classes != len(names):
+            if names != COCO_NAMES:
+                log.warning(
+                    "%s: %d class names for a %d-class network; classes are numbered instead",
+                    files.origin,
+                    len(names),
+                    net.num_classes,
+                )
+            names = tuple(str(i) for i in range(net.num_classes))
+        return cls(net, files.cfg_text, options, runtime=runtime, names=names)
 
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
         o = self.options

@@ -89,11 +89,15 @@ class YOLOProposals(ProposalSource):
             bundled_yolov3_tiny() if cfg is None else load_darknet_files(cfg, weights, names)  # type: ignore[arg-type]
         )
         self.files = files
+        net_classes = _cfg_classes(files.cfg_text)
+        names = (
+            files.names if len(files.names) == net_classes else tuple(map(str, range(net_classes)))
+        )
         options = DetectorOptions(
             size=int(size),
             score=float(score),
             nms=float(nms),
-            classes=parse_classes(classes, files.names),
+            classes=parse_classes(classes, names),
             letterbox=bool(letterbox),
         )
         try:
@@ -130,6 +134,14 @@ class YOLOProposals(ProposalSource):
         if len(dets) == 0:
             return empty_proposals()
         return as_proposals(dets[:, :5])
+
+
+def _cfg_classes(cfg_text: str) -> int:
+    for line in cfg_text.splitlines():
+        key, _, value = line.split("#", 1)[0].partition("=")
+        if key.strip() == "classes" and value.strip().isdigit():
+            return int(value)
+    return 80
 
 
 __all__ = ["WeightsNotFoundError", "YOLOProposals", "parse_classes", "yolo_weights_available"]
