@@ -71,7 +71,7 @@ def test_image_folder_with_det_file_as_jsonl(sequence: Path, tmp_path: Path) -> 
     assert all(len(t["ltwh"]) == 4 for line in lines for t in line["tracks"])
 
 
-def test_video_file_with_hog_and_max_frames(sequence: Path, tmp_path: Path) -> None:
+def test_video_file_with_default_yolo_and_max_frames(sequence: Path, tmp_path: Path) -> None:
     video = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
     for t in range(1, N_FRAMES + 1):
@@ -80,7 +80,7 @@ def test_video_file_with_hog_and_max_frames(sequence: Path, tmp_path: Path) -> N
     out = tmp_path / "res.txt"
     text = invoke("track", str(video), "--tracker", "bytetrack", "--max-frames", "3",
                   "-o", str(out))  # fmt: skip
-    assert "tracked 3 frames" in text and "proposals: hog" in text
+    assert "tracked 3 frames" in text and "proposals: yolo" in text  # the default for videos
     assert out.is_file()
 
 

@@ -25,7 +25,8 @@ def track(
         "--proposals",
         "-p",
         help="'det' (the sequence's det/det.txt), a det.txt / proposal database, "
-        "'hog[:opts]' or 'ultralytics[:MODEL]' \\[default: det for sequence folders, else hog].",
+        "'yolo[:size=416,score=0.1,classes=person,...]' (YOLOv3-tiny), 'hog[:opts]' or "
+        "'ultralytics[:MODEL]' \\[default: det for sequence folders, else yolo].",
     ),
     tracker: str = typer.Option("vsdmot", help="vsdmot | bytetrack | ocsort."),
     output_format: str = typer.Option("mot", "--format", help="mot (MOTChallenge txt) | jsonl."),
@@ -43,6 +44,9 @@ def track(
     max_frames: int = typer.Option(None, help="Stop after this many frames."),
     cache_dir: Path = typer.Option(None, help="Cache detector proposals here (re-use on re-runs)."),
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N."),
+    threads: int = typer.Option(
+        None, help="Torch threads of the tracker \\[default: all cores but one, for the detector]."
+    ),
 ) -> None:
     """Track objects in SOURCE and write MOTChallenge results (plus optional video)."""
     from vsdmot.tracking.pipeline import track_source
@@ -81,6 +85,7 @@ def track(
         tracker_params=params,
         max_frames=max_frames,
         cache_dir=cache_dir,
+        threads=threads,
     )
     typer.echo(result.summary())
 

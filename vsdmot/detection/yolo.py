@@ -103,7 +103,8 @@ def preprocess(
 MapsFn = Callable[[np.ndarray], list[np.ndarray]]
 
 
-def _torch_runtime(net: DarknetNet, cfg_text: str) -> MapsFn:
+def _torch_runtime(net: DarknetNet, cfg_text: str, threads: int) -> MapsFn:
+    # torch's intra-op pool is per process: ``threads`` is left to the caller here.
     fused = build_darknet(cfg_text, net.source)
     fused.load_state_dict(net.state_dict())
     fused.eval().fuse()
@@ -115,7 +116,8 @@ def _torch_runtime(net: DarknetNet, cfg_text: str) -> MapsFn:
     return run
 
 
-def _opencv_runtime(net: DarknetNet, cfg_text: str) -> MapsFn:
+def _opencv_runtime(net: DarknetNet, cfg_text: str, threads: int) -> MapsFn:
+    # OpenCV's thread count is process-wide too (cv2.setNumThreads).
     cv_net = cv2.dnn.readNetFromDarknet(
         np.frombuffer(cfg_text.encode(), np.uint8),
         np.frombuffer(darknet_weights_bytes(net), np.uint8),
@@ -134,7 +136,7 @@ def _opencv_runtime(net: DarknetNet, cfg_text: str) -> MapsFn:
     return run
 
 
-def _onnx_runtime(net: DarknetNet, cfg_text: str) -> MapsFn:
+def _onnx_runtime(net: DarknetNet, cfg_text: str, threads: int) -> MapsFn:
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -160,7 +162,8 @@ def _onnx_runtime(net: DarknetNet, cfg_text: str) -> MapsFn:
             dynamo=False,
         )
     options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
     session = ort.InferenceSession(buf.getvalue(), options, providers=["CPUExecutionProvider"])
 
     def run(blob: np.ndarray) -> list[np.ndarray]:
@@ -170,7 +173,7 @@ def _onnx_runtime(net: DarknetNet, cfg_text: str) -> MapsFn:
 
 
 #: Inference runtimes by name; each turns the network into ``blob -> raw maps``.
-RUNTIMES: dict[str, Callable[[DarknetNet, str], MapsFn]] = {
+RUNTIMES: dict[str, Callable[[DarknetNet, str, int], MapsFn]] = {
     "torch": _torch_runtime,
     "opencv": _opencv_runtime,
     "onnx": _onnx_runtime,
@@ -287,6 +290,9 @@ class YOLODetector:
         cfg_text: its cfg (the OpenCV runtime rebuilds the network from it).
         options: input size, thresholds, classes, letterbox.
         runtime: ``"torch"``, ``"opencv"``, ``"onnx"`` or ``"auto"`` (the measured fastest).
+        threads: intra-op threads of the ONNX runtime. One by default: the tracker
+            runs the detector in a worker thread beside the model, and on a few cores
+            two multi-threaded pools slow each other down.
         names: class names, for messages.
     """
 
@@ -297,6 +303,7 @@ class YOLODetector:
         options: DetectorOptions | None = None,
         *,
         runtime: str = "auto",
+        threads: int = 1,
         names: Sequence[str] = COCO_NAMES,
     ) -> None:
         self.net = net.eval()
@@ -316,11 +323,16 @@ class YOLODetector:
             raise ValueError(
                 f"unknown detector runtime {runtime!r}; expected auto or {sorted(RUNTIMES)}"
             )
-        self._maps = RUNTIMES[self.runtime](self.net, cfg_text)
+        self._maps = RUNTIMES[self.runtime](self.net, cfg_text, threads)
 
     @classmethod
     def from_files(
-        cls, files: DarknetFiles, options: DetectorOptions | None = None, *, runtime: str = "auto"
+        cls,
+        files: DarknetFiles,
+        options: DetectorOptions | None = None,
+        *,
+        runtime: str = "auto",
+        threads: int = 1,
     ) -> YOLODetector:
         net = build_darknet(files.cfg_text, files.cfg_origin)
         load_darknet_weights(net, files.weights, files.origin)
@@ -334,7 +346,7 @@ class YOLODetector:
                     net.num_classes,
                 )
             names = tuple(str(i) for i in range(net.num_classes))
-        return cls(net, files.cfg_text, options, runtime=runtime, names=names)
+        return cls(net, files.cfg_text, options, runtime=runtime, threads=threads, names=names)
 
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
         o = self.options

@@ -67,6 +67,7 @@ class YOLOProposals(ProposalSource):
         letterbox: keep the aspect ratio (grey borders); ``False`` resizes to
             ``size x size`` as Darknet's own test mode does.
         runtime: ``auto`` (the measured fastest available), ``onnx``, ``opencv`` or ``torch``.
+        threads: intra-op threads of the ONNX runtime (1: it runs beside the model).
         cfg, weights, names: other Darknet files instead of the bundled YOLOv3-tiny.
     """
 
@@ -79,6 +80,7 @@ class YOLOProposals(ProposalSource):
         classes: Any = "person",
         letterbox: bool = True,
         runtime: str = "auto",
+        threads: int = 1,
         cfg: str | Path | None = None,
         weights: str | Path | None = None,
         names: str | Path | None = None,
@@ -101,7 +103,9 @@ class YOLOProposals(ProposalSource):
             letterbox=bool(letterbox),
         )
         try:
-            self.detector = YOLODetector.from_files(files, options, runtime=runtime)
+            self.detector = YOLODetector.from_files(
+                files, options, runtime=runtime, threads=int(threads)
+            )
         except ValueError as exc:
             raise ProposalError(f"yolo: {exc}") from exc
 

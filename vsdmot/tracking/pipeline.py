@@ -10,6 +10,7 @@ import contextlib
 import csv
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -113,6 +114,7 @@ def track_source(
     max_frames: int | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    threads: int | None = None,
 ) -> TrackOutputs:
     """Track ``source`` (video, image folder, sequence folder, glob, camera, URL).
 
@@ -121,6 +123,10 @@ def track_source(
     semantic branch is on, the quality q_t and mean fusion weight w_t. With
     ``video`` a rendered MP4 is written. A stream that drops ends the run
     cleanly with everything tracked so far written.
+
+    Decoding and proposals run in a worker thread beside the tracker;
+    ``threads`` sets the tracker's torch threads (default: every core but
+    the one the detector worker uses).
     """
     from vsdmot.proposals import build_proposal_source
     from vsdmot.render import LiveWindow, TrackRenderer, VideoWriter
@@ -177,6 +183,7 @@ def track_source(
         total = frames.length
         if max_frames is not None:
             total = min(max_frames, total or max_frames)
+        stack.enter_context(_torch_threads(threads or max(1, (os.cpu_count() or 2) - 1)))
         run = track_frames(
             trk, limited(), prop_source, total=total, on_frame=on_frame, progress=progress
         )
@@ -196,8 +203,26 @@ def track_source(
         video=Path(video) if video is not None else None,
         run=run,
         weights=weights_desc,
-        proposals=getattr(prop_source, "name", spec),
+        proposals=_describe(prop_source, spec),
     )
+
+
+def _describe(source: object, spec: str) -> str:
+    inner = getattr(source, "source", source)  # a cache wraps the detector
+    describe = getattr(inner, "describe", None)
+    return describe() if callable(describe) else getattr(source, "name", spec)
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _write_jsonl(path: Path, run: TrackingRun) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,22 +51,27 @@ def track_frames(
     on_frame: FrameCallback | None = None,
     progress: bool = True,
     desc: str = "tracking",
+    overlap: bool = True,
 ) -> TrackingRun:
     """Track ``(frame_number, frame)`` pairs; a ``None`` frame (corrupt) is skipped.
 
     Frame numbers are kept as given, so a skipped frame leaves a gap in the
-    results instead of shifting later frames.
+    results instead of shifting later frames. With ``overlap`` (default),
+    frames are decoded and their proposals computed in a worker thread, a
+    couple of frames ahead, while the tracker runs on the current frame: the
+    detector and the model then share the cores instead of taking turns.
     """
     tracker.reset()
     rows: list[np.ndarray] = []
     run = TrackingRun(MOTAnnotations())
     start = time.perf_counter()
-    bar = tqdm(frames, total=total, desc=desc, unit="frame", disable=not progress)
-    for t, frame in bar:
+    stream = _prefetch(frames, proposals) if overlap else _inline(frames, proposals)
+    bar = tqdm(stream, total=total, desc=desc, unit="frame", disable=not progress)
+    for t, frame, props in bar:
         if frame is None:
             run.skipped.append(t)
             continue
-        tracks = tracker.update(frame, proposals(frame, t))
+        tracks = tracker.update(frame, props)
         run.frames += 1
         if len(tracks):
             rows.append(
@@ -88,3 +95,58 @@ def track_frames(
     if rows:
         run.results = MOTAnnotations.from_rows(np.concatenate(rows))
     return run
+
+
+_Item = tuple[int, np.ndarray | None, np.ndarray | None]
+
+
+def _inline(
+    frames: Iterable[tuple[int, np.ndarray | None]], proposals: ProposalFn
+) -> Iterator[_Item]:
+    for t, frame in frames:
+        yield t, frame, (None if frame is None else proposals(frame, t))
+
+
+def _prefetch(
+    frames: Iterable[tuple[int, np.ndarray | None]], proposals: ProposalFn, depth: int = 2
+) -> Iterator[_Item]:
+    """:func:`_inline` run in a worker thread, up to ``depth`` frames ahead.
+
+    Errors in the worker are raised here, in order; closing the generator (a
+    consumer that stops early) stops the worker.
+    """
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in _inline(frames, proposals):
+                if not put(item):
+                    return
+            put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+
+    worker = threading.Thread(target=work, name="vsdmot-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = items.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
