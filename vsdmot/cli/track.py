@@ -28,7 +28,9 @@ def track(
         "'yolo[:size=416,score=0.1,classes=person,...]' (YOLOv3-tiny), 'hog[:opts]' or "
         "'ultralytics[:MODEL]' \\[default: det for sequence folders, else yolo].",
     ),
-    tracker: str = typer.Option("vsdmot", help="vsdmot | bytetrack | ocsort."),
+    tracker: str = typer.Option(
+        "vsdmot", help="vsdmot | bytetrack | ocsort | botsort | sort (peers on the same proposals)."
+    ),
     output_format: str = typer.Option("mot", "--format", help="mot (MOTChallenge txt) | jsonl."),
     video: Path = typer.Option(None, "--video", help="Write a rendered MP4 here."),
     show: bool = typer.Option(False, "--show", help="Live window (when a display exists)."),
@@ -49,10 +51,13 @@ def track(
     ),
 ) -> None:
     """Track objects in SOURCE and write MOTChallenge results (plus optional video)."""
+    from vsdmot.tracking.peers import PEER_CLASSES
     from vsdmot.tracking.pipeline import track_source
 
-    if tracker not in ("vsdmot", "bytetrack", "ocsort"):
-        raise ValueError(f"--tracker must be vsdmot, bytetrack or ocsort, not {tracker!r}")
+    if tracker != "vsdmot" and tracker not in PEER_CLASSES:
+        raise ValueError(
+            f"--tracker must be vsdmot or one of {', '.join(PEER_CLASSES)}, not {tracker!r}"
+        )
     if output_format not in ("mot", "jsonl"):
         raise ValueError(f"--format must be mot or jsonl, not {output_format!r}")
     if out is None:

@@ -1,4 +1,4 @@
-"""Tracking-by-detection peers (ByteTrack, OC-SORT) from the ``trackers`` package.
+"""Tracking-by-detection peers (ByteTrack, OC-SORT, BoT-SORT, SORT) from the ``trackers`` package.
 
 They consume the same proposals as vsdmot's tracker, so a benchmark compares
 association quality on identical detections.
@@ -12,14 +12,22 @@ import numpy as np
 
 from vsdmot.tracking.base import FrameTracks, Tracker
 
-PeerName = Literal["bytetrack", "ocsort"]
+PeerName = Literal["bytetrack", "ocsort", "botsort", "sort"]
+#: ``trackers`` class names by peer name.
+PEER_CLASSES = {
+    "bytetrack": "ByteTrackTracker",
+    "ocsort": "OCSORTTracker",
+    "botsort": "BoTSORTTracker",
+    "sort": "SORTTracker",
+}
 
 
 class PeerTracker(Tracker):
     """Adapter from ``trackers``' ``update(sv.Detections)`` to :class:`Tracker`.
 
     Args:
-        name: ``bytetrack`` or ``ocsort``.
+        name: ``bytetrack``, ``ocsort``, ``botsort`` (with camera-motion compensation,
+            which is why frames are passed on) or ``sort``.
         frame_rate: the video's frame rate (scales the lost-track buffer).
         **params: passed to the ``trackers`` class (its defaults otherwise).
     """
@@ -27,17 +35,17 @@ class PeerTracker(Tracker):
     def __init__(self, name: PeerName = "bytetrack", frame_rate: float = 30.0, **params) -> None:
         try:
             import supervision as sv
-            from trackers import ByteTrackTracker, OCSORTTracker
+            import trackers
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
                 "peer trackers need the 'trackers' package: pip install trackers"
             ) from exc
-        classes = {"bytetrack": ByteTrackTracker, "ocsort": OCSORTTracker}
-        if name not in classes:
-            raise ValueError(f"unknown peer tracker {name!r}; choose from {sorted(classes)}")
+        if name not in PEER_CLASSES:
+            raise ValueError(f"unknown peer tracker {name!r}; choose from {sorted(PEER_CLASSES)}")
+        cls = getattr(trackers, PEER_CLASSES[name])
         self.name = name
         self._sv = sv
-        self._make = lambda: classes[name](frame_rate=frame_rate, **params)
+        self._make = lambda: cls(frame_rate=frame_rate, **params)
         self._tracker = self._make()
 
     def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
@@ -47,7 +55,7 @@ class PeerTracker(Tracker):
             confidence=proposals[:, 4].astype(np.float32),
             class_id=np.zeros(len(proposals), dtype=int),
         )
-        out = self._tracker.update(dets)
+        out = self._tracker.update(dets, frame=frame)
         ids = np.asarray(out.tracker_id if out.tracker_id is not None else [], dtype=np.int64)
         keep = ids >= 0  # tracks not yet confirmed carry id -1
         conf = out.confidence if out.confidence is not None else np.ones(len(ids))

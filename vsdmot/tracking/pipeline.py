@@ -26,7 +26,7 @@ from vsdmot.utils.io import atomic_write
 log = logging.getLogger(__name__)
 
 OutputFormat = Literal["mot", "jsonl"]
-TrackerKind = Literal["vsdmot", "bytetrack", "ocsort"]
+TrackerKind = Literal["vsdmot", "bytetrack", "ocsort", "botsort", "sort"]
 
 
 @dataclass
