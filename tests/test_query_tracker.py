@@ -96,8 +96,9 @@ def _ids_by_key(tracks: FrameTracks) -> dict[int, int]:
 def test_identity_survives_occlusion_and_births_are_not_duplicated() -> None:
     # Object 1 everywhere except frames 4-6 (occluded: no proposal, low track score);
     # object 2 appears at frame 3. Proposals for tracked objects keep coming.
-    visible = {t: ({1} if t not in (4, 5, 6) else set()) | ({2} if t >= 3 else set())
-               for t in range(1, 11)}
+    visible = {
+        t: ({1} if t not in (4, 5, 6) else set()) | ({2} if t >= 3 else set()) for t in range(1, 11)
+    }
     params = TrackerParams(miss_tolerance=5, input_short_side=64, input_max_side=128)
     _, frames = _run(visible, visible, params)
     ids = [_ids_by_key(f) for f in frames]
@@ -159,7 +160,7 @@ def test_track_frames_keeps_numbering_over_skipped_frames() -> None:
     assert set(run.results.track_id.tolist()) == {1}
 
 
-@pytest.mark.parametrize("name", ["bytetrack", "ocsort"])
+@pytest.mark.parametrize("name", ["bytetrack", "ocsort", "botsort", "sort"])
 def test_peers_report_mot_ids_from_one(name: str) -> None:
     tracker = PeerTracker(name, frame_rate=25)  # type: ignore[arg-type]
     frame = np.zeros((H, W, 3), np.uint8)
@@ -226,3 +227,40 @@ def test_unanchored_track_coasts_with_its_velocity(momentum: float, same_id: boo
         ids.append(out.tracker_ids.tolist())
     assert ids[4] == [1] and all(i == [] for i in ids[5:9])  # silent while unseen
     assert (ids[11] == [1]) is same_id
+
+
+def test_overlapped_detection_gives_the_same_tracks_and_raises_in_order() -> None:
+    """Detecting in a worker thread ahead of the tracker changes nothing but speed."""
+    frames = [(t, np.zeros((H, W, 3), np.uint8)) for t in range(1, 9)]
+
+    def detect(frame: np.ndarray, t: int) -> np.ndarray:
+        return np.array([[10 + 3 * t, 10, 40 + 3 * t, 80, 0.9], [100, 20, 130, 90, 0.8]])
+
+    runs = [
+        track_frames(
+            PeerTracker("bytetrack", frame_rate=25),
+            iter(frames),
+            detect,
+            progress=False,
+            overlap=overlap,
+        )
+        for overlap in (False, True)
+    ]
+    np.testing.assert_array_equal(runs[0].results.boxes, runs[1].results.boxes)
+    np.testing.assert_array_equal(runs[0].results.track_id, runs[1].results.track_id)
+
+    def failing(frame: np.ndarray, t: int) -> np.ndarray:
+        if t == 5:
+            raise RuntimeError("detector broke on frame 5")
+        return detect(frame, t)
+
+    seen: list[int] = []
+
+    class Recorder(PeerTracker):
+        def update(self, frame, proposals):
+            seen.append(len(seen) + 1)
+            return super().update(frame, proposals)
+
+    with pytest.raises(RuntimeError, match="frame 5"):
+        track_frames(Recorder("bytetrack"), iter(frames), failing, progress=False)
+    assert seen == [1, 2, 3, 4]  # every frame before the failure was tracked, in order

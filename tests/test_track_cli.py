@@ -34,9 +34,7 @@ def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from vsdmot.engine.checkpoint import save_model
     from vsdmot.engine.trainer import build_default_model
 
-    cfg = compose_config(
-        "tiny-cpu", ["model.d_model=32", "model.n_heads=4", "model.ffn_dim=64"]
-    )
+    cfg = compose_config("tiny-cpu", ["model.d_model=32", "model.n_heads=4", "model.ffn_dim=64"])
     path = tmp_path_factory.mktemp("weights") / "model.pt"
     save_model(path, build_default_model(cfg), cfg, step=0)
     return path
@@ -146,3 +144,20 @@ def test_frame_to_tensor_normalisation() -> None:
     assert x.shape == (1, 3, 4, 6)
     assert torch.allclose(x[0, 0], torch.full((4, 6), (1 - 0.485) / 0.229))
     assert torch.allclose(x[0, 2], torch.full((4, 6), (0 - 0.406) / 0.225))
+
+
+def test_detect_writes_det_files_and_keeps_the_original(sequence: Path, tmp_path: Path) -> None:
+    import shutil
+
+    seq = tmp_path / "data" / "SEQ"
+    shutil.copytree(sequence, seq)
+    before = (seq / "det" / "det.txt").read_text()
+    text = invoke("detect", str(tmp_path / "data"), "-p", "hog:upscale=1.0")
+    assert f"{N_FRAMES} frames" in text
+    assert (seq / "det" / "det_original.txt").read_text() == before
+    dets = read_mot(seq / "det" / "det.txt", "det")
+    assert set(dets.frame.tolist()) <= set(range(1, N_FRAMES + 1))
+    invoke("detect", str(seq), "-p", "hog:upscale=1.0")  # a rerun keeps the saved original
+    assert (seq / "det" / "det_original.txt").read_text() == before
+    result = runner.invoke(app, ["detect", str(tmp_path / "nothing")])
+    assert result.exit_code != 0 and "nothing" in result.output

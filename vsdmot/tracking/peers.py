@@ -20,6 +20,8 @@ PEER_CLASSES = {
     "botsort": "BoTSORTTracker",
     "sort": "SORTTracker",
 }
+#: Peers that read the frame (BoT-SORT's camera-motion compensation); the others warn if given one.
+USES_FRAME = frozenset({"botsort"})
 
 
 class PeerTracker(Tracker):
@@ -55,7 +57,10 @@ class PeerTracker(Tracker):
             confidence=proposals[:, 4].astype(np.float32),
             class_id=np.zeros(len(proposals), dtype=int),
         )
-        out = self._tracker.update(dets, frame=frame)
+        if self.name in USES_FRAME:
+            out = self._tracker.update(dets, frame=frame)
+        else:
+            out = self._tracker.update(dets)
         ids = np.asarray(out.tracker_id if out.tracker_id is not None else [], dtype=np.int64)
         keep = ids >= 0  # tracks not yet confirmed carry id -1
         conf = out.confidence if out.confidence is not None else np.ones(len(ids))

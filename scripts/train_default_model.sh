@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The shipped model's recipe (docs/model-card.md): VSD-MOT trained on the proposals of
+# the detector it runs with (YOLOv3-tiny), clean and degraded, on 2 CPU cores.
+#
+#   bash scripts/train_default_model.sh WORK_DIR [MOT15_DIR] [MOBILENET_WEIGHTS]
+#
+# WORK_DIR receives the data and runs/; resume by running the same command again.
+set -euo pipefail
+WORK=${1:?usage: train_default_model.sh WORK_DIR [MOT15_DIR] [MOBILENET_WEIGHTS]}
+MOT15=${2:-../shared/data/mot15}
+MOBILENET=${3:-../shared/weights/mobilenet_v2_imagenet_features.pt}
+V=${VSDMOT:-.venv/bin/vsdmot}
+D=$WORK/data
+mkdir -p "$D/real/PETS09-S2L1"
+
+# Generated pedestrian-like sequences and a degraded copy (detections simulated:
+# YOLOv3-tiny finds few of the generated figures, so these keep their simulated detector).
+[ -d "$D/synth-train" ] || $V synth "$D/synth-train" --sequences 8 --frames 100 --seed 100
+[ -d "$D/synth-train-lq" ] || $V degrade "$D/synth-train" "$D/synth-train-lq" \
+  --type mix --severity 4 --schedule random_walk --seed 101
+
+# PETS09-S2L1 (frames 1-500 train, 501-600 validation, 601-795 test), clean and four
+# degraded copies; YOLOv3-tiny runs on each copy's own (degraded) pixels.
+cp -r "$MOT15/PETS09-S2L1/seqinfo.ini" "$MOT15/PETS09-S2L1/gt" "$MOT15/PETS09-S2L1/det" "$D/real/PETS09-S2L1/"
+chmod -R u+w "$D/real"
+ln -sf "$(realpath "$MOT15/PETS09-S2L1/PETS09-S2L1.avi")" "$D/real/PETS09-S2L1/"
+seed=102
+for ty in mix low_light gaussian_noise motion_blur; do
+  [ -d "$D/pets-$ty" ] || $V degrade "$MOT15/PETS09-S2L1" "$D/pets-$ty" --type "$ty" \
+    --severity 4 --schedule random_walk --seed $seed --max-frames 600
+  seed=$((seed + 1))
+done
+for folder in real pets-mix pets-low_light pets-gaussian_noise pets-motion_blur; do
+  [ -f "$D/$folder/PETS09-S2L1/det/det_original.txt" ] || $V detect "$D/$folder" -p yolo
+done
+
+$V train --config tiny-cpu --out "$WORK/runs/default" \
+  "data.train=[$D/synth-train,$D/synth-train-lq,$D/real,$D/pets-mix,$D/pets-low_light,$D/pets-gaussian_noise,$D/pets-motion_blur]" \
+  "data.train_frames.PETS09-S2L1=[1,500]" \
+  "data.clean_pairs=[{degraded: $D/synth-train-lq, clean: $D/synth-train},{degraded: $D/pets-mix, clean: $D/real},{degraded: $D/pets-low_light, clean: $D/real},{degraded: $D/pets-gaussian_noise, clean: $D/real},{degraded: $D/pets-motion_blur, clean: $D/real}]" \
+  data.proposals.score_threshold=0.1 \
+  model.backbone_weights="$MOBILENET" \
+  train.steps=1100 optim.lr=1e-3 optim.grad_clip=1.0 \
+  data.clip_length=4 data.max_interval=2 "data.augment.scales=[256,288,320]" \
+  data.augment.max_size=512 data.input_size=288 data.max_size=512 \
+  semantic.semantics=student semantic.dswr=on semantic.distill=both \
+  semantic.teacher.kind=mobilenet_v2 semantic.teacher.weights="$MOBILENET"
+echo "trained: $WORK/runs/default/model.pt"
+echo "export:  python scripts/export_weights.py $WORK/runs/default/model.pt vsdmot/weights/vsdmot-default.pt"
