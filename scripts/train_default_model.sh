@@ -11,7 +11,7 @@ MOT15=${2:-../shared/data/mot15}
 MOBILENET=${3:-../shared/weights/mobilenet_v2_imagenet_features.pt}
 V=${VSDMOT:-.venv/bin/vsdmot}
 D=$WORK/data
-mkdir -p "$D/real/PETS09-S2L1"
+mkdir -p "$D"
 
 # Generated pedestrian-like sequences and a degraded copy (detections simulated:
 # YOLOv3-tiny finds few of the generated figures, so these keep their simulated detector).
@@ -21,23 +21,24 @@ mkdir -p "$D/real/PETS09-S2L1"
 
 # PETS09-S2L1 (frames 1-500 train, 501-600 validation, 601-795 test), clean and four
 # degraded copies; YOLOv3-tiny runs on each copy's own (degraded) pixels.
-cp -r "$MOT15/PETS09-S2L1/seqinfo.ini" "$MOT15/PETS09-S2L1/gt" "$MOT15/PETS09-S2L1/det" "$D/real/PETS09-S2L1/"
-chmod -R u+w "$D/real"
-ln -sf "$(realpath "$MOT15/PETS09-S2L1/PETS09-S2L1.avi")" "$D/real/PETS09-S2L1/"
+# The clean copy is written the same way at severity 0 (frames 1-600, JPEG storage), so
+# clean and degraded copies pair frame by frame for the teacher.
+[ -d "$D/pets-clean" ] || $V degrade "$MOT15/PETS09-S2L1" "$D/pets-clean" --type jpeg \
+  --severity 0 --max-frames 600
 seed=102
 for ty in mix low_light gaussian_noise motion_blur; do
   [ -d "$D/pets-$ty" ] || $V degrade "$MOT15/PETS09-S2L1" "$D/pets-$ty" --type "$ty" \
     --severity 4 --schedule random_walk --seed $seed --max-frames 600
   seed=$((seed + 1))
 done
-for folder in real pets-mix pets-low_light pets-gaussian_noise pets-motion_blur; do
+for folder in pets-clean pets-mix pets-low_light pets-gaussian_noise pets-motion_blur; do
   [ -f "$D/$folder/PETS09-S2L1/det/det_original.txt" ] || $V detect "$D/$folder" -p yolo
 done
 
 $V train --config tiny-cpu --out "$WORK/runs/default" \
-  "data.train=[$D/synth-train,$D/synth-train-lq,$D/real,$D/pets-mix,$D/pets-low_light,$D/pets-gaussian_noise,$D/pets-motion_blur]" \
+  "data.train=[$D/synth-train,$D/synth-train-lq,$D/pets-clean,$D/pets-mix,$D/pets-low_light,$D/pets-gaussian_noise,$D/pets-motion_blur]" \
   "data.train_frames.PETS09-S2L1=[1,500]" \
-  "data.clean_pairs=[{degraded: $D/synth-train-lq, clean: $D/synth-train},{degraded: $D/pets-mix, clean: $D/real},{degraded: $D/pets-low_light, clean: $D/real},{degraded: $D/pets-gaussian_noise, clean: $D/real},{degraded: $D/pets-motion_blur, clean: $D/real}]" \
+  "data.clean_pairs=[{degraded: $D/synth-train-lq, clean: $D/synth-train},{degraded: $D/pets-mix, clean: $D/pets-clean},{degraded: $D/pets-low_light, clean: $D/pets-clean},{degraded: $D/pets-gaussian_noise, clean: $D/pets-clean},{degraded: $D/pets-motion_blur, clean: $D/pets-clean}]" \
   data.proposals.score_threshold=0.1 \
   model.backbone_weights="$MOBILENET" \
   train.steps=1100 optim.lr=1e-3 optim.grad_clip=1.0 \

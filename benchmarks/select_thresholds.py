@@ -1,0 +1,114 @@
+"""Pick the runtime thresholds of a trained model on validation data only.
+
+Usage (from the project root)::
+
+    python benchmarks/select_thresholds.py --weights runs/default/model.pt \\
+        --val DATASET[:FIRST-LAST] [--val ...] [--birth 0.1,0.2,0.3,0.4] [--keep 0.3,0.4,0.5]
+
+Each ``--val`` is a folder of MOTChallenge sequences (or one sequence) with
+the proposals the model will run with in ``det/det.txt`` (``vsdmot detect``)
+and an optional frame range. Every (birth, keep) pair tracks every
+validation set; the pair with the best mean HOTA wins. Nothing of the test
+data is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shlex
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from vsdmot.data.mot import write_mot
+from vsdmot.data.sequence import MOTSequence, list_sequences
+from vsdmot.eval import evaluate
+from vsdmot.proposals import DetFileProposals
+from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+from vsdmot.tracking.run import track_frames
+from vsdmot.tracking.weights import load_tracker_model
+from vsdmot.utils.io import atomic_write
+
+
+def parse_val(spec: str) -> tuple[Path, tuple[int, int] | None]:
+    path, _, rng = spec.partition(":")
+    if not rng:
+        return Path(path), None
+    first, last = (int(v) for v in rng.split("-"))
+    return Path(path), (first, last)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", type=Path, required=True)
+    ap.add_argument("--val", action="append", required=True)
+    ap.add_argument("--birth", default="0.1,0.2,0.3,0.4")
+    ap.add_argument("--keep", default="0.3,0.4,0.5")
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/thresholds.md"))
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    loaded = load_tracker_model(args.weights)
+    grid = list(
+        itertools.product(
+            [float(v) for v in args.birth.split(",")], [float(v) for v in args.keep.split(",")]
+        )
+    )
+    scores: dict[tuple[float, float], list[float]] = {g: [] for g in grid}
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in args.val:
+            root, rng = parse_val(spec)
+            for seq_dir in list_sequences(root):
+                seq = MOTSequence(seq_dir)
+                first, last = rng or (1, len(seq))
+                frames = [(t, seq.frame(t)) for t in range(first, last + 1)]
+                props = DetFileProposals(seq.det_path)
+                for birth, keep in grid:
+                    params = TrackerParams(birth_thresh=birth, keep_thresh=keep)
+                    run = track_frames(
+                        QueryTracker(loaded.model, params), iter(frames), props,
+                        progress=False, overlap=False,
+                    )  # fmt: skip
+                    pred = Path(tmp) / f"{root.name}-{birth}-{keep}"
+                    write_mot(pred / f"{seq_dir.name}.txt", run.results, "result")
+                    res = evaluate(
+                        seq_dir, pred, frame_range=None if rng is None else rng, progress=False
+                    )
+                    scores[(birth, keep)].append(float(res.combined.HOTA))
+                print(spec, seq_dir.name, "done", flush=True)
+    mean = {g: statistics.fmean(v) for g, v in scores.items()}
+    best = max(mean, key=mean.get)  # type: ignore[arg-type]
+    command = "python " + " ".join(
+        shlex.quote(a) for a in ["benchmarks/select_thresholds.py", *sys.argv[1:]]
+    )
+    lines = [
+        "# Runtime thresholds chosen on validation data",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Model: {loaded.describe()}. Mean HOTA over {len(args.val)} validation set(s).",
+        "",
+        "| birth_thresh | keep_thresh | mean HOTA | per set |",
+        "|---:|---:|---:|---|",
+    ]
+    for g in grid:
+        mark = " **best**" if g == best else ""
+        per = ", ".join(f"{v:.3f}" for v in scores[g])
+        lines.append(f"| {g[0]:g} | {g[1]:g} | {mean[g]:.3f}{mark} | {per} |")
+    text = "\n".join(lines) + "\n"
+    with atomic_write(args.out) as f:
+        f.write(text)
+    with atomic_write(args.out.with_suffix(".json")) as f:
+        json.dump(
+            {"command": command, "best": best, "mean": {str(k): v for k, v in mean.items()}}, f
+        )
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
