@@ -115,6 +115,7 @@ def track_source(
     cache_dir: str | Path | None = None,
     progress: bool = True,
     threads: int | None = None,
+    overlap: bool = True,
 ) -> TrackOutputs:
     """Track ``source`` (video, image folder, sequence folder, glob, camera, URL).
 
@@ -124,9 +125,9 @@ def track_source(
     ``video`` a rendered MP4 is written. A stream that drops ends the run
     cleanly with everything tracked so far written.
 
-    Decoding and proposals run in a worker thread beside the tracker;
-    ``threads`` sets the tracker's torch threads (default: every core but
-    the one the detector worker uses).
+    Decoding and proposals run in a worker thread beside the tracker
+    (``overlap``); ``threads`` sets the tracker's torch threads (default:
+    every core but the one the detector worker uses).
     """
     from vsdmot.proposals import build_proposal_source
     from vsdmot.render import LiveWindow, TrackRenderer, VideoWriter
@@ -185,7 +186,13 @@ def track_source(
             total = min(max_frames, total or max_frames)
         stack.enter_context(_torch_threads(threads or max(1, (os.cpu_count() or 2) - 1)))
         run = track_frames(
-            trk, limited(), prop_source, total=total, on_frame=on_frame, progress=progress
+            trk,
+            limited(),
+            prop_source,
+            total=total,
+            on_frame=on_frame,
+            progress=progress,
+            overlap=overlap,
         )
         run.skipped = sorted(set(run.skipped) | set(frames.skipped))
         if window is not None:
