@@ -188,3 +188,40 @@ def test_epochs_set_the_step_count(data: Path, tmp_path: Path) -> None:
     ds = build_clip_dataset(cfg.data, "train")
     trainer = Trainer(cfg, ToyTracker(cfg), ds, tmp_path)
     assert len(ds) == 7 and trainer.total == 4  # ceil(7 clips / batch 2)
+
+
+class _Payload:
+    """A pickle that writes a file when unpickled (the attack a crafted checkpoint makes)."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self):
+        return (exec, (f"open({str(self.target)!r}, 'w').write('x')",))
+
+
+def test_crafted_checkpoint_is_refused_before_running_code(tmp_path: Path) -> None:
+    pwned = tmp_path / "PWNED"
+    for fmt in ("vsdmot-model", "vsdmot-train-checkpoint"):
+        path = tmp_path / f"{fmt}.pt"
+        torch.save({"format": fmt, "x": _Payload(pwned)}, path)
+        with pytest.raises(CheckpointError, match="refused: the file needs arbitrary unpickling"):
+            load_model_file(path)
+        assert not pwned.exists()
+
+
+def test_rng_state_survives_a_weights_only_round_trip(tmp_path: Path) -> None:
+    import random
+
+    import numpy as np
+
+    from vsdmot.engine.checkpoint import rng_state, set_rng_state
+
+    random.seed(1)
+    np.random.seed(2)
+    torch.manual_seed(3)
+    path = tmp_path / "rng.pt"
+    torch.save(rng_state(), path)
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    set_rng_state(torch.load(path, weights_only=True))
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected

@@ -12,6 +12,7 @@ what ``vsdmot track`` loads.
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def rng_state(model: nn.Module | None = None) -> dict[str, Any]:
     """Every RNG state a training step can consume: global ones and the model's generators."""
     state: dict[str, Any] = {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": _numpy_state_to_plain(np.random.get_state()),
         "torch": torch.get_rng_state(),
         "generators": {k: g.get_state() for k, g in module_generators(model).items()},
     }
@@ -62,8 +63,8 @@ def rng_state(model: nn.Module | None = None) -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any], model: nn.Module | None = None) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    random.setstate(_as_tuples(state["python"]))
+    np.random.set_state(_numpy_state_from_plain(state["numpy"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -71,6 +72,24 @@ def set_rng_state(state: dict[str, Any], model: nn.Module | None = None) -> None
     for key, gen_state in state.get("generators", {}).items():
         if key in gens:
             gens[key].set_state(gen_state)
+
+
+def _numpy_state_to_plain(state: tuple) -> tuple:
+    """numpy's legacy RNG state with its key array as a tensor: loadable with ``weights_only``."""
+    name, keys, pos, has_gauss, cached = state
+    return (name, torch.from_numpy(np.asarray(keys, dtype=np.int64)), pos, has_gauss, cached)
+
+
+def _numpy_state_from_plain(state: tuple) -> tuple:
+    name, keys, pos, has_gauss, cached = state
+    return (name, np.asarray(keys, dtype=np.uint32), int(pos), int(has_gauss), float(cached))
+
+
+def _as_tuples(value: Any) -> Any:
+    """``random.setstate`` wants tuples; a round trip may give lists."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_tuples(v) for v in value)
+    return value
 
 
 def _save(obj: dict[str, Any], path: Path) -> None:
@@ -117,8 +136,21 @@ def _load(path: Path, expected_format: str) -> dict[str, Any]:
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
-        # Checkpoints hold numpy RNG state and config dicts, not only tensors.
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        # weights_only: tensors and plain containers only. A pickle that would run code
+        # (or build arbitrary objects) on load is refused before anything executes.
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        detail = next(
+            (ln.strip() for ln in str(exc).splitlines() if "Unsupported global" in ln), ""
+        )
+        if not detail:  # not a pickle torch can read at all: damaged or another format
+            raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from exc
+        raise CheckpointError(
+            f"{path}: refused: the file needs arbitrary unpickling (objects that are not "
+            "tensors or plain containers), which could run code on load. vsdmot checkpoints "
+            "never do; if this is an old vsdmot checkpoint from a trusted source, re-save it "
+            f"with the current version. ({detail[:160]})"
+        ) from exc
     except Exception as exc:  # truncated file, not a torch file, ...
         raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from exc
     if not isinstance(ckpt, dict) or ckpt.get("format") != expected_format:
