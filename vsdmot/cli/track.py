@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
 
 import typer
 
 from vsdmot.cli.commands import COMMANDS
 from vsdmot.cli.errors import user_errors
+
+
+def _D(field: str) -> str:
+    """``[default: X]`` from :class:`TrackerParams`, the one place runtime defaults live."""
+    from vsdmot.tracking.query_tracker import TrackerParams
+
+    return f"\\[default: {getattr(TrackerParams(), field)}]"
 
 
 def track(
@@ -35,15 +44,35 @@ def track(
     video: Path = typer.Option(None, "--video", help="Write a rendered MP4 here."),
     show: bool = typer.Option(False, "--show", help="Live window (when a display exists)."),
     min_score: float = typer.Option(0.0, help="Drop proposals scoring below this."),
-    birth_thresh: float = typer.Option(0.2, help="Score a new object needs to start a track."),
-    keep_thresh: float = typer.Option(0.4, help="Score a track needs to be reported."),
-    miss_tolerance: int = typer.Option(10, help="Frames a track may be missed before it dies."),
-    anchor_iou: float = typer.Option(
-        0.4, help="Re-anchor track queries on proposals overlapping this much (0: off)."
+    birth_thresh: float = typer.Option(
+        None,
+        min=0.0,
+        max=1.0,
+        help=f"Score a new object needs to start a track {_D('birth_thresh')}.",
     ),
-    input_size: int = typer.Option(384, help="Shorter side of the frames fed to the model."),
-    max_tracks: int = typer.Option(100, help="Cap on live tracks (bounds memory and time)."),
-    max_frames: int = typer.Option(None, help="Stop after this many frames."),
+    keep_thresh: float = typer.Option(
+        None, min=0.0, max=1.0, help=f"Score a track needs to be reported {_D('keep_thresh')}."
+    ),
+    miss_tolerance: int = typer.Option(
+        None, min=0, help=f"Frames a track may be missed before it dies {_D('miss_tolerance')}."
+    ),
+    anchor_iou: float = typer.Option(
+        None,
+        min=0.0,
+        max=1.0,
+        help=f"Re-anchor track queries on proposals overlapping this much (0: off) "
+        f"{_D('anchor_iou')}.",
+    ),
+    input_size: int = typer.Option(
+        None,
+        min=32,
+        max=4096,
+        help=f"Shorter side of the frames fed to the model {_D('input_short_side')}.",
+    ),
+    max_tracks: int = typer.Option(
+        None, min=1, help=f"Cap on live tracks (bounds memory and time) {_D('max_tracks')}."
+    ),
+    max_frames: int = typer.Option(None, min=1, help="Stop after this many frames."),
     cache_dir: Path = typer.Option(None, help="Cache detector proposals here (re-use on re-runs)."),
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N."),
     threads: int = typer.Option(
@@ -53,6 +82,7 @@ def track(
     """Track objects in SOURCE and write MOTChallenge results (plus optional video)."""
     from vsdmot.tracking.peers import PEER_CLASSES
     from vsdmot.tracking.pipeline import track_source
+    from vsdmot.utils.device import check_device
 
     if tracker != "vsdmot" and tracker not in PEER_CLASSES:
         raise ValueError(
@@ -60,22 +90,20 @@ def track(
         )
     if output_format not in ("mot", "jsonl"):
         raise ValueError(f"--format must be mot or jsonl, not {output_format!r}")
+    check_device(device)
     if out is None:
-        stem = Path(source.rstrip("/")).stem if not source.isdigit() else f"camera{source}"
-        out = Path(f"{stem or 'tracks'}.{'txt' if output_format == 'mot' else 'jsonl'}")
-    params = (
-        {
-            "birth_thresh": birth_thresh,
-            "keep_thresh": keep_thresh,
-            "miss_tolerance": miss_tolerance,
-            "input_short_side": input_size,
-            "input_max_side": round(input_size * 5 / 3),
-            "max_tracks": max_tracks,
-            "anchor_iou": anchor_iou,
-        }
-        if tracker == "vsdmot"
-        else None
-    )
+        out = Path(f"{default_stem(source)}.{'txt' if output_format == 'mot' else 'jsonl'}")
+    check_outputs(source, out, video)
+    given = {
+        "birth_thresh": birth_thresh,
+        "keep_thresh": keep_thresh,
+        "miss_tolerance": miss_tolerance,
+        "input_short_side": input_size,
+        "input_max_side": None if input_size is None else round(input_size * 5 / 3),
+        "max_tracks": max_tracks,
+        "anchor_iou": anchor_iou,
+    }
+    params = {k: v for k, v in given.items() if v is not None} if tracker == "vsdmot" else None
     result = track_source(
         source,
         out,
@@ -93,6 +121,50 @@ def track(
         threads=threads,
     )
     typer.echo(result.summary())
+    if result.run.interrupted:
+        raise typer.Exit(code=130)
+
+
+def default_stem(source: str) -> str:
+    """Results file stem for a source: its name; ``camera0`` for a camera; a glob's folder.
+
+    >>> default_stem("clips/walk.mp4"), default_stem("0"), default_stem("frames/*.png")
+    ('walk', 'camera0', 'frames')
+    """
+    if source.isdigit():
+        return f"camera{source}"
+    if "://" in source:
+        source = source.split("://", 1)[1]
+    if any(c in source for c in "*?["):
+        # A glob: name the results after the folder before the first wildcard.
+        head = re.split(r"[*?\[]", source, maxsplit=1)[0]
+        source = head if head.endswith("/") or not head else str(Path(head).parent)
+    stem = re.sub(r"[^\w.-]+", "_", Path(source.rstrip("/")).stem).strip("._")
+    return stem or "tracks"
+
+
+def check_outputs(source: str, out: Path, video: Path | None) -> None:
+    """Refuse outputs that would overwrite the input, and unwritable folders, before any work."""
+    src = Path(source)
+    inputs = {src.resolve()} if src.is_file() else set()
+    for path, flag in ((out, "--out"), (video, "--video")):
+        if path is None:
+            continue
+        if path.resolve() in inputs:
+            raise ValueError(f"{flag} {path} is the input video; choose another file")
+        if path.is_dir():
+            raise ValueError(f"{flag} {path} is a folder; give a file name")
+        folder = path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise OSError(
+                f"{flag} {path}: cannot write in {folder} ({exc.strerror or exc})"
+            ) from exc
+    if video is not None and out.resolve() == video.resolve():
+        raise ValueError(f"--out and --video are the same file: {out}")
 
 
 COMMANDS["track"] = user_errors(track)

@@ -50,6 +50,10 @@ _MAX_PLAUSIBLE_FPS = 240.0
 _VIDEO_READ_RETRIES = 3
 
 
+class FrameSizeError(ValueError):
+    """A frame's size differs from the source's first frame (never skipped silently)."""
+
+
 class FrameSourceError(IOError):
     """A frame source cannot be opened or read. The message names the file or URL."""
 
@@ -185,6 +189,13 @@ class ImageListSource(FrameSource):
         img = cv2.imread(str(self.files[t - 1]), cv2.IMREAD_COLOR)
         if img is None:
             raise FrameSourceError(f"{self.files[t - 1]}: unreadable or corrupt image")
+        if (img.shape[1], img.shape[0]) != self._size:
+            # Not skippable: tracks and results would mix two coordinate systems.
+            raise FrameSizeError(
+                f"{self.files[t - 1]}: {img.shape[1]}x{img.shape[0]} image in a source whose "
+                f"frames are {self._size[0]}x{self._size[1]}; resize the images to one size "
+                "(or track each size separately)"
+            )
         return img
 
 

@@ -104,6 +104,9 @@ def degrade_dataset(
     for seq_dir in seq_dirs:
         if out_res == seq_dir.resolve() or seq_dir.resolve() in out_res.parents:
             raise ValueError(f"{out}: output folder lies inside source sequence {seq_dir}")
+        if (out_res / seq_dir.name) == seq_dir.resolve():
+            # `degrade data data --overwrite` would replace the clean source with its copy.
+            raise ValueError(f"{out}: the output would replace source sequence {seq_dir}")
     out.mkdir(parents=True, exist_ok=True)
     reports = []
     for seq_dir in seq_dirs:

@@ -30,6 +30,8 @@ from vsdmot.proposals.boxes import nms
 HOG_PERSON_WIDTH = 0.50
 HOG_PERSON_HEIGHT = 0.78
 HOG_PERSON_SHIFT = -0.035  # vertical offset of the person's centre, in window heights
+#: The default people detector's window (width, height) in pixels.
+HOG_WINDOW = (64, 128)
 
 
 def squash_margin(margin: np.ndarray, center: float = 1.0, temperature: float = 0.5) -> np.ndarray:
@@ -139,6 +141,9 @@ class HOGPeopleProposals(ProposalSource):
                 (round(w * self.upscale), round(h * self.upscale)),
                 interpolation=cv2.INTER_LINEAR,
             )
+        if img.shape[0] < HOG_WINDOW[1] or img.shape[1] < HOG_WINDOW[0]:
+            # OpenCV aborts the process on images smaller than its detection window.
+            return empty_proposals()
         rects, margins = self._hog.detectMultiScale(
             img,
             hitThreshold=self.hit_threshold,

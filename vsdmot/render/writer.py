@@ -27,6 +27,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
+from vsdmot.utils.io import default_file_mode
+
 log = logging.getLogger(__name__)
 
 Backend = Literal["auto", "pyav", "cv2"]
@@ -80,6 +82,7 @@ class VideoWriter:
             prefix=f".{self.path.stem}.", suffix=suffix, dir=self.path.parent
         )
         os.close(fd)
+        os.chmod(tmp, default_file_mode())  # mkstemp's 0600 would make the video private
         self._tmp = Path(tmp)
         self._impl: Any = None
         self._closed = False

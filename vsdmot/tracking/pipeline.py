@@ -52,6 +52,8 @@ class TrackOutputs:
         ]
         if self.video is not None:
             lines.append(f"video:     {self.video}")
+        if self.run.interrupted:
+            lines.append("interrupted (Ctrl-C): the files hold the frames tracked before it")
         if self.run.skipped:
             lines.append(f"skipped {len(self.run.skipped)} unreadable frame(s)")
         return "\n".join(lines)

@@ -32,6 +32,7 @@ class TrackingRun:
     skipped: list[int] = field(default_factory=list)
     seconds: float = 0.0
     per_frame: list[dict[str, float]] = field(default_factory=list)  # q_t, w_t, ... per frame
+    interrupted: bool = False  # stopped by Ctrl-C (SIGINT): the results cover the frames before
 
     @property
     def fps(self) -> float:
@@ -67,28 +68,36 @@ def track_frames(
     start = time.perf_counter()
     stream = _prefetch(frames, proposals) if overlap else _inline(frames, proposals)
     bar = tqdm(stream, total=total, desc=desc, unit="frame", disable=not progress)
-    for t, frame, props in bar:
-        if frame is None:
-            run.skipped.append(t)
-            continue
-        tracks = tracker.update(frame, props)
-        run.frames += 1
-        if len(tracks):
-            rows.append(
-                np.column_stack(
-                    [
-                        np.full(len(tracks), t),
-                        tracks.tracker_ids,
-                        tracks.tracker_dets,
-                        tracks.tracker_confidences,
-                    ]
+    try:
+        for t, frame, props in bar:
+            if frame is None:
+                run.skipped.append(t)
+                continue
+            tracks = tracker.update(frame, props)
+            run.frames += 1
+            if len(tracks):
+                rows.append(
+                    np.column_stack(
+                        [
+                            np.full(len(tracks), t),
+                            tracks.tracker_ids,
+                            tracks.tracker_dets,
+                            tracks.tracker_confidences,
+                        ]
+                    )
                 )
-            )
-        scalars = {k: float(v) for k, v in tracks.extras.items() if np.ndim(v) == 0}
-        run.per_frame.append({"frame": float(t), "tracks": float(len(tracks)), **scalars})
-        if on_frame is not None:
-            on_frame(t, frame, tracks)
-        bar.set_postfix(tracks=len(tracks))
+            scalars = {k: float(v) for k, v in tracks.extras.items() if np.ndim(v) == 0}
+            run.per_frame.append({"frame": float(t), "tracks": float(len(tracks)), **scalars})
+            if on_frame is not None:
+                on_frame(t, frame, tracks)
+            bar.set_postfix(tracks=len(tracks))
+    except KeyboardInterrupt:
+        # Cameras and streams are stopped this way: keep what was tracked.
+        run.interrupted = True
+        log.warning("interrupted after %d frame(s); keeping the results so far", run.frames)
+    finally:
+        bar.close()
+        stream.close()  # stops the prefetch worker now, not at garbage collection
     run.seconds = time.perf_counter() - start
     if run.skipped:
         log.warning("skipped %d unreadable frame(s): %s", len(run.skipped), run.skipped[:10])

@@ -28,7 +28,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     # mkstemp creates the file private (0600); give it the permissions open() would.
-    os.chmod(tmp, 0o666 & ~_UMASK)
+    os.chmod(tmp, default_file_mode())
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
@@ -39,6 +39,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def default_file_mode() -> int:
+    """The mode ``open()`` gives a new file under the current umask (0o644 under umask 022)."""
+    return 0o666 & ~_UMASK
 
 
 def _read_umask() -> int:

@@ -1,0 +1,168 @@
+"""Regression tests for inputs that used to lose data, crash or give silently wrong results."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from vsdmot.cli.main import app
+from vsdmot.data.sources import FrameSizeError, ImageFolderSource
+from vsdmot.data.synth import SynthConfig, generate_sequence
+from vsdmot.proposals import HOGPeopleProposals
+from vsdmot.tracking.peers import PeerTracker
+from vsdmot.tracking.run import track_frames
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = SynthConfig(width=160, height=120, n_frames=6, objects=(2, 2))
+    return generate_sequence(tmp_path_factory.mktemp("trust") / "SEQ", cfg, seed=1)
+
+
+@pytest.fixture(scope="module")
+def video(sequence: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("video") / "in.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    for f in sorted((sequence / "img1").iterdir()):
+        writer.write(cv2.imread(str(f)))
+    writer.release()
+    return path
+
+
+def fails(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def test_track_never_overwrites_its_input(video: Path) -> None:
+    before = video.read_bytes()
+    assert "is the input video" in fails("track", str(video), "--video", str(video))
+    assert "is the input video" in fails("track", str(video), "--out", str(video))
+    assert video.read_bytes() == before
+
+
+def test_unwritable_output_fails_before_tracking(video: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    out = fails("track", str(video), "--out", str(blocker / "res.txt"), "--tracker", "sort")
+    assert "cannot write in" in out and "tracked" not in out
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--input-size", "0", "Invalid value for '--input-size': Input should be greater"),
+        ("--input-size", "20000", "Invalid value for '--input-size': Input should be less"),
+        ("--max-frames", "-5", "Invalid value for '--max-frames': Input should be greater"),
+        ("--device", "gpu0", "'gpu0' is not a device"),
+    ],
+)
+def test_bad_track_options_are_clear_errors(
+    video: Path, tmp_path: Path, flag: str, value: str, message: str
+) -> None:
+    out = tmp_path / "res.txt"
+    out.write_text("old results\n")
+    result = runner.invoke(app, ["track", str(video), "--out", str(out), flag, value])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert message in " ".join(result.output.replace("│", " ").split())
+    assert out.read_text() == "old results\n"  # nothing overwritten
+
+
+def test_cuda_on_a_cpu_build_is_a_clear_error(video: Path, monkeypatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert "CUDA is not available" in fails("track", str(video), "--device", "cuda")
+
+
+def test_glob_results_are_named_after_the_folder(
+    sequence: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["track", f"{sequence}/img1/*.jpg", "--tracker", "sort", "-p", "hog:upscale=1.0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "img1.txt").is_file() and (tmp_path / "img1.frames.csv").is_file()
+    assert not list(tmp_path.glob("*[*]*"))
+
+
+def test_rendered_video_is_not_private(video: Path, tmp_path: Path) -> None:
+    out = tmp_path / "render.mp4"
+    result = runner.invoke(
+        app,
+        [
+            "track",
+            str(video),
+            "--tracker",
+            "sort",
+            "--video",
+            str(out),
+            "-o",
+            str(tmp_path / "r.txt"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+
+
+def test_mixed_frame_sizes_are_an_error(tmp_path: Path) -> None:
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "1.png"), np.zeros((40, 60, 3), np.uint8))
+    cv2.imwrite(str(folder / "2.png"), np.zeros((80, 60, 3), np.uint8))
+    source = ImageFolderSource(folder)
+    with pytest.raises(
+        FrameSizeError, match=r"2\.png: 60x80 image in a source whose frames are 60x40"
+    ):
+        list(source)
+    assert "2.png: 60x80 image" in fails("track", str(folder), "--tracker", "sort", "-p", "hog")
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (60, 100, 3)])
+def test_hog_on_frames_smaller_than_its_window(shape: tuple[int, int, int]) -> None:
+    assert HOGPeopleProposals()(np.zeros(shape, np.uint8), 1).shape == (0, 5)
+
+
+def test_ctrl_c_keeps_what_was_tracked() -> None:
+    def frames():
+        for t in range(1, 10):
+            if t == 5:
+                raise KeyboardInterrupt
+            yield t, np.zeros((120, 160, 3), np.uint8)
+
+    box = np.array([[10, 10, 40, 80, 0.9]])
+    for overlap in (False, True):
+        run = track_frames(
+            PeerTracker("sort", minimum_consecutive_frames=1),
+            frames(),
+            lambda f, t: box,
+            progress=False,
+            overlap=overlap,
+        )
+        assert run.interrupted and run.frames == 4
+        assert set(run.results.frame.tolist()) <= {1, 2, 3, 4}
+
+
+def test_degrade_refuses_to_replace_its_source(sequence: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(sequence, data / "SEQ")
+    before = sorted(p.name for p in (data / "SEQ" / "img1").iterdir())
+    out = fails("degrade", str(data), str(data), "--type", "fog", "--overwrite")
+    assert "would replace source sequence" in out
+    assert sorted(p.name for p in (data / "SEQ" / "img1").iterdir()) == before
+    assert not (data / "SEQ" / "quality.csv").exists()
