@@ -166,3 +166,13 @@ def test_degrade_refuses_to_replace_its_source(sequence: Path, tmp_path: Path) -
     assert "would replace source sequence" in out
     assert sorted(p.name for p in (data / "SEQ" / "img1").iterdir()) == before
     assert not (data / "SEQ" / "quality.csv").exists()
+
+
+def test_loading_trained_weights_does_not_claim_random_init(caplog) -> None:
+    import logging
+
+    from vsdmot.tracking.weights import load_tracker_model
+
+    with caplog.at_level(logging.INFO):
+        load_tracker_model()
+    assert not [r for r in caplog.records if "randomly initialised" in r.getMessage()]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -59,6 +61,17 @@ def _to_dataclass(cls: type[T], values: dict[str, Any], path: Path, section: str
         ) from exc
 
 
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    logger = logging.getLogger(logger_name)
+    before = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
 def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> LoadedModel:
     """Build the model recorded in the file and load its weights (strictly).
 
@@ -88,7 +101,8 @@ def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> L
         # trained backbone, so the (training machine's) path must not be read here.
         model_cfg = dataclasses.replace(model_cfg, backbone_weights=None)
     sem_cfg = _to_dataclass(SemanticConfig, config.get("semantic", {}), path, "semantic")
-    model = build_model(model_cfg, build_semantic_branch(sem_cfg, model_cfg.d_model))
+    with _quiet("vsdmot.models"):  # "randomly initialised" would mislead: weights load next
+        model = build_model(model_cfg, build_semantic_branch(sem_cfg, model_cfg.d_model))
     state = {k: v.float() if v.is_floating_point() else v for k, v in blob["model"].items()}
     try:
         model.load_state_dict(state, strict=True)
