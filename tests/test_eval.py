@@ -241,3 +241,16 @@ def test_cli_eval(scene: tuple[Path, Path], tmp_path: Path) -> None:
     assert "prediction folder not found" in bad.output
     bad = runner.invoke(app, ["eval", "--gt", str(gt), "--pred", str(pred), "--frames", "9-x"])
     assert bad.exit_code == 2 and "FIRST-LAST" in bad.output
+
+
+def test_result_file_without_gt_sequence_is_named(scene: tuple[Path, Path], caplog) -> None:
+    import logging
+
+    gt, pred = scene
+    write_pred(pred, "S", track_rows(SAME, FRAMES))
+    write_pred(pred, "S-typo", track_rows(SAME, FRAMES))
+    with caplog.at_level(logging.WARNING):
+        evaluate(gt, pred, progress=False)
+    assert any(
+        "S-typo.txt" in r.getMessage() and "not scored" in r.getMessage() for r in caplog.records
+    )

@@ -151,6 +151,18 @@ def load_sequences(
         if unknown:
             raise ValueError(f"{gt_dir}: no GT sequence(s) named {', '.join(unknown)}")
         folders = [by_name[s] for s in sequences]
+    else:
+        # A result file no GT sequence claims is most often a misnamed one: say so.
+        known = {p.name for p in list_sequences(gt_dir)}
+        extra = sorted(p.name for p in pred_dir.glob("*.txt") if p.stem not in known)
+        extra = [n for n in extra if not n.endswith(".frames.txt")]
+        if extra:
+            log.warning(
+                "%s: result file(s) without a GT sequence in %s, not scored: %s",
+                pred_dir,
+                gt_dir,
+                ", ".join(extra[:10]) + (f" (+{len(extra) - 10} more)" if len(extra) > 10 else ""),
+            )
     out = []
     for folder in folders:
         info = read_seqinfo(folder / "seqinfo.ini")
