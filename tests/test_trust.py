@@ -176,3 +176,20 @@ def test_loading_trained_weights_does_not_claim_random_init(caplog) -> None:
     with caplog.at_level(logging.INFO):
         load_tracker_model()
     assert not [r for r in caplog.records if "randomly initialised" in r.getMessage()]
+
+
+def test_degrade_cleans_temporaries_of_a_killed_run(sequence: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "lq"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = out / ".SEQ.killed.tmp"
+    (stale / "img1").mkdir(parents=True)
+    (stale / ".owner-pid").write_text(dead.stdout.strip())  # its process has exited
+    result = runner.invoke(app, ["degrade", str(sequence), str(out), "--type", "jpeg"])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["SEQ"]
+    assert not (out / "SEQ" / ".owner-pid").exists()

@@ -29,7 +29,6 @@ import csv
 import json
 import logging
 import shutil
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from vsdmot.degrade.base import check_severity, create, detector_rng, schedule_r
 from vsdmot.degrade.degrader import Degrader
 from vsdmot.degrade.quality import psnr, ssim
 from vsdmot.degrade.schedules import make_schedule, schedule_params
-from vsdmot.utils.io import atomic_replace_dir, atomic_write
+from vsdmot.utils.io import OWNER_FILE, atomic_replace_dir, atomic_write, make_temp_dir
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +151,7 @@ def degrade_sequence(
     severities = make_schedule(schedule, n, severity, schedule_rng(seed, key))
     do_redetect = _want_redetect(seq.root, redetect)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = make_temp_dir(target)
     try:
         rows = _write_frames(seq, degrader, severities, tmp / "img1", image_ext, progress)
         info = seq.info
@@ -189,6 +187,7 @@ def degrade_sequence(
         with atomic_write(tmp / "degradation.json") as f:
             json.dump(meta, f, indent=2)
             f.write("\n")
+        (tmp / OWNER_FILE).unlink(missing_ok=True)
         atomic_replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

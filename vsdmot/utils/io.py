@@ -65,3 +65,36 @@ def atomic_replace_dir(tmp_dir: Path, final_dir: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
     else:
         os.replace(tmp_dir, final_dir)
+
+
+OWNER_FILE = ".owner-pid"
+
+
+def make_temp_dir(final: Path) -> Path:
+    """A hidden temporary folder beside ``final`` that records its owner's process id.
+
+    Folders a killed run left behind (their owner is gone) are removed first,
+    so an interrupted job never leaves garbage that accumulates.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{final.name}.*.tmp"):
+        if stale.is_dir() and not _owner_alive(stale):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    (tmp / OWNER_FILE).write_text(str(os.getpid()))
+    return tmp
+
+
+def _owner_alive(folder: Path) -> bool:
+    try:
+        pid = int((folder / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return False  # no marker: written by an older version, or half-created
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
