@@ -56,11 +56,12 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
+from vsdmot.data.preprocess import resize_size
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.data.synth import generate_dataset
 from vsdmot.degrade.dataset import degrade_sequence
 from vsdmot.semantics import QualityConfig, QualityHead, fit_quality_head
-from vsdmot.tracking.query_tracker import TrackerParams, resize_for_model
+from vsdmot.tracking.query_tracker import TrackerParams
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_DATA = ROOT.parent / "data" / "synth-train-lq"
@@ -112,7 +113,7 @@ def model_view(frame_bgr: np.ndarray) -> np.ndarray:
     """The frame at the runtime tracker's input size (BGR uint8)."""
     p = TrackerParams()
     h, w = frame_bgr.shape[:2]
-    size = resize_for_model(w, h, p.input_short_side, p.input_max_side)
+    size = resize_size(w, h, p.input_short_side, p.input_max_side)
     return cv2.resize(frame_bgr, size, interpolation=cv2.INTER_AREA)
 
 

@@ -264,3 +264,17 @@ def test_overlapped_detection_gives_the_same_tracks_and_raises_in_order() -> Non
     with pytest.raises(RuntimeError, match="frame 5"):
         track_frames(Recorder("bytetrack"), iter(frames), failing, progress=False)
     assert seen == [1, 2, 3, 4]  # every frame before the failure was tracked, in order
+
+
+@pytest.mark.parametrize("shorter", [96, 240])  # shrinking and enlarging
+def test_runtime_preprocessing_is_trainings(shorter: int) -> None:
+    from vsdmot.data.augment import eval_transform
+    from vsdmot.data.clips import to_tensor
+    from vsdmot.data.preprocess import resize_size
+    from vsdmot.tracking.query_tracker import frame_to_tensor
+
+    frame = (np.random.default_rng(0).random((120, 160, 3)) * 255).astype(np.uint8)
+    transform = eval_transform(160, 120, shorter, 1000)
+    train_input = to_tensor(transform.apply_image(frame), transform)
+    size = resize_size(160, 120, shorter, 1000)
+    assert torch.equal(frame_to_tensor(frame, size)[0], train_input)

@@ -326,7 +326,7 @@ def cmd_track(a: argparse.Namespace) -> int:
                 torch.cuda.synchronize()
             dt = time.perf_counter() - t0
             h, w = timed[0][1].shape[:2]
-            from vsdmot.tracking.query_tracker import resize_for_model
+            from vsdmot.data.preprocess import resize_size
 
             r.update(
                 ok=True,
@@ -334,7 +334,7 @@ def cmd_track(a: argparse.Namespace) -> int:
                 seconds=dt,
                 fps=len(timed) / dt,
                 ms_per_frame=1000 * dt / len(timed),
-                model_input_wh=list(resize_for_model(w, h, short, max_side)),
+                model_input_wh=list(resize_size(w, h, short, max_side)),
                 mean_tracks_reported=float(np.mean(n_tracks)),
                 **cuda_mem(),
             )

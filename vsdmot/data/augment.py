@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from vsdmot.config import AugmentConfig
+from vsdmot.data.preprocess import resize_frame, resize_size
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,7 @@ class ClipTransform:
         """BGR uint8 source frame -> BGR uint8 output frame."""
         x0, y0, w, h = self.crop
         img = img[y0 : y0 + h, x0 : x0 + w]
-        shrink = self.out_size[0] < w
-        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        img = cv2.resize(img, self.out_size, interpolation=interp)
+        img = resize_frame(img, self.out_size)
         if self.flip:
             img = img[:, ::-1]
         return np.ascontiguousarray(img)
@@ -71,20 +69,6 @@ class ClipTransform:
         gray = (out @ np.array([0.299, 0.587, 0.114], dtype=out.dtype))[..., None]
         out = (out - gray) * self.saturation + gray
         return np.clip(out, 0.0, 1.0)
-
-
-def resize_size(width: int, height: int, shorter: int, max_size: int) -> tuple[int, int]:
-    """Output ``(w, h)`` with the shorter side ``shorter``, longer side at most ``max_size``.
-
-    >>> resize_size(768, 576, 288, 640)
-    (384, 288)
-    >>> resize_size(1920, 1080, 800, 1333)
-    (1333, 750)
-    """
-    scale = shorter / min(width, height)
-    if max(width, height) * scale > max_size:
-        scale = max_size / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def eval_transform(width: int, height: int, shorter: int, max_size: int) -> ClipTransform:

@@ -32,14 +32,13 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from vsdmot.config import CleanPair, DataConfig
 from vsdmot.data.augment import ClipTransform, eval_transform, sample_transform
 from vsdmot.data.mot import MOTAnnotations, MOTFormatError
+from vsdmot.data.preprocess import normalize_frame
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.data.sources import VideoFileSource
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD, ClipBatch, FrameTargets
+from vsdmot.models.batch import ClipBatch, FrameTargets
 
 log = logging.getLogger(__name__)
 
-_MEAN = np.asarray(IMAGENET_MEAN, dtype=np.float32)
-_STD = np.asarray(IMAGENET_STD, dtype=np.float32)
 #: Forward reading beats a seek up to roughly this many frames (see module docstring).
 _MAX_FORWARD_READ = 64
 
@@ -206,11 +205,8 @@ class ClipSample:
 
 
 def to_tensor(bgr: np.ndarray, transform: ClipTransform) -> torch.Tensor:
-    """BGR uint8 -> ImageNet-normalised RGB float tensor (3, H, W)."""
-    rgb = bgr[..., ::-1].astype(np.float32) / 255.0
-    rgb = transform.apply_photometric(rgb)
-    rgb = (rgb - _MEAN) / _STD
-    return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
+    """BGR uint8 -> ImageNet-normalised RGB float tensor (3, H, W), photometric jitter applied."""
+    return normalize_frame(bgr, transform.apply_photometric)
 
 
 class ClipDataset(Dataset):

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.data.preprocess import normalize_frame, resize_frame, resize_size
 from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_iou
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
 from vsdmot.tracking.base import FrameTracks, Tracker
@@ -77,24 +76,9 @@ class TrackerParams:
             raise ValueError("miss_tolerance must be >= 0 and max_tracks >= 1")
 
 
-def resize_for_model(width: int, height: int, short_side: int, max_side: int) -> tuple[int, int]:
-    """Target ``(width, height)`` keeping the aspect ratio.
-
-    >>> resize_for_model(768, 576, 384, 640)
-    (512, 384)
-    >>> resize_for_model(1920, 480, 384, 640)
-    (640, 160)
-    """
-    scale = min(short_side / min(width, height), max_side / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
 def frame_to_tensor(frame_bgr: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
-    """BGR uint8 frame -> ``(1, 3, H, W)`` ImageNet-normalised RGB at ``size`` (w, h)."""
-    img = cv2.resize(frame_bgr, size, interpolation=cv2.INTER_AREA)
-    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
-    img = (img - np.asarray(IMAGENET_MEAN, np.float32)) / np.asarray(IMAGENET_STD, np.float32)
-    return torch.from_numpy(img).permute(2, 0, 1).unsqueeze(0).contiguous()
+    """BGR uint8 frame -> ``(1, 3, H, W)`` model input at ``size`` (w, h), as in training."""
+    return normalize_frame(resize_frame(frame_bgr, size)).unsqueeze(0)
 
 
 def proposals_to_model(proposals: np.ndarray, width: int, height: int) -> torch.Tensor:
@@ -143,7 +127,7 @@ class QueryTracker(Tracker):
     def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
         p = self.params
         height, width = frame.shape[:2]
-        size = resize_for_model(width, height, p.input_short_side, p.input_max_side)
+        size = resize_size(width, height, p.input_short_side, p.input_max_side)
         image = frame_to_tensor(frame, size).to(self.device)
         mask = torch.zeros(1, size[1], size[0], dtype=torch.bool, device=self.device)
         props = proposals_to_model(proposals, width, height)
