@@ -193,3 +193,23 @@ def test_degrade_cleans_temporaries_of_a_killed_run(sequence: Path, tmp_path: Pa
     assert not stale.exists()
     assert sorted(p.name for p in out.iterdir()) == ["SEQ"]
     assert not (out / "SEQ" / ".owner-pid").exists()
+
+
+def test_runtime_reads_the_settings_recorded_with_the_weights(tmp_path: Path) -> None:
+    from vsdmot.config import compose_config
+    from vsdmot.engine.checkpoint import save_model
+    from vsdmot.engine.trainer import build_default_model
+    from vsdmot.tracking.weights import load_tracker_model
+
+    cfg = compose_config(
+        "tiny-cpu",
+        ["model.d_model=32", "model.ffn_dim=64", "data.input_size=224", "data.max_size=320",
+         "data.proposals.score_threshold=0.25"],
+    )  # fmt: skip
+    path = tmp_path / "model.pt"
+    save_model(path, build_default_model(cfg), cfg, step=0)
+    loaded = load_tracker_model(path)
+    params = loaded.tracker_params()
+    assert (params.input_short_side, params.input_max_side) == (224, 320)
+    assert params.proposal_min_score == 0.25  # the lowest proposal score it trained on
+    assert loaded.tracker_params(input_short_side=300).input_short_side == 300  # the user wins

@@ -12,7 +12,6 @@ what ``vsdmot track`` loads.
 
 from __future__ import annotations
 
-import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -22,15 +21,25 @@ import torch
 from torch import nn
 
 from vsdmot.config import TrainConfig, config_to_dict, diff_keys, fingerprint, model_sections
+from vsdmot.models.files import (
+    MODEL_FORMAT,
+    TRAIN_FORMAT,
+    VERSION,
+    CheckpointError,
+    load_model_file,
+    safe_load,
+)
 from vsdmot.utils.io import atomic_write
 
-TRAIN_FORMAT = "vsdmot-train-checkpoint"
-MODEL_FORMAT = "vsdmot-model"
-VERSION = 1
-
-
-class CheckpointError(ValueError):
-    """A checkpoint is unreadable or does not fit the configured model. Names the file."""
+__all__ = [
+    "MODEL_FORMAT",
+    "TRAIN_FORMAT",
+    "CheckpointError",
+    "load_checkpoint",
+    "load_model_file",
+    "save_checkpoint",
+    "save_model",
+]
 
 
 def module_generators(model: nn.Module | None) -> dict[str, torch.Generator]:
@@ -132,33 +141,6 @@ def save_checkpoint(
     )
 
 
-def _load(path: Path, expected_format: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        # weights_only: tensors and plain containers only. A pickle that would run code
-        # (or build arbitrary objects) on load is refused before anything executes.
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        detail = next(
-            (ln.strip() for ln in str(exc).splitlines() if "Unsupported global" in ln), ""
-        )
-        if not detail:  # not a pickle torch can read at all: damaged or another format
-            raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from exc
-        raise CheckpointError(
-            f"{path}: refused: the file needs arbitrary unpickling (objects that are not "
-            "tensors or plain containers), which could run code on load. vsdmot checkpoints "
-            "never do; if this is an old vsdmot checkpoint from a trusted source, re-save it "
-            f"with the current version. ({detail[:160]})"
-        ) from exc
-    except Exception as exc:  # truncated file, not a torch file, ...
-        raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from exc
-    if not isinstance(ckpt, dict) or ckpt.get("format") != expected_format:
-        found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise CheckpointError(f"{path}: not a {expected_format} file (format: {found})")
-    return ckpt
-
-
 def check_compatible(path: Path, stored: dict[str, Any], sections: dict[str, Any]) -> None:
     """Raise naming ``path`` and the differing keys when the model sections differ."""
     if fingerprint(stored) == fingerprint(sections):
@@ -173,14 +155,25 @@ def check_compatible(path: Path, stored: dict[str, Any], sections: dict[str, Any
 def load_checkpoint(path: str | Path, cfg: TrainConfig) -> dict[str, Any]:
     """Read a training checkpoint and check it fits ``cfg``'s model sections."""
     path = Path(path)
-    ckpt = _load(path, TRAIN_FORMAT)
+    ckpt = safe_load(path, TRAIN_FORMAT)
     stored = {k: ckpt["config"].get(k, {}) for k in ("model", "semantic")}
     check_compatible(path, stored, model_sections(cfg))
     return ckpt
 
 
+def runtime_settings(cfg: TrainConfig) -> dict[str, Any]:
+    """What the runtime tracker should do as the model was trained: the input size and the
+    lowest proposal score it saw (keys are :class:`~vsdmot.tracking.query_tracker.TrackerParams`
+    fields; the runtime applies them unless the user overrides them)."""
+    return {
+        "input_short_side": cfg.data.input_size,
+        "input_max_side": cfg.data.max_size,
+        "proposal_min_score": cfg.data.proposals.score_threshold,
+    }
+
+
 def save_model(path: str | Path, model: nn.Module, cfg: TrainConfig, step: int) -> None:
-    """The final weights + model sections (what inference needs, nothing else)."""
+    """The final weights + model sections + runtime settings (what inference needs)."""
     sections = model_sections(cfg)
     _save(
         {
@@ -190,23 +183,7 @@ def save_model(path: str | Path, model: nn.Module, cfg: TrainConfig, step: int) 
             "model": model.state_dict(),
             "config": sections,
             "fingerprint": fingerprint(sections),
+            "runtime": runtime_settings(cfg),
         },
         Path(path),
     )
-
-
-def load_model_file(path: str | Path) -> dict[str, Any]:
-    """Read ``model.pt``: ``{"model": state_dict, "config": {"model": ..., "semantic": ...}}``.
-
-    Training checkpoints are accepted too (their weights and model sections are used).
-    """
-    path = Path(path)
-    try:
-        return _load(path, MODEL_FORMAT)
-    except CheckpointError as exc:
-        if "not a" not in str(exc):
-            raise
-    ckpt = _load(path, TRAIN_FORMAT)
-    sections = {k: ckpt["config"][k] for k in ("model", "semantic")}
-    return {"format": MODEL_FORMAT, "step": ckpt["step"], "model": ckpt["model"],
-            "config": sections, "fingerprint": ckpt["fingerprint"]}  # fmt: skip

@@ -79,15 +79,9 @@ def build_default_model(cfg: TrainConfig) -> nn.Module:
     ``semantic.student_weights`` (a ``vsdmot distill`` output) initialises the student and
     the quality head; it is read here, at training time only, never at inference.
     """
-    from vsdmot.models.config import build_model
-    from vsdmot.semantics.config import build_semantic_branch
+    from vsdmot.models.factory import build_vsdmot
 
-    branch = build_semantic_branch(cfg.semantic, cfg.model.d_model)
-    if branch is not None and cfg.semantic.student_weights:
-        from vsdmot.semantics.student_file import load_student_into_branch
-
-        load_student_into_branch(branch, cfg.semantic.student_weights)
-    return build_model(cfg.model, branch)
+    return build_vsdmot(cfg.model, cfg.semantic)
 
 
 def _run_left_embed_dim_open(out_dir: Path) -> bool:

@@ -89,11 +89,11 @@ def build_tracker(
 ) -> tuple[Tracker, str]:
     """The tracker and a description of its weights."""
     if kind == "vsdmot":
-        from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+        from vsdmot.tracking.query_tracker import QueryTracker
         from vsdmot.tracking.weights import load_tracker_model
 
         loaded = load_tracker_model(weights, device=device)
-        tracker = QueryTracker(loaded.model, TrackerParams(**(params or {})), device=device)
+        tracker = QueryTracker(loaded.model, loaded.tracker_params(**(params or {})), device=device)
         return tracker, loaded.describe()
     from vsdmot.tracking.peers import PeerTracker
 

@@ -14,11 +14,15 @@ import torch
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from vsdmot.models.config import ModelConfig, build_model
+from vsdmot.models.config import ModelConfig
+from vsdmot.models.factory import build_vsdmot
+from vsdmot.models.files import CheckpointError, load_model_file
 from vsdmot.models.tracker import VSDMOT
-from vsdmot.semantics.config import SemanticConfig, build_semantic_branch
+from vsdmot.semantics.config import SemanticConfig
+from vsdmot.tracking.query_tracker import TrackerParams
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS_NAME = "vsdmot-default.pt"
 
@@ -39,6 +43,18 @@ class LoadedModel:
     model_config: ModelConfig
     semantic_config: SemanticConfig
     step: int
+    runtime: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Runtime tracker settings recorded with the weights (TrackerParams field names)."""
+
+    def tracker_params(self, **overrides: Any) -> TrackerParams:
+        """Runtime settings: :class:`TrackerParams` defaults, then what the weights record,
+        then ``overrides`` (the user's flags)."""
+        known = {f.name for f in dataclasses.fields(TrackerParams)}
+        unknown = sorted(set(self.runtime) - known)
+        if unknown:
+            log.warning("%s: ignoring unknown runtime settings %s", self.path, unknown)
+        recorded = {k: v for k, v in self.runtime.items() if k in known}
+        return TrackerParams(**{**recorded, **overrides})
 
     def describe(self) -> str:
         sem = self.semantic_config
@@ -78,8 +94,6 @@ def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> L
     ``path=None`` loads the shipped default. A missing, corrupt or mismatching
     file raises :class:`WeightsError` naming it.
     """
-    from vsdmot.engine.checkpoint import CheckpointError, load_model_file
-
     path = Path(path) if path is not None else default_weights_path()
     if not path.is_file():
         hint = (
@@ -96,13 +110,9 @@ def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> L
     if "model" not in config:
         raise WeightsError(f"{path}: no model config recorded; not a vsdmot checkpoint")
     model_cfg = _to_dataclass(ModelConfig, config["model"], path, "model")
-    if model_cfg.backbone == "mobilenet_v2":
-        # The pretrained file was only the starting point: the checkpoint holds the
-        # trained backbone, so the (training machine's) path must not be read here.
-        model_cfg = dataclasses.replace(model_cfg, backbone_weights=None)
     sem_cfg = _to_dataclass(SemanticConfig, config.get("semantic", {}), path, "semantic")
     with _quiet("vsdmot.models"):  # "randomly initialised" would mislead: weights load next
-        model = build_model(model_cfg, build_semantic_branch(sem_cfg, model_cfg.d_model))
+        model = build_vsdmot(model_cfg, sem_cfg, initial_weights=False)
     state = {k: v.float() if v.is_floating_point() else v for k, v in blob["model"].items()}
     try:
         model.load_state_dict(state, strict=True)
@@ -110,4 +120,7 @@ def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> L
         first = str(exc).splitlines()[0]
         raise WeightsError(f"{path}: weights do not match the recorded config: {first}") from exc
     model.to(torch.device(device)).eval()
-    return LoadedModel(model, path, model_cfg, sem_cfg, int(blob.get("step", 0)))
+    runtime = blob.get("runtime") or {}
+    if not isinstance(runtime, dict):
+        raise WeightsError(f"{path}: its runtime settings are not a mapping")
+    return LoadedModel(model, path, model_cfg, sem_cfg, int(blob.get("step", 0)), dict(runtime))

@@ -1,0 +1,72 @@
+"""Reading vsdmot weight files safely: ``model.pt`` (inference) and training checkpoints.
+
+Files load with ``torch.load(weights_only=True)``: tensors and plain
+containers only. A file that needs arbitrary unpickling (which could run code
+on load) is refused before anything executes. The runtime reads weights
+through here, without importing the training engine.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+
+TRAIN_FORMAT = "vsdmot-train-checkpoint"
+MODEL_FORMAT = "vsdmot-model"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is unreadable or does not fit the configured model. Names the file."""
+
+
+def safe_load(path: Path, expected_format: str) -> dict[str, Any]:
+    """The dict stored in ``path``, checked to be of ``expected_format``."""
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        lines = str(exc).splitlines()
+        detail = next((ln.strip() for ln in lines if "Unsupported global" in ln), "")
+        if not detail:  # not a pickle torch can read at all: damaged or another format
+            raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from exc
+        raise CheckpointError(
+            f"{path}: refused: the file needs arbitrary unpickling (objects that are not "
+            "tensors or plain containers), which could run code on load. vsdmot checkpoints "
+            "never do; if this is an old vsdmot checkpoint from a trusted source, re-save it "
+            f"with the current version. ({detail[:160]})"
+        ) from exc
+    except Exception as exc:  # truncated file, not a torch file, ...
+        raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != expected_format:
+        found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(f"{path}: not a {expected_format} file (format: {found})")
+    return ckpt
+
+
+def load_model_file(path: str | Path) -> dict[str, Any]:
+    """Read ``model.pt``: ``{"model": state_dict, "config": {"model": ..., "semantic": ...},
+    "runtime": {...}}``.
+
+    Training checkpoints are accepted too (their weights and model sections are used).
+    """
+    path = Path(path)
+    try:
+        return safe_load(path, MODEL_FORMAT)
+    except CheckpointError as exc:
+        if "not a" not in str(exc):
+            raise
+    ckpt = safe_load(path, TRAIN_FORMAT)
+    sections = {k: ckpt["config"][k] for k in ("model", "semantic")}
+    return {
+        "format": MODEL_FORMAT,
+        "step": ckpt["step"],
+        "model": ckpt["model"],
+        "config": sections,
+        "fingerprint": ckpt["fingerprint"],
+        "runtime": ckpt.get("runtime", {}),
+    }
