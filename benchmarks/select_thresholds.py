@@ -29,7 +29,7 @@ from vsdmot.data.mot import write_mot
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.eval import evaluate
 from vsdmot.proposals import DetFileProposals
-from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+from vsdmot.tracking.query_tracker import QueryTracker
 from vsdmot.tracking.run import track_frames
 from vsdmot.tracking.weights import load_tracker_model
 from vsdmot.utils.io import atomic_write
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                 frames = [(t, seq.frame(t)) for t in range(first, last + 1)]
                 props = DetFileProposals(seq.det_path)
                 for birth, keep in grid:
-                    params = TrackerParams(birth_thresh=birth, keep_thresh=keep)
+                    params = loaded.tracker_params(birth_thresh=birth, keep_thresh=keep)
                     run = track_frames(
                         QueryTracker(loaded.model, params), iter(frames), props,
                         progress=False, overlap=False,
@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Command: `{command}`",
         "",
-        f"Model: {loaded.describe()}. Mean HOTA over {len(args.val)} validation set(s).",
+        f"Model: {loaded.describe()}; other settings as recorded with it: "
+        f"{loaded.tracker_params()}. Mean HOTA over {len(args.val)} validation set(s).",
         "",
         "| birth_thresh | keep_thresh | mean HOTA | per set |",
         "|---:|---:|---:|---|",

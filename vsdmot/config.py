@@ -283,8 +283,8 @@ def _on_off_switches(schema: DictConfig, layer: DictConfig, prefix: str = "") ->
 
 
 def _merge(schema: DictConfig, layer: DictConfig, source: str) -> DictConfig:
-    _on_off_switches(schema, layer)
     try:
+        _on_off_switches(schema, layer)
         return OmegaConf.merge(schema, layer)  # type: ignore[return-value]
     except ConfigKeyError as exc:
         key = exc.full_key or getattr(exc, "key", "?")

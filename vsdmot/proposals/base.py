@@ -40,7 +40,8 @@ def as_proposals(rows: Any) -> np.ndarray:
     >>> as_proposals([]).shape
     (0, 5)
     """
-    arr = np.asarray(rows, dtype=np.float32)
+    with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below
+        arr = np.asarray(rows, dtype=np.float32)
     if arr.size == 0:
         return empty_proposals()
     if arr.ndim != 2 or arr.shape[1] != 5:

@@ -88,12 +88,16 @@ def build_proposal_source(
             source = YOLOProposals(**options)
         except TypeError as exc:
             raise ProposalError(f"{spec}: unknown YOLO option ({exc})") from exc
+        except OverflowError as exc:
+            raise ProposalError(f"{spec}: option value out of range ({exc})") from exc
     elif kind == "hog":
         options = {"min_score": min_score, **parse_options(rest)}
         try:
             source = HOGPeopleProposals(**options)
         except TypeError as exc:
             raise ProposalError(f"{spec}: unknown HOG option ({exc})") from exc
+        except (ValueError, OverflowError) as exc:
+            raise ProposalError(f"{spec}: {exc}") from exc
     elif kind == "ultralytics":
         from vsdmot.proposals.ultralytics import UltralyticsProposals
 

@@ -94,7 +94,14 @@ def _load_json(path: Path) -> dict[int, np.ndarray]:
     doc = json.loads(path.read_text())
     if not isinstance(doc, dict) or doc.get("format") != DB_FORMAT:
         raise ProposalError(f'not a {DB_FORMAT} JSON file (no "format": "{DB_FORMAT}")')
-    return {int(t): as_proposals(rows) for t, rows in doc["frames"].items()}
+    return _check_frames({int(t): as_proposals(rows) for t, rows in doc["frames"].items()})
+
+
+def _check_frames(table: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    bad = sorted(t for t in table if t < 1)
+    if bad:
+        raise ProposalError(f"frame numbers start at 1; found {bad[:5]}")
+    return table
 
 
 def _load_npz(path: Path) -> dict[int, np.ndarray]:
@@ -108,7 +115,7 @@ def _load_npz(path: Path) -> dict[int, np.ndarray]:
     out: dict[int, np.ndarray] = {int(t): empty_proposals() for t in covered}
     for t in np.unique(frames):
         out[int(t)] = as_proposals(boxes[frames == t])
-    return out
+    return _check_frames(out)
 
 
 def read_db_meta(path: str | Path) -> dict[str, Any]:

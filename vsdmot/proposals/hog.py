@@ -94,6 +94,20 @@ class HOGPeopleProposals(ProposalSource):
         score_center: float = 1.0,
         score_temperature: float = 0.5,
     ) -> None:
+        numbers = {
+            "upscale": upscale,
+            "win_stride": win_stride,
+            "scale": scale,
+            "padding": padding,
+            "hit_threshold": hit_threshold,
+            "nms_iou": nms_iou,
+            "min_score": min_score,
+            "score_center": score_center,
+            "score_temperature": score_temperature,
+        }
+        for key, value in numbers.items():
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"HOG option {key}={value!r} must be a finite number")
         if not (upscale > 0 and scale > 1.0 and win_stride > 0 and score_temperature > 0):
             raise ValueError(
                 "HOG needs upscale > 0, scale > 1, win_stride > 0 and score_temperature > 0; "
