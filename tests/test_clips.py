@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import COLOURS, write_tiny_sequence
 
 from vsdmot.config import AugmentConfig, CleanPair, DataConfig, ProposalConfig
 from vsdmot.data.clips import (
@@ -20,55 +20,8 @@ from vsdmot.data.clips import (
     resolve_entries,
     training_gt,
 )
-from vsdmot.data.mot import MOTAnnotations, MOTFormatError, SeqInfo, write_mot, write_seqinfo
+from vsdmot.data.mot import MOTAnnotations, MOTFormatError
 from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
-
-#: BGR colours of the objects, by track id.
-COLOURS = {1: (0, 0, 255), 2: (0, 255, 0), 3: (255, 0, 0)}
-BACKGROUND = 128
-
-
-def object_boxes(t: int, width: int, height: int) -> dict[int, tuple[int, int, int, int]]:
-    """Integer ``left, top, w, h`` of each object in frame ``t`` (1-based)."""
-    return {
-        1: (4 + 3 * t, 10, 16, 30),
-        2: (width - 30 - 2 * t, height - 36, 14, 28),
-        3: (width // 2 - 6, 6 + t, 12, 12),
-    }
-
-
-def write_tiny_sequence(
-    root: Path,
-    *,
-    name: str = "TINY-01",
-    n_frames: int = 8,
-    width: int = 96,
-    height: int = 72,
-    darken: float = 1.0,
-    quality: bool = False,
-) -> Path:
-    """A sequence of filled rectangles moving on grey, with gt, det and quality files."""
-    seq = root / name
-    (seq / "img1").mkdir(parents=True, exist_ok=True)
-    gt_rows, det_rows = [], []
-    for t in range(1, n_frames + 1):
-        img = np.full((height, width, 3), BACKGROUND, np.uint8)
-        for tid, (x, y, w, h) in object_boxes(t, width, height).items():
-            img[y : y + h, x : x + w] = COLOURS[tid]
-            gt_rows.append([t, tid, x, y, w, h, 1, -1, -1, -1])
-            det_rows.append([t, -1, x + 1, y - 1, w, h, 0.9 - 0.2 * (tid - 1)])
-        img = (img.astype(np.float32) * darken).astype(np.uint8)
-        cv2.imwrite(str(seq / "img1" / f"{t:06d}.png"), img)
-    write_seqinfo(seq / "seqinfo.ini", SeqInfo(name, n_frames, 10.0, width, height, "img1", ".png"))
-    write_mot(seq / "gt" / "gt.txt", MOTAnnotations.from_rows(gt_rows), "gt", fmt="mot15")
-    det = MOTAnnotations.from_rows(det_rows)
-    write_mot(seq / "det" / "det.txt", det, "det")
-    if quality:
-        lines = ["frame,quality"] + [
-            f"{t},{t / (n_frames + 1):.4f}" for t in range(1, n_frames + 1)
-        ]
-        (seq / "quality.csv").write_text("\n".join(lines) + "\n")
-    return seq
 
 
 def to_rgb(img: torch.Tensor) -> np.ndarray:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_semantics_teachers import _offline, tiny_clip  # noqa: F401  (shared fixtures)
 from typer.testing import CliRunner
 
 from vsdmot.cli.main import app
@@ -38,7 +37,7 @@ SMALL = [
 ]
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = pytest.mark.usefixtures("offline_hub", "one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +61,7 @@ def _metrics(run: Path) -> list[dict[str, str]]:
 
 def test_cli_distills_and_second_run_reads_the_cache(
     clean_data: Path,
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -126,7 +125,7 @@ def test_cli_distills_and_second_run_reads_the_cache(
 )  # fmt: skip
 def test_distill_switch_selects_the_terms(
     clean_data: Path,
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
     tmp_path: Path,
     switch: str,
     columns: set[str],
@@ -144,7 +143,7 @@ def test_distill_switch_selects_the_terms(
 
 def test_disk_pairs_need_their_clean_source(
     clean_data: Path,
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
     tmp_path: Path,
 ) -> None:
     lq = tmp_path / "lq"

@@ -1,8 +1,8 @@
 """Training engine: optimiser groups, schedule, checkpoints, exact resume, metrics, errors.
 
-Most tests use ``ToyTracker``, a small stand-in with the model's ``training_step``
-contract (so they test the engine, not the tracker); ``test_engine_real.py``
-trains the real model.
+Most tests use ``ToyTracker`` (from ``conftest.py``), a small stand-in with the model's
+``training_step`` contract (so they test the engine, not the tracker);
+``test_engine_real.py`` trains the real model.
 """
 
 from __future__ import annotations
@@ -12,71 +12,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_clips import write_tiny_sequence
+from conftest import ToyTracker, toy_config, write_tiny_sequence
 from torch import Tensor, nn
 
 from vsdmot.config import TrainConfig, compose_config
 from vsdmot.engine.checkpoint import CheckpointError, load_checkpoint, load_model_file
 from vsdmot.engine.optim import param_groups
 from vsdmot.engine.trainer import RunExistsError, Trainer, TrainingError, train
-from vsdmot.models.batch import ClipBatch
-
-
-class ToyTracker(nn.Module):
-    """Regresses each frame's mean target box from pooled features and proposals.
-
-    It has a backbone (for the lr multiplier), norms and biases (no weight decay),
-    dropout (consumes the global torch RNG), a private generator (like the real
-    model's track-query augmentation) and a head that never gets gradients (DDP).
-    """
-
-    def __init__(self, cfg: TrainConfig) -> None:
-        super().__init__()
-        torch.manual_seed(cfg.model.seed)
-        self.config = cfg.model
-        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, stride=4), nn.GroupNorm(2, 8), nn.ReLU())
-        self.head = nn.Sequential(
-            nn.Linear(8 + 4, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 4)
-        )
-        self.unused = nn.Linear(3, 3)
-        self.fail_at: int | None = None
-        self._calls = 0
-        self._gen = torch.Generator().manual_seed(cfg.model.seed)
-
-    def training_step(self, batch: ClipBatch) -> dict[str, Tensor]:
-        self._calls += 1
-        feats = self.backbone(batch.images.flatten(0, 1)).mean((2, 3))
-        props = torch.stack([p[:, :4].mean(0) if len(p) else torch.zeros(4)
-                             for clip in batch.proposals for p in clip])  # fmt: skip
-        noise = 0.01 * torch.randn(props.shape, generator=self._gen)
-        pred = self.head(torch.cat([feats, props + noise], 1)).sigmoid()
-        target = torch.stack([t.boxes.mean(0) for clip in batch.targets for t in clip])
-        l1 = (pred - target).abs().mean()
-        loss = l1 * (float("nan") if self._calls == self.fail_at else 1.0)
-        return {"loss": loss, "loss_l1": l1.detach(), "num_gt": torch.tensor(float(len(target)))}
-
-
-def toy_config(data: Path, *extra: str) -> TrainConfig:
-    return compose_config(
-        None,
-        [
-            f"data.train=[{data}]",
-            "data.clip_length=2",
-            "data.augment.scales=[48,64]",
-            "data.proposals.source=gt",
-            "semantic.semantics=none",
-            "optim.lr=3e-3",
-            "optim.schedule=cosine",
-            "optim.warmup_steps=2",
-            "optim.grad_clip=1.0",
-            "train.steps=6",
-            "train.batch_size=2",
-            "train.log_every=2",
-            "train.ckpt_every=3",
-            "train.tensorboard=false",
-            *extra,
-        ],
-    )
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from test_clips import write_tiny_sequence
+from conftest import write_tiny_sequence
 
 TESTS = Path(__file__).resolve().parent
 
@@ -21,7 +21,7 @@ import hashlib, json, os, sys
 from pathlib import Path
 import torch
 sys.path.insert(0, {tests!r})
-from test_engine import ToyTracker, toy_config
+from conftest import ToyTracker, toy_config
 from vsdmot.engine.trainer import train
 
 torch.set_num_threads(1)

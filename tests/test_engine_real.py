@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_clips import write_tiny_sequence
+from conftest import write_tiny_sequence
 from typer.testing import CliRunner
 
 from vsdmot.cli.main import app

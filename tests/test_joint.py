@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_semantics_teachers import _offline, tiny_clip  # noqa: F401  (shared fixtures)
 
 from vsdmot.config import compose_config
 from vsdmot.data.clips import build_clip_dataset, collate_clips
@@ -49,7 +48,7 @@ TINY = [
 TRACKING = ("loss_cls", "loss_l1", "loss_giou", "loss_aux")
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = pytest.mark.usefixtures("offline_hub", "one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +76,7 @@ def _config(lq_data: tuple[Path, Path], clip: Path, *extra: str):
 @pytest.mark.parametrize("semantics", ["none", "teacher", "student"])
 def test_every_switch_combination_trains_one_step(
     lq_data: tuple[Path, Path],
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
     semantics: str,
     dswr: str,
     distill: str,
@@ -120,7 +119,7 @@ def test_every_switch_combination_trains_one_step(
 
 def test_structure_term_is_live_at_batch_size_one(
     lq_data: tuple[Path, Path],
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
 ) -> None:
     """The branch sees all B * T frames at once, so one 3-frame clip gives a 3x3 matrix."""
     torch.manual_seed(0)
@@ -136,7 +135,7 @@ def test_structure_term_is_live_at_batch_size_one(
 
 def test_tracking_loss_alone_reaches_the_student(
     lq_data: tuple[Path, Path],
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
 ) -> None:
     cfg = _config(lq_data, tiny_clip, "semantic.semantics=student", "semantic.dswr='off'",
                   "semantic.loss_weights.alignment=0",
@@ -152,7 +151,7 @@ def test_tracking_loss_alone_reaches_the_student(
 
 def test_student_weights_initialise_the_branch(
     lq_data: tuple[Path, Path],
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
     tmp_path: Path,
 ) -> None:
     cfg = _config(lq_data, tiny_clip, "semantic.semantics=student", "semantic.dswr='on'")
@@ -186,7 +185,7 @@ def test_student_weights_initialise_the_branch(
 
 def test_student_checkpoint_loads_for_inference_without_the_teacher(
     lq_data: tuple[Path, Path],
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -234,7 +233,7 @@ def _joint_run(lq_data, clip, out: Path, steps: int) -> list[float]:
 
 def test_joint_training_tracking_loss_falls(
     lq_data: tuple[Path, Path],
-    tiny_clip: Path,  # noqa: F811
+    tiny_clip: Path,
     tmp_path: Path,
 ) -> None:
     """semantics=student, dswr=on, DCSD + quality losses on: tracking still learns one clip."""

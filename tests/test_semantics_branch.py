@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_semantics_teachers import _offline, tiny_clip  # noqa: F401  (shared fixtures)
 from torch import nn
 
 from vsdmot.models.fusion import SemanticOutput
@@ -21,6 +20,8 @@ from vsdmot.semantics import (
     build_semantic_branch,
 )
 from vsdmot.semantics.preprocess import normalize
+
+pytestmark = pytest.mark.usefixtures("offline_hub")
 
 D_MODEL = 24
 SMALL_STUDENT = StudentConfig(input_size=32, width=0.25, depth=6, feature_dim=32, head_hidden=32)
@@ -117,7 +118,7 @@ def test_padding_is_cropped_away() -> None:
     assert torch.allclose(a.quality, b.quality, atol=1e-5)
 
 
-def test_teacher_mode_runs_the_frozen_teacher(tiny_clip: Path) -> None:  # noqa: F811
+def test_teacher_mode_runs_the_frozen_teacher(tiny_clip: Path) -> None:
     cfg = _cfg(semantics="teacher", teacher=TeacherConfig(kind="clip", name_or_path=str(tiny_clip)))
     branch = build_semantic_branch(cfg, D_MODEL)
     assert branch.student is None and branch.teacher.embed_dim == 16
@@ -134,7 +135,7 @@ def test_teacher_mode_runs_the_frozen_teacher(tiny_clip: Path) -> None:  # noqa:
     assert not e.requires_grad
 
 
-def test_student_mode_loads_its_teacher_lazily(tiny_clip: Path) -> None:  # noqa: F811
+def test_student_mode_loads_its_teacher_lazily(tiny_clip: Path) -> None:
     cfg = _cfg(teacher=TeacherConfig(kind="clip", name_or_path=str(tiny_clip)))
     branch = SemanticBranch(cfg, D_MODEL)
     assert branch.teacher is None and branch.embed_dim == 16  # read from the config only

@@ -1,7 +1,7 @@
 """Learning tests: the student distils a frozen teacher; the quality head ranks degradations.
 
-Data are generated textured frames with shapes (:mod:`test_semantics_synth`); the teacher is
-a fixed random-init CNN, so nothing is downloaded.
+Data are generated textured frames with shapes (``make_frame`` / ``degrade`` from
+``conftest.py``); the teacher is a fixed random-init CNN, so nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import KINDS, degrade, make_frame, to_tensor
 from scipy.stats import spearmanr
-from test_semantics_synth import KINDS, degrade, make_frame, to_tensor
 from torch import nn
 
 from vsdmot.semantics import (

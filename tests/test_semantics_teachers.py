@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -22,39 +21,8 @@ from vsdmot.semantics import (
 )
 from vsdmot.semantics.teachers import teacher_embed_dim
 
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Nothing here may reach the hub: loading is tested on models saved in tmp.
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-
-
-@pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer CLIP vision tower (hidden 32, patch 8, image 32, projection 16) on disk."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
-
-    folder = tmp_path_factory.mktemp("tiny_clip")
-    torch.manual_seed(0)
-    config = CLIPVisionConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        patch_size=8,
-        image_size=32,
-        projection_dim=16,
-    )
-    CLIPVisionModelWithProjection(config).save_pretrained(folder)
-    CLIPImageProcessor(
-        size={"shortest_edge": 32},
-        crop_size={"height": 32, "width": 32},
-        image_mean=[0.5, 0.4, 0.3],
-        image_std=[0.2, 0.25, 0.3],
-    ).save_pretrained(folder)
-    return folder
+# Nothing here may reach the hub: loading is tested on models saved in tmp (``tiny_clip``).
+pytestmark = pytest.mark.usefixtures("offline_hub")
 
 
 def test_tiny_clip_loads_offline_with_its_processor(tiny_clip: Path) -> None:
