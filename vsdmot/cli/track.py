@@ -34,7 +34,7 @@ def track(
         "--proposals",
         "-p",
         help="'det' (the sequence's det/det.txt), a det.txt / proposal database, "
-        "'yolo[:size=416,score=0.1,classes=person,...]' (YOLOv3-tiny), 'hog[:opts]' or "
+        "'yolo[:size=512,score=0.1,classes=person,...]' (YOLOv3-tiny), 'hog[:opts]' or "
         "'ultralytics[:MODEL]' \\[default: det for sequence folders, else yolo].",
     ),
     tracker: str = typer.Option(
