@@ -371,3 +371,17 @@ def test_spec_options_change_the_cache_key(real_files) -> None:
         build_proposal_source("yolo:classes=unicorn")
     with pytest.raises(ProposalError, match="unknown YOLO option"):
         build_proposal_source("yolo:colour=red")
+
+
+def test_auto_runtime_times_the_candidates_on_the_first_frame() -> None:
+    from vsdmot.detection.yolo import auto_candidates
+
+    net = tiny_net()
+    frame = (np.random.default_rng(1).random((48, 80, 3)) * 255).astype(np.uint8)
+    options = DetectorOptions(size=64, score=0.05, classes=(0, 1))
+    auto = YOLODetector(net, TINY_CFG, options)
+    assert auto.runtime == "auto" and len(auto_candidates()) == 2  # onnx and opencv installed
+    dets = auto(frame)
+    assert auto.runtime in auto_candidates()
+    fixed = YOLODetector(net, TINY_CFG, options, runtime=auto.runtime)(frame)
+    np.testing.assert_array_equal(dets, fixed)

@@ -10,6 +10,7 @@ float rounding; see the parity test).
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -180,14 +181,37 @@ RUNTIMES: dict[str, Callable[[DarknetNet, str, int], MapsFn]] = {
 }
 
 
-def auto_runtime() -> str:
-    """ONNX Runtime when installed (measured fastest on 2 CPU cores, benchmarks/bench_detector.py),
-    else OpenCV DNN (faster than PyTorch there)."""
+def auto_candidates() -> tuple[str, ...]:
+    """Runtimes ``auto`` chooses from: ONNX Runtime (when installed) and OpenCV DNN.
+
+    Neither wins everywhere: on 2 CPU cores ONNX Runtime was faster at 320-416 px and
+    OpenCV at 512-608 px (benchmarks/bench_detector.py); PyTorch was slower than both.
+    """
     import importlib.util
 
     if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
-        return "onnx"
-    return "opencv"
+        return ("onnx", "opencv")
+    return ("opencv",)
+
+
+def fastest(runs: dict[str, MapsFn], blob: np.ndarray, repeats: int = 3) -> str:
+    """The name of the runtime with the lowest median time on ``blob`` (after a warm-up)."""
+    times = {}
+    for name, run in runs.items():
+        run(blob)
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run(blob)
+            samples.append(time.perf_counter() - start)
+        times[name] = sorted(samples)[len(samples) // 2]
+    best = min(times, key=times.__getitem__)
+    log.info(
+        "detector runtime: %s (%s)",
+        best,
+        ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in sorted(times.items())),
+    )
+    return best
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -289,7 +313,8 @@ class YOLODetector:
         net: the Darknet network with its weights (kept trainable and unfused).
         cfg_text: its cfg (the OpenCV runtime rebuilds the network from it).
         options: input size, thresholds, classes, letterbox.
-        runtime: ``"torch"``, ``"opencv"``, ``"onnx"`` or ``"auto"`` (the measured fastest).
+        runtime: ``"torch"``, ``"opencv"``, ``"onnx"`` or ``"auto"``: the fastest of
+            :func:`auto_candidates`, timed on the first frame (its size decides).
         threads: intra-op threads of the ONNX runtime. One by default: the tracker
             runs the detector in a worker thread beside the model, and on a few cores
             two multi-threaded pools slow each other down.
@@ -318,12 +343,17 @@ class YOLODetector:
                 f"detector score threshold must be in (0, 1], got {self.options.score}"
             )
         input_shape((net.height, net.width), self.options.size, self.options.letterbox)
-        self.runtime = auto_runtime() if runtime == "auto" else runtime
-        if self.runtime not in RUNTIMES:
+        if runtime != "auto" and runtime not in RUNTIMES:
             raise ValueError(
                 f"unknown detector runtime {runtime!r}; expected auto or {sorted(RUNTIMES)}"
             )
-        self._maps = RUNTIMES[self.runtime](self.net, cfg_text, threads)
+        names = auto_candidates() if runtime == "auto" else (runtime,)
+        self._candidates = {n: RUNTIMES[n](self.net, cfg_text, threads) for n in names}
+        self.runtime = names[0] if len(names) == 1 else "auto"
+
+    def _maps(self, blob: np.ndarray) -> list[np.ndarray]:
+        """Raw ``[yolo]`` maps from the chosen runtime (the first candidate before any frame)."""
+        return next(iter(self._candidates.values()))(blob)
 
     @classmethod
     def from_files(
@@ -351,6 +381,9 @@ class YOLODetector:
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
         o = self.options
         blob, mapping = preprocess(frame_bgr, o.size, o.letterbox)
+        if len(self._candidates) > 1:
+            self.runtime = fastest(self._candidates, blob)
+            self._candidates = {self.runtime: self._candidates[self.runtime]}
         dets = decode_maps(self._maps(blob), self.net.heads, mapping.input_hw, o.classes, o.score)
         if len(dets) == 0:
             return dets

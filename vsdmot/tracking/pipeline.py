@@ -186,7 +186,7 @@ def track_source(
         total = frames.length
         if max_frames is not None:
             total = min(max_frames, total or max_frames)
-        stack.enter_context(_torch_threads(threads or max(1, (os.cpu_count() or 2) - 1)))
+        stack.enter_context(_threads(threads or max(1, (os.cpu_count() or 2) - 1)))
         run = track_frames(
             trk,
             limited(),
@@ -223,15 +223,21 @@ def _describe(source: object, spec: str) -> str:
 
 
 @contextlib.contextmanager
-def _torch_threads(n: int):
+def _threads(torch_threads: int):
+    """Torch threads for the model; one OpenCV thread, since the detector runs in its own
+    worker beside the model (OpenCV's pool is process-wide: a 2-thread OpenCV detector
+    would take the model's core)."""
+    import cv2
     import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(n)))
+    before = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(max(1, int(torch_threads)))
+    cv2.setNumThreads(1)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(before[0])
+        cv2.setNumThreads(before[1])
 
 
 def _write_jsonl(path: Path, run: TrackingRun) -> None:
