@@ -74,9 +74,7 @@ def _env(threads: int) -> dict[str, str]:
 def _run(cmd: list[str], log: Path, threads: int, cwd: Path | None = None) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as f:
-        done = subprocess.run(
-            cmd, stdout=f, stderr=subprocess.STDOUT, env=_env(threads), cwd=cwd
-        )
+        done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=_env(threads), cwd=cwd)
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(cmd)} failed (exit {done.returncode}); see {log}")
 

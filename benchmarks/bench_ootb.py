@@ -42,7 +42,7 @@ from vsdmot.degrade.degrader import Degrader
 from vsdmot.eval import evaluate
 from vsdmot.proposals import build_proposal_source
 from vsdmot.tracking.peers import PeerTracker
-from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+from vsdmot.tracking.query_tracker import QueryTracker
 from vsdmot.tracking.run import track_frames
 from vsdmot.tracking.weights import load_tracker_model
 from vsdmot.utils.io import atomic_write
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
 
     loaded = load_tracker_model(args.weights)
-    params = TrackerParams()
+    params = loaded.tracker_params()  # the settings recorded with the weights
     detectors = {"yolo": build_proposal_source(args.proposals)}
     if not args.no_hog:
         detectors["hog"] = build_proposal_source("hog")
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Command: `{command}`",
         "",
-        f"Model: {loaded.describe()}. Proposals: {detectors['yolo'].describe()} "  # type: ignore[attr-defined]
+        f"Model: {loaded.describe()}, run with {params}. "
+        f"Proposals: {detectors['yolo'].describe()} "  # type: ignore[attr-defined]
         f"(HOG reference: `hog` defaults). Severity {args.severity:g}, constant schedule, "
         "seed 0. Cells: HOTA / DetA / AssA / IDF1, mean of the two sequences.",
         "",

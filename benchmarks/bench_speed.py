@@ -16,7 +16,6 @@ machine hits every configuration alike: the ratios between rows are the ones to 
 short side (default: full resolution).
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -153,13 +152,19 @@ def branch_times(reps: int = 10) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--branches", action="store_true",
-                    help="time the semantic branch alone (writes speed_branches.md)")
+    ap.add_argument(
+        "--branches",
+        action="store_true",
+        help="time the semantic branch alone (writes speed_branches.md)",
+    )
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--sequence", type=Path, default=DEFAULT_SEQ)
     ap.add_argument("--d-model", type=int, default=128)
-    ap.add_argument("--interleave", action="store_true",
-                    help="all vsdmot configurations in one process, frame by frame in turn")
+    ap.add_argument(
+        "--interleave",
+        action="store_true",
+        help="all vsdmot configurations in one process, frame by frame in turn",
+    )
     ap.add_argument("--input-size", type=int, default=576, help="tracker input short side")
     ap.add_argument("--only", default=None, help=argparse.SUPPRESS)  # child process mode
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed.md")

@@ -13,8 +13,19 @@ from pathlib import Path
 from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["tracking", "ablation", "speed", "speed_interleaved_576", "speed_interleaved_288",
-         "speed_branches", "semantics", "quality_iqa", "degrade", "proposals", "eval"]
+ORDER = [
+    "tracking",
+    "ablation",
+    "speed",
+    "speed_interleaved_576",
+    "speed_interleaved_288",
+    "speed_branches",
+    "semantics",
+    "quality_iqa",
+    "degrade",
+    "proposals",
+    "eval",
+]
 
 PREFACE = """# Benchmarks
 
