@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"PETS09-S2L1 frames {FIRST}-{LAST} as a 768x576 MP4 (7 fps, {LAST - FIRST + 1} "
         "frames), shipped model, YOLOv3-tiny proposals (runtime `auto`: the faster of ONNX "
-        "Runtime and OpenCV DNN, 1 thread, in the worker thread), the model's torch threads = cores - 1. Loop: the tracking loop "
+        "Runtime and OpenCV DNN, 1 thread, in the worker thread), the model's torch threads "
+        "= cores - 1. Loop: the tracking loop "
         "(decode + detect + model + association); whole call: model and detector loading "
         "and writing the results included.",
         "",
