@@ -129,3 +129,32 @@ def test_sigkill_in_train_then_resume(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "from 0" not in result.stderr + result.stdout  # it resumed, it did not restart
     assert (run_dir / "model.pt").is_file()
+
+
+def test_sigkill_in_distill_keeps_the_old_student(tmp_path: Path) -> None:
+    import torch
+    from conftest import write_tiny_sequence
+
+    from vsdmot.models.mobilenet_v2 import MobileNetV2Features
+
+    data = tmp_path / "data"
+    write_tiny_sequence(data, n_frames=12, width=128, height=96)
+    teacher = tmp_path / "teacher.pt"
+    torch.manual_seed(0)
+    torch.save(MobileNetV2Features().state_dict(), teacher)
+    out = tmp_path / "student"
+    args = [
+        "distill", "--config", "distill-cpu", "--out", str(out), "--overwrite", "--no-progress",
+        f"data.train=[{data}]", "semantic.teacher.kind=mobilenet_v2",
+        f"semantic.teacher.weights={teacher}", "semantic.student.input_size=64",
+        "distillation.batch_size=4", "distillation.max_size=128", "distillation.frame_stride=1",
+    ]  # fmt: skip
+    first = run(*args, "distillation.steps=2")
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    old = (out / "student.pt").read_bytes()
+    proc = start(*args, "distillation.steps=400")
+    time.sleep(float(RNG.uniform(3.0, 6.0)))
+    proc.kill()
+    proc.communicate()
+    assert (out / "student.pt").read_bytes() == old  # the old student, complete
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
