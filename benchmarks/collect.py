@@ -30,10 +30,15 @@ ORDER = [
 PREFACE = """# Benchmarks
 
 Every number below was measured on a 2-core x86_64 CPU machine without a GPU,
-shared with other work while measuring: compare rows within one table (measured
-side by side in one run), not absolute times across tables. Each section names
-the command that produced it; `python benchmarks/collect.py` rebuilds this file
-from `benchmarks/results/`.
+shared with other work while measuring, except the one section that says it ran
+on an NVIDIA H200: compare rows within one table (measured side by side in one
+run), not absolute times across tables. Each section names the command that
+produced it; `python benchmarks/collect.py` rebuilds this file from
+`benchmarks/results/`.
+
+The sections from "Tracking accuracy" down were measured with the previous
+shipped model (trained on PETS09's public detections); the sections above it
+with the current one (trained on YOLOv3-tiny proposals, docs/model-card.md).
 
 No CLIP weights can be downloaded on that machine: where a teacher is needed,
 the ImageNet MobileNetV2 features file stands in for CLIP, and CLIP ViT-B/32
