@@ -3,13 +3,14 @@
 Usage (from the project root)::
 
     python benchmarks/select_thresholds.py --weights runs/default/model.pt \\
-        --val DATASET[:FIRST-LAST] [--val ...] [--birth 0.1,0.2,0.3,0.4] [--keep 0.3,0.4,0.5]
+        --val DATASET[:FIRST-LAST] [--val ...] [--grid birth_thresh=0.1,0.2 --grid ...]
 
 Each ``--val`` is a folder of MOTChallenge sequences (or one sequence) with
 the proposals the model will run with in ``det/det.txt`` (``vsdmot detect``)
-and an optional frame range. Every (birth, keep) pair tracks every
-validation set; the pair with the best mean HOTA wins. Nothing of the test
-data is read.
+and an optional frame range. Every combination of the ``--grid`` values
+(``TrackerParams`` fields; other fields as recorded with the weights) tracks
+every validation set; the one with the best mean HOTA wins. Nothing of the
+test data is read.
 """
 
 from __future__ import annotations
@@ -43,22 +44,40 @@ def parse_val(spec: str) -> tuple[Path, tuple[int, int] | None]:
     return Path(path), (first, last)
 
 
+def parse_grid(items: list[str]) -> dict[str, list[float]]:
+    """``["birth_thresh=0.1,0.2", "miss_tolerance=5,10"]`` -> ``{name: values}``."""
+    grid: dict[str, list[float]] = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        grid[name] = [float(v) for v in values.split(",")]
+    return grid
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", type=Path, required=True)
     ap.add_argument("--val", action="append", required=True)
-    ap.add_argument("--birth", default="0.1,0.2,0.3,0.4")
-    ap.add_argument("--keep", default="0.3,0.4,0.5")
+    ap.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="FIELD=V1,V2,...",
+        help="TrackerParams field and values (repeatable) "
+        "[default: birth_thresh=0.1,0.2,0.3,0.4 keep_thresh=0.3,0.4,0.5]",
+    )
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/thresholds.md"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     loaded = load_tracker_model(args.weights)
-    grid = list(
-        itertools.product(
-            [float(v) for v in args.birth.split(",")], [float(v) for v in args.keep.split(",")]
-        )
-    )
-    scores: dict[tuple[float, float], list[float]] = {g: [] for g in grid}
+    axes = parse_grid(args.grid or ["birth_thresh=0.1,0.2,0.3,0.4", "keep_thresh=0.3,0.4,0.5"])
+    names = list(axes)
+    grid = list(itertools.product(*axes.values()))
+    integer = {"miss_tolerance", "max_tracks", "input_short_side", "input_max_side"}
+
+    def settings(values: tuple[float, ...]) -> dict[str, float | int]:
+        return {n: int(v) if n in integer else v for n, v in zip(names, values, strict=True)}
+
+    scores: dict[tuple[float, ...], list[float]] = {g: [] for g in grid}
     with tempfile.TemporaryDirectory() as tmp:
         for spec in args.val:
             root, rng = parse_val(spec)
@@ -67,18 +86,18 @@ def main(argv: list[str] | None = None) -> int:
                 first, last = rng or (1, len(seq))
                 frames = [(t, seq.frame(t)) for t in range(first, last + 1)]
                 props = DetFileProposals(seq.det_path)
-                for birth, keep in grid:
-                    params = loaded.tracker_params(birth_thresh=birth, keep_thresh=keep)
+                for values in grid:
+                    params = loaded.tracker_params(**settings(values))
                     run = track_frames(
                         QueryTracker(loaded.model, params), iter(frames), props,
                         progress=False, overlap=False,
                     )  # fmt: skip
-                    pred = Path(tmp) / f"{root.name}-{birth}-{keep}"
+                    pred = Path(tmp) / f"{root.name}-{'-'.join(map(str, values))}"
                     write_mot(pred / f"{seq_dir.name}.txt", run.results, "result")
                     res = evaluate(
                         seq_dir, pred, frame_range=None if rng is None else rng, progress=False
                     )
-                    scores[(birth, keep)].append(float(res.combined.HOTA))
+                    scores[values].append(float(res.combined.HOTA))
                 print(spec, seq_dir.name, "done", flush=True)
     mean = {g: statistics.fmean(v) for g, v in scores.items()}
     best = max(mean, key=mean.get)  # type: ignore[arg-type]
@@ -86,27 +105,30 @@ def main(argv: list[str] | None = None) -> int:
         shlex.quote(a) for a in ["benchmarks/select_thresholds.py", *sys.argv[1:]]
     )
     lines = [
-        "# Runtime thresholds chosen on validation data",
+        "# Runtime settings chosen on validation data",
         "",
         f"Command: `{command}`",
         "",
         f"Model: {loaded.describe()}; other settings as recorded with it: "
         f"{loaded.tracker_params()}. Mean HOTA over {len(args.val)} validation set(s).",
         "",
-        "| birth_thresh | keep_thresh | mean HOTA | per set |",
-        "|---:|---:|---:|---|",
+        "| " + " | ".join(names) + " | mean HOTA | per set |",
+        "|" + "---:|" * len(names) + "---:|---|",
     ]
     for g in grid:
         mark = " **best**" if g == best else ""
         per = ", ".join(f"{v:.3f}" for v in scores[g])
-        lines.append(f"| {g[0]:g} | {g[1]:g} | {mean[g]:.3f}{mark} | {per} |")
+        cells = " | ".join(f"{v:g}" for v in g)
+        lines.append(f"| {cells} | {mean[g]:.3f}{mark} | {per} |")
     text = "\n".join(lines) + "\n"
     with atomic_write(args.out) as f:
         f.write(text)
     with atomic_write(args.out.with_suffix(".json")) as f:
         json.dump(
-            {"command": command, "best": best, "mean": {str(k): v for k, v in mean.items()}}, f
-        )
+            {"command": command, "names": names, "best": settings(best),
+             "mean": {str(k): v for k, v in mean.items()}},
+            f,
+        )  # fmt: skip
     print(text)
     return 0
 
