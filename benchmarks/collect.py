@@ -14,6 +14,19 @@ from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = [
+    # the current model and detector
+    "ootb",
+    "pipeline",
+    "detector",
+    "thresholds",
+    "thresholds_fine",
+    "thresholds_motion",
+    "thresholds_motion2",
+    "thresholds_recheck",
+    "memory",
+    "fuzz",
+    "cuda",
+    # the previous model (public detections)
     "tracking",
     "ablation",
     "speed",
