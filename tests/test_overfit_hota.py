@@ -4,6 +4,10 @@ A tiny model trained for a fixed number of seeded steps on one short generated
 sequence must then track that sequence with HOTA >= 0.8 (and keep identities
 through the occlusions the generator creates). The same holds in joint training
 (``semantics: student, dswr: on``, DCSD and quality losses live) on a degraded copy.
+
+Those 300-step runs take 1-1.5 minutes each on 2 cores and are marked ``slow``
+(``pytest -m slow``); the default run trains the same clips for 100 steps and
+asks for less (measured: HOTA 0.73 and 0.80; an untrained model scores 0.0).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from vsdmot.config import compose_config
 from vsdmot.data.mot import write_mot
@@ -82,6 +87,24 @@ def _overfit(root: Path, weights: Path | None, steps: int, joint: bool = False):
     return scores, seq_dir, run
 
 
+def test_tiny_model_learns_to_track_a_generated_clip(
+    tmp_path: Path, mobilenet_weights: Path
+) -> None:
+    scores, _, _ = _overfit(tmp_path, mobilenet_weights, steps=100)
+    assert scores.HOTA >= 0.65, scores
+    assert scores.IDSW <= 1, scores
+
+
+def test_joint_training_learns_to_track_a_noisy_clip(
+    tmp_path: Path, mobilenet_weights: Path
+) -> None:
+    scores, _, run = _overfit(tmp_path, mobilenet_weights, steps=100, joint=True)
+    assert scores.HOTA >= 0.7, scores
+    assert scores.IDSW <= 1, scores
+    assert all(0.0 <= f["quality"] <= 1.0 for f in run.per_frame)
+
+
+@pytest.mark.slow
 def test_tiny_model_overfits_a_generated_clip_to_hota_08(
     tmp_path: Path, mobilenet_weights: Path
 ) -> None:
@@ -92,6 +115,7 @@ def test_tiny_model_overfits_a_generated_clip_to_hota_08(
     assert scores.IDSW <= 1, scores
 
 
+@pytest.mark.slow
 def test_joint_training_with_student_and_dswr_still_overfits(
     tmp_path: Path, mobilenet_weights: Path
 ) -> None:
