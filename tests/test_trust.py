@@ -213,3 +213,21 @@ def test_runtime_reads_the_settings_recorded_with_the_weights(tmp_path: Path) ->
     assert (params.input_short_side, params.input_max_side) == (224, 320)
     assert params.proposal_min_score == 0.25  # the lowest proposal score it trained on
     assert loaded.tracker_params(input_short_side=300).input_short_side == 300  # the user wins
+
+
+def test_atomic_write_removes_temporaries_of_killed_writers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from vsdmot.utils.io import atomic_write
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f".last.pt.{dead}.abc123.tmp"  # what a SIGKILL during torch.save leaves
+    live = tmp_path / f".last.pt.{os.getpid()}.def456.tmp"  # a writer still running
+    stale.write_bytes(b"half")
+    live.write_bytes(b"busy")
+    with atomic_write(tmp_path / "last.pt", "wb") as f:
+        f.write(b"whole")
+    assert (tmp_path / "last.pt").read_bytes() == b"whole"
+    assert not stale.exists() and live.exists()

@@ -15,7 +15,9 @@ from typing import IO
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iterator[IO]:
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file is removed and ``path`` is untouched. The
+    temporary's name carries this process's id, so temporaries that a killed process
+    left beside ``path`` are recognised and removed by the next write.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -26,7 +28,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     # mkstemp creates the file private (0600); give it the permissions open() would.
     os.chmod(tmp, default_file_mode())
     try:
@@ -39,6 +44,29 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _remove_stale_temps(path: Path) -> None:
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        parts = stale.name[len(path.name) + 2 :].split(".")
+        if len(parts) == 3 and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped."""
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def default_file_mode() -> int:
@@ -91,10 +119,4 @@ def _owner_alive(folder: Path) -> bool:
         pid = int((folder / OWNER_FILE).read_text())
     except (OSError, ValueError):
         return False  # no marker: written by an older version, or half-created
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
+    return _pid_alive(pid)
