@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{results[cond][f'{t} [{seq_name}]']['HOTA']:.3f}" for t in trackers
             )
             lines.append(f"| {cond} | {seq_name} | {cells} |")
-    text = "\n".join(lines) + "\n"
+    # Reports name files relative to the project, not this machine's folders.
+    text = "\n".join(lines).replace(f"{ROOT}/", "") + "\n"
     with atomic_write(args.out) as f:
         f.write(text)
     with atomic_write(args.out.with_suffix(".json")) as f:
