@@ -414,3 +414,36 @@ def test_the_mask_fix_is_what_makes_the_carrier_cfg_work(real_files, mot15_dir: 
             total += len(boxes)
         recall[name] = matched / total
     assert recall["fixed"] > recall["shipped"] + 0.2, recall
+
+
+def test_review_findings_on_darknet_files(tmp_path: Path) -> None:
+    fused = tiny_net().fuse()
+    with pytest.raises(DarknetError, match="fused network cannot be written back"):
+        darknet_weights_bytes(fused)
+    header = np.array([(0, 2, 0)], [("a", "<i4"), ("b", "<i4"), ("c", "<i4")]).tobytes()
+    with pytest.raises(
+        DarknetError, match=r"short\.weights: 18 bytes, shorter than its own header"
+    ):
+        load_darknet_weights(tiny_net(), header + b"\x00" * 6, "short.weights")
+    for bad, what in (
+        (TINY_CFG.replace("layers = -3", "layers = -3\ngroups = 2\ngroup_id = 1"), "groups"),
+        (
+            TINY_CFG.replace("classes=2\nnum=4\n", "classes=2\nnum=4\nnew_coords=1\n", 1),
+            "new_coords",
+        ),
+        (TINY_CFG.replace("filters=8\nsize=3", "filters=8\ngroups=2\nsize=3", 1), "groups"),
+    ):
+        with pytest.raises(DarknetError, match=rf"bad\.cfg:\d+: .*{what}.* not supported"):
+            build_darknet(bad, "bad.cfg")
+
+
+def test_class_aware_nms_with_boxes_past_the_left_edge() -> None:
+    from vsdmot.detection.yolo import batched_nms
+
+    dets = np.array([[-30.0, -20, 10, 40, 0.9, 0], [-29.0, -20, 10, 40, 0.8, 1]])
+    assert sorted(batched_nms(dets, 0.5).tolist()) == [0, 1]  # two classes: both kept
+
+
+def test_yolo_letterbox_option_must_be_a_boolean() -> None:
+    with pytest.raises(ProposalError, match="letterbox must be true or false"):
+        build_proposal_source("yolo:letterbox=no")

@@ -231,3 +231,14 @@ def test_atomic_write_removes_temporaries_of_killed_writers(tmp_path: Path) -> N
         f.write(b"whole")
     assert (tmp_path / "last.pt").read_bytes() == b"whole"
     assert not stale.exists() and live.exists()
+
+
+def test_incomplete_training_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    import torch
+
+    from vsdmot.tracking.weights import WeightsError, load_tracker_model
+
+    path = tmp_path / "ckpt.pt"
+    torch.save({"format": "vsdmot-train-checkpoint", "model": {}}, path)
+    with pytest.raises(WeightsError, match=r"ckpt\.pt: incomplete training checkpoint"):
+        load_tracker_model(path)

@@ -130,12 +130,15 @@ def default_stem(source: str) -> str:
 
     >>> default_stem("clips/walk.mp4"), default_stem("0"), default_stem("frames/*.png")
     ('walk', 'camera0', 'frames')
+    >>> default_stem("http://cam.local/live/video.mjpg?user=a&fps=10")
+    'video'
+
     """
     if source.isdigit():
         return f"camera{source}"
-    if "://" in source:
-        source = source.split("://", 1)[1]
-    if any(c in source for c in "*?["):
+    if "://" in source:  # a stream: its path, without query or fragment
+        source = re.split(r"[?#]", source.split("://", 1)[1], maxsplit=1)[0]
+    elif any(c in source for c in "*?["):
         # A glob: name the results after the folder before the first wildcard.
         head = re.split(r"[*?\[]", source, maxsplit=1)[0]
         source = head if head.endswith("/") or not head else str(Path(head).parent)

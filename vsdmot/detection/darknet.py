@@ -101,7 +101,11 @@ class ConvBlock(nn.Module):
         self.out_channels = sec.int("filters")
         size, stride = sec.int("size", 1), sec.int("stride", 1)
         pad = size // 2 if sec.int("pad", 0) else sec.int("padding", 0)
+        for key in ("groups", "dilation"):
+            if sec.int(key, 1) != 1:
+                raise DarknetError(f"[convolutional] {key}={sec.options[key]} is not supported")
         self.batch_norm = bool(sec.int("batch_normalize", 0))
+        self.cfg_batch_norm = self.batch_norm  # the file layout; fuse() does not change it
         self.conv = nn.Conv2d(c_in, self.out_channels, size, stride, pad, bias=not self.batch_norm)
         self.bn = nn.BatchNorm2d(self.out_channels, eps=1e-5) if self.batch_norm else None
         activation = sec.options.get("activation", "logistic")
@@ -213,6 +217,8 @@ class DarknetNet(nn.Module):
                 elif sec.kind == "upsample":
                     module = Upsample(sec.int("stride", 2))
                 elif sec.kind == "route":
+                    if sec.int("groups", 1) != 1:
+                        raise DarknetError("[route] groups (YOLOv4-tiny) is not supported")
                     plan.sources = tuple(_absolute(j, i) for j in sec.ints("layers"))
                     c = sum(out_channels[j] for j in plan.sources)
                 elif sec.kind == "shortcut":
@@ -274,6 +280,8 @@ def _absolute(j: int, i: int) -> int:
 
 
 def _yolo_head(i: int, sec: Section, channels: int) -> YoloHead:
+    if sec.int("new_coords", 0):
+        raise DarknetError("[yolo] new_coords=1 (scaled-YOLOv4 decoding) is not supported")
     flat = [float(v) for v in sec.options["anchors"].split(",") if v.strip()]
     pairs = list(zip(flat[0::2], flat[1::2], strict=True))
     mask = sec.ints("mask") if "mask" in sec.options else list(range(len(pairs)))
@@ -312,6 +320,8 @@ def load_darknet_weights(net: DarknetNet, data: bytes, source: str = "<weights>"
         raise DarknetError(f"{source}: header version {major}.{minor}; not a Darknet weights file")
     seen_bytes = 8 if (major * 10 + minor) >= 2 else 4
     offset = 12 + seen_bytes
+    if len(data) < offset:
+        raise DarknetError(f"{source}: {len(data)} bytes, shorter than its own header")
     values = np.frombuffer(data, "<f4", offset=offset, count=(len(data) - offset) // 4)
     expected = sum(_conv_param_count(b) for b in net.conv_blocks())
     if values.size != expected:
@@ -330,7 +340,7 @@ def load_darknet_weights(net: DarknetNet, data: bytes, source: str = "<weights>"
 
 def darknet_weights_bytes(net: DarknetNet) -> bytes:
     """The network's parameters as a Darknet ``.weights`` file (version 0.2.0)."""
-    if any(b.conv.bias is not None and b.bn is None and b.batch_norm for b in net.conv_blocks()):
+    if any(b.cfg_batch_norm and b.bn is None for b in net.conv_blocks()):
         raise DarknetError("a fused network cannot be written back; write it before fuse()")
     buf = io.BytesIO()
     buf.write(np.array([(0, 2, 0)], _HEADER).tobytes())

@@ -282,7 +282,9 @@ def batched_nms(dets: np.ndarray, iou_threshold: float) -> np.ndarray:
     if len(dets) == 0:
         return np.zeros(0, dtype=np.int64)
     boxes = dets[:, :4].astype(np.float64)
-    offset = dets[:, 5:6] * (boxes.max() + 1.0)  # classes never overlap after the shift
+    # Shift each class by more than the whole extent (boxes may start below 0 at the
+    # edges), so boxes of different classes never overlap.
+    offset = dets[:, 5:6] * (boxes.max() - boxes.min() + 1.0)
     shifted = boxes + offset
     wh = np.column_stack([shifted[:, :2], shifted[:, 2:] - shifted[:, :2]])
     keep = cv2.dnn.NMSBoxes(

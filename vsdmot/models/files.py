@@ -23,6 +23,11 @@ class CheckpointError(ValueError):
     """A checkpoint is unreadable or does not fit the configured model. Names the file."""
 
 
+class WrongFormatError(CheckpointError):
+    """A readable checkpoint of another kind (e.g. a training checkpoint where a model
+    file was expected)."""
+
+
 def safe_load(path: Path, expected_format: str) -> dict[str, Any]:
     """The dict stored in ``path``, checked to be of ``expected_format``."""
     if not path.is_file():
@@ -44,7 +49,7 @@ def safe_load(path: Path, expected_format: str) -> dict[str, Any]:
         raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from exc
     if not isinstance(ckpt, dict) or ckpt.get("format") != expected_format:
         found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise CheckpointError(f"{path}: not a {expected_format} file (format: {found})")
+        raise WrongFormatError(f"{path}: not a {expected_format} file (format: {found})")
     return ckpt
 
 
@@ -57,16 +62,18 @@ def load_model_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         return safe_load(path, MODEL_FORMAT)
-    except CheckpointError as exc:
-        if "not a" not in str(exc):
-            raise
+    except WrongFormatError:
+        pass
     ckpt = safe_load(path, TRAIN_FORMAT)
-    sections = {k: ckpt["config"][k] for k in ("model", "semantic")}
-    return {
-        "format": MODEL_FORMAT,
-        "step": ckpt["step"],
-        "model": ckpt["model"],
-        "config": sections,
-        "fingerprint": ckpt["fingerprint"],
-        "runtime": ckpt.get("runtime", {}),
-    }
+    try:
+        config = ckpt["config"]
+        return {
+            "format": MODEL_FORMAT,
+            "step": ckpt.get("step", 0),
+            "model": ckpt["model"],
+            "config": {"model": config["model"], "semantic": config.get("semantic", {})},
+            "fingerprint": ckpt.get("fingerprint"),
+            "runtime": ckpt.get("runtime", {}),
+        }
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path}: incomplete training checkpoint (no {exc})") from exc

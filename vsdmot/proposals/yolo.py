@@ -87,10 +87,14 @@ class YOLOProposals(ProposalSource):
         weights: str | Path | None = None,
         names: str | Path | None = None,
     ) -> None:
+        if not isinstance(letterbox, bool) and letterbox not in (0, 1):
+            raise ProposalError(f"yolo: letterbox must be true or false, not {letterbox!r}")
         if (cfg is None) != (weights is None):
             raise ProposalError("yolo: give both cfg= and weights= (a Darknet pair), or neither")
         files: DarknetFiles = (
-            bundled_yolov3_tiny() if cfg is None else load_darknet_files(cfg, weights, names)  # type: ignore[arg-type]
+            bundled_yolov3_tiny()
+            if cfg is None
+            else load_darknet_files(str(cfg), str(weights), None if names is None else str(names))
         )
         self.files = files
         net_classes = _cfg_classes(files.cfg_text)

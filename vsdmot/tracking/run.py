@@ -158,4 +158,9 @@ def _prefetch(
             yield item
     finally:
         stop.set()
-        worker.join(timeout=5)
+        # Wait for the frame in hand: the caller closes the source and the proposal cache
+        # next, which must not happen under the worker's feet. Only a stalled stream read
+        # can take this long.
+        worker.join(timeout=60)
+        if worker.is_alive():
+            log.warning("the frame reader is still blocked after 60 s; closing anyway")
