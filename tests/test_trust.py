@@ -242,3 +242,17 @@ def test_incomplete_training_checkpoint_is_a_clear_error(tmp_path: Path) -> None
     torch.save({"format": "vsdmot-train-checkpoint", "model": {}}, path)
     with pytest.raises(WeightsError, match=r"ckpt\.pt: incomplete training checkpoint"):
         load_tracker_model(path)
+
+
+def test_replacing_a_folder_survives_a_backup_left_by_a_killed_run(tmp_path: Path) -> None:
+    from vsdmot.utils.io import atomic_replace_dir
+
+    final, new = tmp_path / "SEQ", tmp_path / ".SEQ.new.tmp"
+    (final / "img1").mkdir(parents=True)
+    (tmp_path / ".SEQ.old" / "img1").mkdir(parents=True)  # left by a run killed mid-replace
+    (tmp_path / ".SEQ.old" / "img1" / "x.jpg").write_bytes(b"old")
+    (new / "img1").mkdir(parents=True)
+    (new / "img1" / "1.jpg").write_bytes(b"new")
+    atomic_replace_dir(new, final)
+    assert [p.name for p in (final / "img1").iterdir()] == ["1.jpg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SEQ"]

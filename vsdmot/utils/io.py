@@ -84,10 +84,16 @@ _UMASK = _read_umask()
 
 
 def atomic_replace_dir(tmp_dir: Path, final_dir: Path) -> None:
-    """Move a fully written temporary folder into place (replacing an old one)."""
+    """Move a fully written temporary folder into place (replacing an old one).
+
+    A backup left by a run killed mid-replace is removed first (it would make the
+    rename fail for good).
+    """
     final_dir = Path(final_dir)
+    backup = final_dir.with_name(f".{final_dir.name}.old")
+    if backup.exists():
+        shutil.rmtree(backup)
     if final_dir.exists():
-        backup = final_dir.with_name(f".{final_dir.name}.old")
         os.replace(final_dir, backup)
         os.replace(tmp_dir, final_dir)
         shutil.rmtree(backup, ignore_errors=True)
