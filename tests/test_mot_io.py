@@ -31,8 +31,11 @@ def make_sequence(root: Path, n_frames: int = 4, size: tuple[int, int] = (64, 48
         cv2.imwrite(str(seq / "img1" / f"{t:06d}.png"), img)
     write_seqinfo(seq / "seqinfo.ini", SeqInfo("SEQ-01", n_frames, 25, w, h, "img1", ".png"))
     gt = MOTAnnotations.from_rows(
-        [[t, i, 5 * i, 3 * t, 10, 20, 1, 1, 0.5 + 0.1 * i] for t in range(1, n_frames + 1)
-         for i in (1, 2)]
+        [
+            [t, i, 5 * i, 3 * t, 10, 20, 1, 1, 0.5 + 0.1 * i]
+            for t in range(1, n_frames + 1)
+            for i in (1, 2)
+        ]
     )
     write_mot(seq / "gt" / "gt.txt", gt, "gt", fmt="mot16")
     det = MOTAnnotations.from_rows([[t, -1, 4, 4, 10, 20, 0.75] for t in range(1, n_frames + 1)])

@@ -45,7 +45,7 @@ from vsdmot.degrade.base import check_severity, create, detector_rng, schedule_r
 from vsdmot.degrade.degrader import Degrader
 from vsdmot.degrade.quality import psnr, ssim
 from vsdmot.degrade.schedules import make_schedule, schedule_params
-from vsdmot.utils.io import OWNER_FILE, atomic_replace_dir, atomic_write, make_temp_dir
+from vsdmot.utils.io import atomic_replace_dir, atomic_write, make_temp_dir
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,6 @@ def degrade_sequence(
         with atomic_write(tmp / "degradation.json") as f:
             json.dump(meta, f, indent=2)
             f.write("\n")
-        (tmp / OWNER_FILE).unlink(missing_ok=True)
         atomic_replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

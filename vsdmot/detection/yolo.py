@@ -294,6 +294,24 @@ def batched_nms(dets: np.ndarray, iou_threshold: float) -> np.ndarray:
     return keep[np.argsort(-dets[keep, 4], kind="stable")]
 
 
+def load_network(files: DarknetFiles) -> tuple[DarknetNet, tuple[str, ...]]:
+    """The network of ``files`` with its weights, and its class names (numbered when the
+    names do not fit the network's class count)."""
+    net = build_darknet(files.cfg_text, files.cfg_origin)
+    load_darknet_weights(net, files.weights, files.origin)
+    names = files.names
+    if net.num_classes != len(names):
+        if names != COCO_NAMES:
+            log.warning(
+                "%s: %d class names for a %d-class network; classes are numbered instead",
+                files.origin,
+                len(names),
+                net.num_classes,
+            )
+        names = tuple(str(i) for i in range(net.num_classes))
+    return net, names
+
+
 # --- the detector ------------------------------------------------------------------------------
 
 
@@ -366,18 +384,7 @@ class YOLODetector:
         runtime: str = "auto",
         threads: int = 1,
     ) -> YOLODetector:
-        net = build_darknet(files.cfg_text, files.cfg_origin)
-        load_darknet_weights(net, files.weights, files.origin)
-        names = files.names
-        if net.num_classes != len(names):
-            if names != COCO_NAMES:
-                log.warning(
-                    "%s: %d class names for a %d-class network; classes are numbered instead",
-                    files.origin,
-                    len(names),
-                    net.num_classes,
-                )
-            names = tuple(str(i) for i in range(net.num_classes))
+        net, names = load_network(files)
         return cls(net, files.cfg_text, options, runtime=runtime, threads=threads, names=names)
 
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from vsdmot.detection.files import (
     carrier_dir,
     load_darknet_files,
 )
-from vsdmot.detection.yolo import DetectorOptions, YOLODetector
+from vsdmot.detection.yolo import DetectorOptions, YOLODetector, load_network
 from vsdmot.proposals.base import ProposalError, ProposalSource, as_proposals, empty_proposals
 
 log = logging.getLogger(__name__)
@@ -97,20 +97,22 @@ class YOLOProposals(ProposalSource):
             else load_darknet_files(str(cfg), str(weights), None if names is None else str(names))
         )
         self.files = files
-        net_classes = _cfg_classes(files.cfg_text)
-        names = (
-            files.names if len(files.names) == net_classes else tuple(map(str, range(net_classes)))
-        )
+        net, class_names = load_network(files)
         options = DetectorOptions(
             size=int(size),
             score=float(score),
             nms=float(nms),
-            classes=parse_classes(classes, names),
+            classes=parse_classes(classes, class_names),
             letterbox=bool(letterbox),
         )
         try:
-            self.detector = YOLODetector.from_files(
-                files, options, runtime=runtime, threads=int(threads)
+            self.detector = YOLODetector(
+                net,
+                files.cfg_text,
+                options,
+                runtime=runtime,
+                threads=int(threads),
+                names=class_names,
             )
         except ValueError as exc:
             raise ProposalError(f"yolo: {exc}") from exc
@@ -144,14 +146,6 @@ class YOLOProposals(ProposalSource):
         if len(dets) == 0:
             return empty_proposals()
         return as_proposals(dets[:, :5])
-
-
-def _cfg_classes(cfg_text: str) -> int:
-    for line in cfg_text.splitlines():
-        key, _, value = line.split("#", 1)[0].partition("=")
-        if key.strip() == "classes" and value.strip().isdigit():
-            return int(value)
-    return 80
 
 
 __all__ = ["WeightsNotFoundError", "YOLOProposals", "parse_classes", "yolo_weights_available"]

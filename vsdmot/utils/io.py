@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -47,16 +48,16 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
 
 
 def _remove_stale_temps(path: Path) -> None:
-    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+    """Remove the temporaries (files or folders) named ``.<name>.<pid>.<random>.tmp`` beside
+    ``path`` whose process is gone: what a killed writer left behind."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         parts = stale.name[len(path.name) + 2 :].split(".")
         if len(parts) == 3 and parts[0].isdigit() and not _pid_alive(int(parts[0])):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-
-
-def glob_escape(name: str) -> str:
-    """``name`` with glob metacharacters escaped."""
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -101,28 +102,12 @@ def atomic_replace_dir(tmp_dir: Path, final_dir: Path) -> None:
         os.replace(tmp_dir, final_dir)
 
 
-OWNER_FILE = ".owner-pid"
-
-
 def make_temp_dir(final: Path) -> Path:
-    """A hidden temporary folder beside ``final`` that records its owner's process id.
-
-    Folders a killed run left behind (their owner is gone) are removed first,
-    so an interrupted job never leaves garbage that accumulates.
-    """
+    """A hidden temporary folder beside ``final``, named with this process's id like
+    :func:`atomic_write`'s files; folders a killed run left behind are removed first."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    for stale in final.parent.glob(f".{final.name}.*.tmp"):
-        if stale.is_dir() and not _owner_alive(stale):
-            shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-    (tmp / OWNER_FILE).write_text(str(os.getpid()))
-    return tmp
-
-
-def _owner_alive(folder: Path) -> bool:
-    try:
-        pid = int((folder / OWNER_FILE).read_text())
-    except (OSError, ValueError):
-        return False  # no marker: written by an older version, or half-created
-    return _pid_alive(pid)
+    _remove_stale_temps(final)
+    return Path(
+        tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
+    )
