@@ -57,15 +57,15 @@ METRICS = ("HOTA", "DetA", "AssA", "IDF1")
 def condition_frames(
     seq: MOTSequence, first: int, last: int, type_: str | None, severity: float
 ) -> list[tuple[int, np.ndarray]]:
-    frames = [seq.frame(t) for t in range(first, last + 1)]
     ts = list(range(first, last + 1))
-    if type_ is None:
-        return list(zip(ts, frames, strict=True))
-    w, h = seq.frames.size
-    d = Degrader(type_, (w, h), seed=0, key=sequence_key(seq.name))
-    if d.needs_clip:
-        return list(zip(ts, d.stream(frames, [severity] * len(ts), start=first), strict=True))
-    return [(t, d.frame(f, t, severity)) for t, f in zip(ts, frames, strict=True)]
+    frames = [seq.frame(t) for t in ts]
+    if type_ is not None:
+        # Consecutive frames numbered from `first`: the stream gives per-frame types the
+        # same noise as `vsdmot degrade` and clip-level types (codec) their neighbours.
+        w, h = seq.frames.size
+        d = Degrader(type_, (w, h), seed=0, key=sequence_key(seq.name))
+        frames = list(d.stream(frames, [severity] * len(ts), start=first))
+    return list(zip(ts, frames, strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
