@@ -30,7 +30,7 @@ from vsdmot.data.mot import write_mot
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.eval import evaluate
 from vsdmot.proposals import DetFileProposals
-from vsdmot.tracking.query_tracker import QueryTracker
+from vsdmot.tracking.query_tracker import QueryTracker, parse_setting
 from vsdmot.tracking.run import track_frames
 from vsdmot.tracking.weights import load_tracker_model
 from vsdmot.utils.io import atomic_write
@@ -44,12 +44,13 @@ def parse_val(spec: str) -> tuple[Path, tuple[int, int] | None]:
     return Path(path), (first, last)
 
 
-def parse_grid(items: list[str]) -> dict[str, list[float]]:
-    """``["birth_thresh=0.1,0.2", "miss_tolerance=5,10"]`` -> ``{name: values}``."""
-    grid: dict[str, list[float]] = {}
+def parse_grid(items: list[str]) -> dict[str, list[object]]:
+    """``["birth_thresh=0.1,0.2", "association=anchor,fused"]`` -> ``{name: values}``,
+    typed by the ``TrackerParams`` fields."""
+    grid: dict[str, list[object]] = {}
     for item in items:
         name, _, values = item.partition("=")
-        grid[name] = [float(v) for v in values.split(",")]
+        grid[name] = [parse_setting(f"{name}={v}")[1] for v in values.split(",")]
     return grid
 
 
@@ -72,12 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     axes = parse_grid(args.grid or ["birth_thresh=0.1,0.2,0.3,0.4", "keep_thresh=0.3,0.4,0.5"])
     names = list(axes)
     grid = list(itertools.product(*axes.values()))
-    integer = {"miss_tolerance", "max_tracks", "input_short_side", "input_max_side"}
 
-    def settings(values: tuple[float, ...]) -> dict[str, float | int]:
-        return {n: int(v) if n in integer else v for n, v in zip(names, values, strict=True)}
+    def settings(values: tuple[object, ...]) -> dict[str, object]:
+        return dict(zip(names, values, strict=True))
 
-    scores: dict[tuple[float, ...], list[float]] = {g: [] for g in grid}
+    scores: dict[tuple[object, ...], list[float]] = {g: [] for g in grid}
     with tempfile.TemporaryDirectory() as tmp:
         for spec in args.val:
             root, rng = parse_val(spec)
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     for g in grid:
         mark = " **best**" if g == best else ""
         per = ", ".join(f"{v:.3f}" for v in scores[g])
-        cells = " | ".join(f"{v:g}" for v in g)
+        cells = " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in g)
         lines.append(f"| {cells} | {mean[g]:.3f}{mark} | {per} |")
     text = "\n".join(lines) + "\n"
     with atomic_write(args.out) as f:

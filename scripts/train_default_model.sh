@@ -42,6 +42,7 @@ $V train --config tiny-cpu --out "$WORK/runs/default" \
   data.proposals.score_threshold=0.1 \
   model.backbone_weights="$MOBILENET" \
   train.steps=1100 optim.lr=1e-3 optim.grad_clip=1.0 \
+  model.embed_dim=64 model.object_distill=both \
   data.clip_length=4 data.max_interval=2 "data.augment.scales=[256,288,320]" \
   data.augment.max_size=512 data.input_size=288 data.max_size=512 \
   semantic.semantics=student semantic.dswr=on semantic.distill=both \

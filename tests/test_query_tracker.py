@@ -93,13 +93,19 @@ def _ids_by_key(tracks: FrameTracks) -> dict[int, int]:
     return {key[round(c)]: int(i) for c, i in zip(centres, tracks.tracker_ids, strict=True)}
 
 
-def test_identity_survives_occlusion_and_births_are_not_duplicated() -> None:
+MODES = [dict(association="fused"), dict(association="anchor", motion="velocity")]
+"""The default strategy and the original one (anchor + velocity prior)."""
+LEGACY = dict(association="anchor", motion="velocity")
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["fused", "anchor"])
+def test_identity_survives_occlusion_and_births_are_not_duplicated(mode) -> None:
     # Object 1 everywhere except frames 4-6 (occluded: no proposal, low track score);
     # object 2 appears at frame 3. Proposals for tracked objects keep coming.
     visible = {
         t: ({1} if t not in (4, 5, 6) else set()) | ({2} if t >= 3 else set()) for t in range(1, 11)
     }
-    params = TrackerParams(miss_tolerance=5, input_short_side=64, input_max_side=128)
+    params = TrackerParams(miss_tolerance=5, input_short_side=64, input_max_side=128, **mode)
     _, frames = _run(visible, visible, params)
     ids = [_ids_by_key(f) for f in frames]
     assert ids[0] == {1: 1}
@@ -110,28 +116,30 @@ def test_identity_survives_occlusion_and_births_are_not_duplicated() -> None:
     assert max(max(i.values()) for i in ids if i) == 2  # no duplicate births
 
 
-def test_track_is_killed_after_miss_tolerance_and_reborn_with_new_id() -> None:
+@pytest.mark.parametrize("mode", MODES, ids=["fused", "anchor"])
+def test_track_is_killed_after_miss_tolerance_and_reborn_with_new_id(mode) -> None:
     visible = {t: ({1} if t <= 2 or t >= 7 else set()) for t in range(1, 9)}
-    params = TrackerParams(miss_tolerance=2, input_short_side=64, input_max_side=128)
+    params = TrackerParams(miss_tolerance=2, input_short_side=64, input_max_side=128, **mode)
     tracker, frames = _run(visible, visible, params)
     assert _ids_by_key(frames[0]) == {1: 1}
     assert _ids_by_key(frames[6]) == {1: 2}  # the old query died after 2 misses
-    assert len(tracker._ids) == 1
+    assert len(tracker.tracks) == 1
 
     tracker.reset()
     out = tracker.update(np.zeros((H, W, 3), np.uint8), _proposals({3}))
     assert out.tracker_ids.tolist() == [1]  # ids restart per video
 
 
-def test_low_score_proposals_do_not_give_birth_and_cap_holds() -> None:
+@pytest.mark.parametrize("mode", MODES, ids=["fused", "anchor"])
+def test_low_score_proposals_do_not_give_birth_and_cap_holds(mode) -> None:
     visible = {1: {1, 2, 3}, 2: {1, 2, 3}}
-    params = TrackerParams(birth_thresh=0.95, input_short_side=64, input_max_side=128)
+    params = TrackerParams(birth_thresh=0.95, input_short_side=64, input_max_side=128, **mode)
     _, frames = _run(visible, visible, params)
     assert all(len(f) == 0 for f in frames)
 
-    params = TrackerParams(max_tracks=2, input_short_side=64, input_max_side=128)
+    params = TrackerParams(max_tracks=2, input_short_side=64, input_max_side=128, **mode)
     tracker, frames = _run(visible, visible, params)
-    assert len(tracker._ids) == 2 and len(frames[-1]) == 2
+    assert len(tracker.tracks) == 2 and len(frames[-1]) == 2
 
 
 def test_two_instances_do_not_share_ids() -> None:
@@ -197,7 +205,7 @@ class LazyModel(torch.nn.Module):
 
 @pytest.mark.parametrize(("anchor_iou", "follows"), [(0.5, True), (0.0, False)])
 def test_anchoring_keeps_a_lazy_track_on_its_object(anchor_iou: float, follows: bool) -> None:
-    params = TrackerParams(anchor_iou=anchor_iou, input_short_side=64, input_max_side=128)
+    params = TrackerParams(anchor_iou=anchor_iou, input_short_side=64, input_max_side=128, **LEGACY)
     tracker = QueryTracker(LazyModel(), params)  # type: ignore[arg-type]
     frame = np.zeros((H, W, 3), np.uint8)
     outs = []
@@ -217,7 +225,9 @@ def test_anchoring_keeps_a_lazy_track_on_its_object(anchor_iou: float, follows: 
 def test_unanchored_track_coasts_with_its_velocity(momentum: float, same_id: bool) -> None:
     # 8 px per frame, detections missing on frames 5-8: without carrying the track forward
     # (momentum 1 keeps velocity 0) the object reappears 40 px away from its track.
-    params = TrackerParams(velocity_momentum=momentum, input_short_side=64, input_max_side=128)
+    params = TrackerParams(
+        velocity_momentum=momentum, input_short_side=64, input_max_side=128, **LEGACY
+    )
     tracker = QueryTracker(LazyModel(), params)  # type: ignore[arg-type]
     frame = np.zeros((H, W, 3), np.uint8)
     ids = []
@@ -278,3 +288,19 @@ def test_runtime_preprocessing_is_trainings(shorter: int) -> None:
     train_input = to_tensor(transform.apply_image(frame), transform)
     size = resize_size(160, 120, shorter, 1000)
     assert torch.equal(frame_to_tensor(frame, size)[0], train_input)
+
+
+def test_fused_kalman_follows_a_lazy_model_and_bridges_a_gap() -> None:
+    """The default (fused association, Kalman motion) keeps one id on a walking object whose
+    detections stop for four frames, although the model's track queries never move."""
+    params = TrackerParams(input_short_side=64, input_max_side=128, miss_tolerance=10)
+    tracker = QueryTracker(LazyModel(), params)  # type: ignore[arg-type]
+    frame = np.zeros((H, W, 3), np.uint8)
+    ids = []
+    for t in range(14):
+        box = np.array([[10 + 8 * t, 10, 30 + 8 * t, 80, 0.9]])
+        out = tracker.update(frame, box[:0] if 6 <= t <= 9 else box)
+        ids.append(out.tracker_ids.tolist())
+    assert ids[5] == [1] and all(i == [] for i in ids[6:10])
+    assert ids[13] == [1]
+    assert len(tracker.tracks) == 1 and tracker.tracks[0].misses == 0

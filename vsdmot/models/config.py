@@ -73,6 +73,22 @@ class ModelConfig:
     match_l1_cost: float = 5.0
     match_giou_cost: float = 2.0
 
+    # --- object embeddings (appearance cue of the runtime tracker) ---------------------
+    embed_dim: int = 0
+    """Size of the per-query appearance embedding (``EmbeddingHead``); 0 builds no head."""
+    id_loss_weight: float = 1.0
+    """Weight of the identity-contrastive loss across the frames of a clip."""
+    id_temperature: float = 0.1
+    object_distill: str = "none"
+    """Object-level DCSD from the semantic branch's teacher on clean crops: ``none`` |
+    ``align`` | ``structure`` | ``both``. Needs ``embed_dim > 0`` and a teacher."""
+    object_align_weight: float = 1.0
+    object_structure_weight: float = 1.0
+    object_crop_size: int = 96
+    """Side of the (squashed) object crops given to the teacher."""
+    object_max_per_frame: int = 16
+    """Most objects per frame sent to the teacher (bounds the cost of a step)."""
+
     # --- track-query augmentation (training only) ---------------------------------
     track_drop_prob: float = 0.1
     """Each carried track query is dropped with this probability: its object becomes a
@@ -95,6 +111,14 @@ class ModelConfig:
             raise ValueError("n_levels must be >= 3 (strides 8/16/32)")
         if self.num_learnable_queries < 1:
             raise ValueError("num_learnable_queries must be >= 1")
+        if self.embed_dim < 0:
+            raise ValueError("embed_dim must be >= 0 (0: no embedding head)")
+        if self.object_distill not in ("none", "align", "structure", "both"):
+            raise ValueError(
+                f"object_distill={self.object_distill!r}: none | align | structure | both"
+            )
+        if self.object_distill != "none" and self.embed_dim == 0:
+            raise ValueError("object_distill needs an embedding head (embed_dim > 0)")
         if not 0 <= self.trainable_stages <= 4:
             raise ValueError("trainable_stages must be in 0..4")
 

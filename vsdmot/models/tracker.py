@@ -11,7 +11,7 @@ no identities.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +21,13 @@ from vsdmot.models.backbone import build_backbone
 from vsdmot.models.batch import ClipBatch
 from vsdmot.models.config import ModelConfig
 from vsdmot.models.criterion import TrackletCriterion
+from vsdmot.models.embedding import (
+    EmbeddingHead,
+    crop_boxes,
+    identity_contrastive_loss,
+    object_alignment_loss,
+    object_structure_loss,
+)
 from vsdmot.models.fusion import SemanticOutput
 from vsdmot.models.position import sine_embed_2d
 from vsdmot.models.qim import QueryInteraction
@@ -59,6 +66,23 @@ class FrameOutput:
     kinds: Tensor  # (Q,) int64: 0 track, 1 proposal, 2 learnable
     num_track: int
     semantic: SemanticOutput | None = None
+    embeddings: Tensor | None = None  # (Q, E) L2-normalised appearance, when the head exists
+
+
+@dataclass
+class _ObjectRecords:
+    """The assigned queries of one clip over its frames, for the embedding losses."""
+
+    embeddings: list[Tensor] = field(default_factory=list)
+    ids: list[Tensor] = field(default_factory=list)
+    frames: list[Tensor] = field(default_factory=list)
+    boxes: list[Tensor] = field(default_factory=list)  # gt cxcywh of each, for teacher crops
+
+    def add(self, emb: Tensor, ids: Tensor, t: int, boxes: Tensor) -> None:
+        self.embeddings.append(emb)
+        self.ids.append(ids)
+        self.frames.append(torch.full_like(ids, t))
+        self.boxes.append(boxes)
 
 
 @dataclass
@@ -143,6 +167,16 @@ class VSDMOT(nn.Module):
         self.qim = QueryInteraction(d, cfg.n_heads, cfg.ffn_dim, cfg.dropout)
         self.semantic_branch = semantic_branch
         self.criterion = TrackletCriterion(cfg)
+        self.embed_head = EmbeddingHead(d, cfg.embed_dim) if cfg.embed_dim > 0 else None
+        self.object_projector: nn.Linear | None = None
+        if cfg.object_distill != "none":
+            if semantic_branch is None:
+                raise ValueError(
+                    "model.object_distill needs the semantic branch's teacher "
+                    "(semantic.semantics must not be none)"
+                )
+            # Student -> teacher space for the alignment term (CLIP-KD's projector).
+            self.object_projector = nn.Linear(cfg.embed_dim, semantic_branch.embed_dim)
         # Track-query augmentation draws from this instance's own generator.
         self._aug_generator = torch.Generator().manual_seed(cfg.seed)
 
@@ -257,6 +291,7 @@ class VSDMOT(nn.Module):
         num_gt = sum(len(tg.ids) for clip in batch.targets for tg in clip)
         sums = torch.zeros(cfg.dec_layers, 3, device=device)
         clip_sem = self._clip_semantics(batch)
+        records = [_ObjectRecords() for _ in range(b_size)]
         for t in range(t_len):
             images, masks = batch.images[:, t], batch.masks[:, t]
             mem = self._encode(images, masks)
@@ -271,6 +306,14 @@ class VSDMOT(nn.Module):
                 kinds = queries.kinds[b]
                 assignment = self.criterion.assign(logits[-1], boxes[-1], kinds, states[b].ids, gt)
                 sums = sums + self.criterion.layer_losses(logits, boxes, assignment, gt.boxes)
+                if self.embed_head is not None:
+                    hit = assignment.target_idx >= 0
+                    records[b].add(
+                        self.embed_head(dec.hidden[-1, b, :n][hit]),
+                        assignment.gt_ids[hit],
+                        t,
+                        gt.boxes.to(device)[assignment.target_idx[hit]],
+                    )
                 idx, ids = self.criterion.carried_queries(
                     assignment, logits[-1].detach(), kinds, self._aug_generator
                 )
@@ -278,6 +321,8 @@ class VSDMOT(nn.Module):
                     self._track_queries(dec.hidden[-1, b, idx], boxes[-1, idx]), ids
                 )
         losses = self.criterion.weighted(sums, num_gt)
+        if self.embed_head is not None:
+            losses.update(self._embedding_losses(records, batch))
         if clip_sem is not None:
             losses.update(clip_sem.output.losses)
         out: dict[str, Tensor] = {"loss": sum(losses.values())}
@@ -289,6 +334,71 @@ class VSDMOT(nn.Module):
                 out["quality"] = sem_all.quality.detach().view(b_size, t_len)
             if sem_all.weight is not None:
                 out["semantic_weight"] = sem_all.weight.detach().mean(-1).view(b_size, t_len)
+        return out
+
+    def _embedding_losses(
+        self, records: list[_ObjectRecords], batch: ClipBatch
+    ) -> dict[str, Tensor]:
+        """Identity-contrastive loss per clip and, when configured, object-level DCSD
+        against the teacher on the clean frame's crops; each averaged over the clips."""
+        cfg = self.config
+        id_terms, align_terms, struct_terms = [], [], []
+        for b, rec in enumerate(records):
+            if not rec.embeddings:
+                continue
+            emb, ids = torch.cat(rec.embeddings), torch.cat(rec.ids)
+            frames, boxes = torch.cat(rec.frames), torch.cat(rec.boxes)
+            id_terms.append(identity_contrastive_loss(emb, ids, frames, cfg.id_temperature))
+            if self.object_projector is not None and batch.clean_images is not None:
+                keep = self._distilled_objects(frames)
+                teacher = self._teacher_objects(batch, b, frames[keep], boxes[keep])
+                student = emb[keep]
+                if cfg.object_distill in ("align", "both"):
+                    align_terms.append(
+                        object_alignment_loss(self.object_projector(student), teacher)
+                    )
+                if cfg.object_distill in ("structure", "both"):
+                    struct_terms.append(
+                        object_structure_loss(student, teacher, frames[keep], cfg.id_temperature)
+                    )
+        out: dict[str, Tensor] = {}
+        zero = self.embed_head.net[0].weight.sum() * 0.0  # type: ignore[union-attr]
+        out["loss_id"] = cfg.id_loss_weight * (torch.stack(id_terms).mean() if id_terms else zero)
+        if self.object_projector is not None:
+            if cfg.object_distill in ("align", "both"):
+                mean = torch.stack(align_terms).mean() if align_terms else zero
+                out["loss_obj_align"] = cfg.object_align_weight * mean
+            if cfg.object_distill in ("structure", "both"):
+                mean = torch.stack(struct_terms).mean() if struct_terms else zero
+                out["loss_obj_struct"] = cfg.object_structure_weight * mean
+        return out
+
+    def _distilled_objects(self, frames: Tensor) -> Tensor:
+        """Boolean mask keeping at most ``object_max_per_frame`` objects of each frame."""
+        keep = torch.zeros_like(frames, dtype=torch.bool)
+        for f in torch.unique(frames):
+            idx = torch.nonzero(frames == f).flatten()[: self.config.object_max_per_frame]
+            keep[idx] = True
+        return keep
+
+    @torch.no_grad()
+    def _teacher_objects(self, batch: ClipBatch, b: int, frames: Tensor, boxes: Tensor) -> Tensor:
+        """The frozen teacher's embeddings of the objects' crops in the clean frames."""
+        from vsdmot.semantics.preprocess import valid_crops
+
+        assert self.semantic_branch is not None and batch.clean_images is not None
+        teacher = self.semantic_branch.teacher_on(batch.images.device)
+        size = self.config.object_crop_size
+        crops = []
+        for f in torch.unique(frames):
+            t = int(f)
+            (image,) = valid_crops(batch.clean_images[b, t][None], batch.masks[b, t][None])
+            crops.append(crop_boxes(image, boxes[frames == f], (size, size)))
+        # ``torch.unique`` is sorted, so reorder the crops back to the records' order.
+        order = torch.cat([torch.nonzero(frames == f).flatten() for f in torch.unique(frames)])
+        embedded = teacher.embed_crops(torch.cat(crops))
+        out = torch.empty_like(embedded)
+        out[order] = embedded
         return out
 
     def _clip_semantics(self, batch: ClipBatch) -> _ClipSemantics | None:
@@ -338,6 +448,7 @@ class VSDMOT(nn.Module):
             kinds=queries.kinds[0],
             num_track=len(tracks),
             semantic=None if sem is None else sem.detach(),
+            embeddings=None if self.embed_head is None else self.embed_head(dec.hidden[-1, 0]),
         )
 
     @torch.no_grad()

@@ -98,6 +98,10 @@ class SemanticBranch(nn.Module):
         # object.__setattr__ keeps it out of nn.Module's registry (see module docstring).
         object.__setattr__(self, "_teacher", teacher)
 
+    def teacher_on(self, device: torch.device) -> Teacher:
+        """The teacher (loaded on first use) on ``device``."""
+        return self._teacher_on(device)
+
     def _teacher_on(self, device: torch.device) -> Teacher:
         if self._teacher is None:
             log.info("loading the distillation teacher (%s)", self.config.teacher.kind)

@@ -147,6 +147,16 @@ class Teacher(nn.Module):
             )
         return F.normalize(emb, dim=-1)
 
+    @torch.no_grad()
+    def embed_crops(self, crops: Tensor) -> Tensor:
+        """L2-normalised embeddings of object crops ``(N, 3, h, w)`` in unit RGB.
+
+        Convolutional encoders take the crops at their own (small) size, which keeps
+        per-object distillation cheap; :class:`ClipTeacher` resizes them to its input.
+        """
+        pixels = normalize(crops.to(self.device), self.mean, self.std)
+        return F.normalize(self.encode(pixels).float(), dim=-1)
+
     def forward(self, images: ImageInput) -> Tensor:
         return self.embed(images)
 
@@ -171,6 +181,11 @@ class ClipTeacher(Teacher):
     def encode(self, pixels: Tensor) -> Tensor:
         out = self.encoder(pixel_values=pixels, interpolate_pos_encoding=self._interpolate)
         return out.image_embeds
+
+    @torch.no_grad()
+    def embed_crops(self, crops: Tensor) -> Tensor:
+        size = (self.input_size, self.input_size)
+        return super().embed_crops(F.interpolate(crops, size=size, mode="bilinear"))
 
 
 def _missing_weights_message(name_or_path: str, reason: str) -> str:

@@ -1,43 +1,44 @@
 """The runtime tracker around :class:`~vsdmot.models.tracker.VSDMOT`.
 
-The model only scores and refines queries; birth, survival, death and ids are
-decided here, per video instance (MOTIP's split between detector and tracking
-logic). Every frame:
+The model only scores, refines and embeds queries; birth, survival, death and ids
+are decided here, per video instance (MOTIP's split between detector and tracking
+logic). :meth:`QueryTracker.update` is a short orchestration of parts with one job
+each:
 
-1. the frame, its proposals and the live track queries go through the model;
-2. optionally (``anchor_iou > 0``, the default) each track query is
-   *re-anchored*: matched one-to-one (Hungarian on IoU) to the refined box of a
-   proposal query of the same frame, whose box it then takes, here and as next
-   frame's reference. The model's own box regression for track queries needs
-   far more training than a CPU budget gives to follow fast motion, while
-   proposal queries sit on the detector's boxes; anchoring keeps identities on
-   the query path and localisation on the proposal path. With anchoring, each
-   track's reference box is moved by the velocity of its anchored history
-   before the decoder (a motion prior), and a track that finds no anchor (a
-   missed detection, an occlusion) coasts on that prediction, so it is still in
-   the right place when its object reappears;
-3. a track query whose score is at least ``keep_thresh`` (and, with anchoring,
-   that found an anchor) is *seen*: it is reported and its miss counter
-   resets; otherwise it is *missed*, kept as a silent query for up to
-   ``miss_tolerance`` frames (occlusion), then killed;
-4. a proposal or learnable query scoring at least ``birth_thresh`` that does
-   not duplicate a reported track (IoU <= ``dedup_iou``) is born with a new id;
-5. the surviving queries go through the query interaction module and become
-   next frame's track queries, capped at ``max_tracks`` (highest scores).
+1. **motion** (:mod:`vsdmot.tracking.motion`): each track's motion model predicts
+   its box, which becomes the track query's reference box;
+2. **model**: the frame, its proposals and the track queries go through the model
+   (scores, refined boxes, appearance embeddings, the frame quality q_t);
+3. **association** (:mod:`vsdmot.tracking.association`): the tracks are matched to
+   the frame's detections (the proposal queries) and marked seen or missed;
+4. **lifecycle**: a matched track takes its detection's box (the model's own box
+   regression for track queries needs far more training than a CPU budget gives to
+   follow fast motion, while proposal queries sit on the detector's boxes); a missed
+   one coasts on its prediction for up to ``miss_tolerance`` frames (occlusion), then
+   dies; a proposal or learnable query scoring at least ``birth_thresh`` that matched
+   no track and does not duplicate a seen one (IoU <= ``dedup_iou``) is born with a
+   new id;
+5. the surviving queries go through the query interaction module and become the next
+   frame's track queries, capped at ``max_tracks`` (highest scores).
+
+All per-track state lives in one :class:`Track` object per track, kept in the same
+order as the model's track queries.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 
 from vsdmot.data.preprocess import normalize_frame, resize_frame, resize_size
-from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_iou
+from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_xyxy_to_cxcywh
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
+from vsdmot.tracking.association import ASSOCIATORS, FrameEvidence, box_iou, build_associator
 from vsdmot.tracking.base import FrameTracks, Tracker
+from vsdmot.tracking.motion import MOTION_MODELS, MotionState, build_motion
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,31 @@ class TrackerParams:
     """Frames a track query may stay below ``keep_thresh`` before it is killed."""
     dedup_iou: float = 0.7
     """A newborn overlapping a reported track more than this is a duplicate, not a birth."""
+    association: str = "fused"
+    """How tracks meet detections: ``fused`` | ``anchor`` | ``e2e``
+    (:mod:`vsdmot.tracking.association`)."""
+    motion: str = "kalman"
+    """Motion model: ``kalman`` | ``velocity`` | ``static`` (:mod:`vsdmot.tracking.motion`)."""
     anchor_iou: float = 0.4
-    """Re-anchor track queries on proposal queries overlapping them at least this much
-    (0 disables: pure end-to-end query propagation; see the module docstring)."""
+    """``anchor`` association: IoU a track query needs with a proposal query (0: ``e2e``)."""
     velocity_momentum: float = 0.5
-    """Smoothing of the per-track velocity (from anchored boxes) that carries unanchored
-    tracks forward; only used with anchoring."""
+    """``velocity`` motion: smoothing of the per-track centre velocity."""
+    high_thresh: float = 0.4
+    """``fused``: detections scoring at least this are matched first, with appearance."""
+    low_thresh: float = 0.1
+    """``fused``: detections in [low_thresh, high_thresh) are matched second, by IoU."""
+    match_iou: float = 0.2
+    """``fused``: motion IoU a first-stage match needs (unless re-identified)."""
+    low_match_iou: float = 0.5
+    """``fused``: IoU a second-stage match needs."""
+    appearance_weight: float = 0.3
+    """``fused``: largest share of appearance similarity in the first-stage similarity."""
+    appearance_dswr: bool = True
+    """``fused``: scale the appearance weight by the frame quality q_t (DSWR)."""
+    reid_cos: float = 0.85
+    """``fused``: appearance similarity that re-identifies a lost track, motion aside."""
+    embedding_momentum: float = 0.9
+    """Smoothing of each track's appearance bank."""
     max_tracks: int = 100
     """Cap on live track queries, so memory stays bounded on long videos."""
     proposal_min_score: float = 0.05
@@ -74,6 +94,46 @@ class TrackerParams:
             raise ValueError("birth_thresh and keep_thresh must be in [0, 1]")
         if self.miss_tolerance < 0 or self.max_tracks < 1:
             raise ValueError("miss_tolerance must be >= 0 and max_tracks >= 1")
+        if self.association not in ASSOCIATORS:
+            raise ValueError(f"association={self.association!r}: choose from {sorted(ASSOCIATORS)}")
+        if self.motion not in MOTION_MODELS:
+            raise ValueError(f"motion={self.motion!r}: choose from {sorted(MOTION_MODELS)}")
+        if not 0 <= self.embedding_momentum < 1:
+            raise ValueError("embedding_momentum must be in [0, 1)")
+
+
+def parse_setting(item: str) -> tuple[str, object]:
+    """``"NAME=VALUE"`` -> ``(name, value)`` typed by :class:`TrackerParams`' field.
+
+    The one parser of runtime settings for the CLI (``--set``) and the scripts.
+
+    >>> parse_setting("association=anchor"), parse_setting("miss_tolerance=30")
+    (('association', 'anchor'), ('miss_tolerance', 30))
+    >>> parse_setting("appearance_dswr=off")
+    ('appearance_dswr', False)
+    """
+    name, sep, text = item.partition("=")
+    name = name.strip().replace("-", "_")
+    fields = {f.name: f.type for f in dataclasses.fields(TrackerParams)}
+    if not sep or name not in fields:
+        raise ValueError(
+            f"{item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(fields))}"
+        )
+    kind = str(fields[name])
+    text = text.strip()
+    try:
+        if kind == "bool":
+            lowered = text.lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(text)
+            return name, lowered in ("1", "true", "yes", "on")
+        if kind == "int":
+            return name, int(text)
+        if kind == "float":
+            return name, float(text)
+    except ValueError:
+        raise ValueError(f"{item!r}: {name} needs a value of type {kind}, not {text!r}") from None
+    return name, text
 
 
 def frame_to_tensor(frame_bgr: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
@@ -99,6 +159,28 @@ def proposals_to_model(proposals: np.ndarray, width: int, height: int) -> torch.
     return torch.from_numpy(out[(out[:, 2] > 0) & (out[:, 3] > 0)])
 
 
+@dataclass
+class Track:
+    """Everything the tracker knows about one live track."""
+
+    id: int
+    motion: MotionState
+    box: np.ndarray  # pixel xyxy on the last frame
+    score: float
+    misses: int = 0
+    embedding: np.ndarray | None = None  # unit appearance bank (EMA of matched embeddings)
+
+    def remember(self, embedding: np.ndarray | None, momentum: float) -> None:
+        """Blend a new appearance embedding into the bank."""
+        if embedding is None:
+            return
+        if self.embedding is None:
+            self.embedding = embedding.copy()
+            return
+        mixed = momentum * self.embedding + (1 - momentum) * embedding
+        self.embedding = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
+
+
 class QueryTracker(Tracker):
     """Online tracker: one instance per video, ids from 1, state reset by :meth:`reset`."""
 
@@ -111,20 +193,69 @@ class QueryTracker(Tracker):
         self.model = model.eval().to(device)
         self.params = params or TrackerParams()
         self.device = torch.device(device)
+        self.associator = build_associator(self.params)
         self.reset()
 
     def reset(self) -> None:
         self._queries: TrackQueries | None = None
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._misses = np.zeros(0, dtype=np.int64)
-        self._velocity = np.zeros((0, 2))  # normalised centre motion per frame, per track
+        self._tracks: list[Track] = []
         self._next_id = 1
+        self._frame_size = (1.0, 1.0)
         semantic = getattr(self.model, "semantic_branch", None)
         if semantic is not None and hasattr(semantic, "reset"):
             semantic.reset()  # temporal smoothing of q_t restarts per video
 
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        """The live tracks (seen and missed), in the order of the model's track queries."""
+        return tuple(self._tracks)
+
     @torch.no_grad()
     def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
+        height, width = frame.shape[:2]
+        self._frame_size = (float(width), float(height))
+        scale = np.array([width, height, width, height], dtype=np.float64)
+        image, mask, props = self._inputs(frame, proposals)
+        predicted = np.array([t.motion.predict() for t in self._tracks]).reshape(-1, 4)
+
+        out = self.model.inference_step(image, mask, props, self._queries_at(predicted, scale))
+        scores = out.logits.sigmoid().cpu().numpy().astype(np.float64)
+        boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy().astype(np.float64) * scale
+        embeddings = None if out.embeddings is None else out.embeddings.cpu().numpy()
+        n_track = out.num_track
+        dets = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
+        quality = _semantic_extras(out.semantic).get("quality")
+
+        assoc = self.associator.associate(
+            FrameEvidence(
+                track_boxes=boxes[:n_track],
+                track_scores=scores[:n_track],
+                predicted=predicted,
+                track_misses=np.array([t.misses for t in self._tracks], dtype=np.int64),
+                det_boxes=boxes[dets],
+                det_scores=scores[dets],
+                track_embeddings=self._banks(),
+                det_embeddings=None if embeddings is None else embeddings[dets],
+                quality=quality,
+            )
+        )
+        self._advance(assoc, boxes, scores, embeddings, dets, predicted)
+        born = self._births(assoc, boxes, scores, embeddings, dets, n_track)
+        self._keep(out, scores, n_track, born)
+
+        seen = [t for t in self._tracks if t.misses == 0]
+        extras = _semantic_extras(out.semantic)
+        return FrameTracks.from_xyxy(
+            np.array([t.id for t in seen], dtype=np.int64),
+            np.array([t.box for t in seen]).reshape(-1, 4),
+            np.array([t.score for t in seen]),
+            **extras,
+        )
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def _inputs(self, frame: np.ndarray, proposals: np.ndarray):
+        """The model's inputs: the frame as in training, and the proposals it is given."""
         p = self.params
         height, width = frame.shape[:2]
         size = resize_size(width, height, p.input_short_side, p.input_max_side)
@@ -132,112 +263,84 @@ class QueryTracker(Tracker):
         mask = torch.zeros(1, size[1], size[0], dtype=torch.bool, device=self.device)
         props = proposals_to_model(proposals, width, height)
         props = props[props[:, 4] >= p.proposal_min_score].to(self.device)
+        return image, mask, props
 
-        out = self.model.inference_step(image, mask, props, self._predicted_queries())
-        scores = out.logits.sigmoid().cpu().numpy()
-        boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
-        n_track = out.num_track
-
-        anchored, anchor_queries = self._anchor(out, boxes, n_track)
-        velocity = self._carry_forward(out, anchored, n_track)
-        boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy() * [width, height, width, height]
-
-        # Track queries: seen, missed (kept silently) or killed.
-        track_scores = scores[:n_track]
-        seen = track_scores >= p.keep_thresh
-        if p.anchor_iou > 0:
-            seen &= anchored
-        misses = np.where(seen, 0, self._misses + 1)
-        alive = misses <= p.miss_tolerance
-
-        # New queries: births, minus duplicates of tracks reported on this frame
-        # (and minus proposals that anchored a track).
-        new_scores = scores[n_track:].copy()
-        new_scores[anchor_queries - n_track] = 0.0
-        candidates = np.flatnonzero(new_scores >= p.birth_thresh) + n_track
-        candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
-        taken = boxes[:n_track][seen]
-        born: list[int] = []
-        for q in candidates:
-            if len(taken):
-                iou, _ = box_iou(torch.from_numpy(boxes[q : q + 1]), torch.from_numpy(taken))
-                if float(iou.max()) > p.dedup_iou:
-                    continue
-            born.append(int(q))
-            taken = np.concatenate([taken, boxes[q : q + 1]])
-
-        keep_idx = np.concatenate([np.flatnonzero(alive), np.asarray(born, dtype=np.int64)])
-        ids = np.concatenate(
-            [self._ids[alive], np.arange(self._next_id, self._next_id + len(born))]
-        )
-        self._next_id += len(born)
-        kept_misses = np.concatenate([misses[alive], np.zeros(len(born), dtype=np.int64)])
-        kept_velocity = np.concatenate([velocity[alive], np.zeros((len(born), 2))])
-        if len(keep_idx) > p.max_tracks:
-            order = np.argsort(-scores[keep_idx], kind="stable")[: p.max_tracks]
-            keep_idx, ids, kept_misses = keep_idx[order], ids[order], kept_misses[order]
-            kept_velocity = kept_velocity[order]
-
-        keep = torch.zeros(len(scores), dtype=torch.bool, device=self.device)
-        keep[torch.from_numpy(keep_idx)] = True
-        # next_track_queries keeps query order, so reorder our bookkeeping the same way.
-        order = np.argsort(keep_idx, kind="stable")
-        self._ids, self._misses = ids[order], kept_misses[order]
-        self._velocity = kept_velocity[order]
-        self._queries = self.model.next_track_queries(out, keep)
-
-        report = kept_misses == 0
-        extras = _semantic_extras(out.semantic)
-        return FrameTracks.from_xyxy(
-            ids[report], boxes[keep_idx[report]], scores[keep_idx[report]], **extras
-        )
-
-    def _anchor(self, out, boxes_xyxy: np.ndarray, n_track: int) -> tuple[np.ndarray, np.ndarray]:
-        """Match track queries to proposal queries; copy the anchors' boxes into ``out``.
-
-        Returns which track queries found an anchor, and the anchoring queries' indices.
-        """
-        anchored = np.zeros(n_track, dtype=bool)
-        none = np.zeros(0, dtype=np.int64)
-        props = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
-        if self.params.anchor_iou <= 0 or n_track == 0 or len(props) == 0:
-            return anchored, none
-        iou, _ = box_iou(
-            torch.from_numpy(boxes_xyxy[:n_track]), torch.from_numpy(boxes_xyxy[props])
-        )
-        rows, cols = linear_sum_assignment(-iou.numpy())
-        ok = iou.numpy()[rows, cols] >= self.params.anchor_iou
-        rows, cols = rows[ok], props[cols[ok]]
-        anchored[rows] = True
-        out.boxes[torch.from_numpy(rows)] = out.boxes[torch.from_numpy(cols)]
-        return anchored, cols
-
-    def _predicted_queries(self) -> TrackQueries | None:
-        """Track queries with reference boxes moved by each track's velocity."""
+    def _queries_at(self, predicted: np.ndarray, scale: np.ndarray) -> TrackQueries | None:
+        """The track queries, with their reference boxes at the motion predictions."""
         q = self._queries
-        if q is None or self.params.anchor_iou <= 0 or len(q) == 0:
+        if q is None or len(q) == 0:
             return q
-        ref = q.ref_boxes.clone()
-        ref[:, :2] = (ref[:, :2] + ref.new_tensor(self._velocity)).clamp(0, 1)
+        xyxy = torch.from_numpy(predicted / scale).to(q.ref_boxes)
+        ref = box_xyxy_to_cxcywh(xyxy)
+        ref[:, :2] = ref[:, :2].clamp(0, 1)
+        ref[:, 2:] = ref[:, 2:].clamp(1e-4, 1)
         return TrackQueries(q.embed, ref)
 
-    def _carry_forward(self, out, anchored: np.ndarray, n_track: int) -> np.ndarray:
-        """Update velocities from anchored boxes; unanchored tracks coast on the prediction.
+    def _banks(self) -> np.ndarray | None:
+        if not self._tracks or any(t.embedding is None for t in self._tracks):
+            return None
+        return np.stack([t.embedding for t in self._tracks])  # type: ignore[misc]
 
-        Returns the new per-track velocities (normalised centre motion per frame).
-        """
-        velocity = self._velocity[:n_track].copy()
-        if self.params.anchor_iou <= 0 or n_track == 0 or self._queries is None:
-            return velocity
-        last = self._queries.ref_boxes[:n_track, :2].cpu().numpy()  # last frame's boxes
-        centres = out.boxes[:n_track, :2].cpu().numpy()
-        m = self.params.velocity_momentum
-        velocity[anchored] = m * velocity[anchored] + (1 - m) * (centres - last)[anchored]
-        coast = np.flatnonzero(~anchored)
-        if len(coast):
-            predicted = np.clip(last[coast] + velocity[coast], 0, 1)
-            out.boxes[torch.from_numpy(coast), :2] = out.boxes.new_tensor(predicted)
-        return velocity
+    def _advance(self, assoc, boxes, scores, embeddings, dets, predicted) -> None:
+        """Matched tracks take their detection; missed ones coast or keep the query's box."""
+        p = self.params
+        matched = dict(zip(assoc.matches[:, 0].tolist(), assoc.matches[:, 1].tolist(), strict=True))
+        updates = assoc.embedding_updates
+        confident = set(assoc.matches[updates, 0].tolist()) if updates is not None else set(matched)
+        for row, track in enumerate(self._tracks):
+            own_score = float(scores[row])
+            if row in matched:
+                det = dets[matched[row]]
+                track.box = boxes[det].copy()
+                track.motion.update(track.box)
+                track.score = max(own_score, float(scores[det]))
+                if embeddings is not None and row in confident:
+                    track.remember(embeddings[det], p.embedding_momentum)
+            elif assoc.coast:
+                track.box = predicted[row].copy()
+                track.motion.update(None)
+                track.score = own_score
+            else:
+                track.box = boxes[row].copy()
+                track.motion.update(track.box)
+                track.score = own_score
+            track.misses = 0 if assoc.seen[row] else track.misses + 1
+
+    def _births(self, assoc, boxes, scores, embeddings, dets, n_track) -> list[tuple[int, Track]]:
+        """New tracks from unmatched proposal and learnable queries (query index, track)."""
+        p = self.params
+        new_scores = scores.copy()
+        new_scores[:n_track] = 0.0
+        new_scores[dets[assoc.matches[:, 1]]] = 0.0  # a detection that a track took
+        candidates = np.flatnonzero(new_scores >= p.birth_thresh)
+        candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
+        taken = [t.box for t in self._tracks if t.misses == 0]
+        motion = build_motion(p.motion, p.velocity_momentum, self._frame_size)
+        born: list[tuple[int, Track]] = []
+        for q in candidates:
+            box = boxes[q]
+            if taken and box_iou(box[None], np.array(taken)).max() > p.dedup_iou:
+                continue
+            track = Track(self._next_id, motion.start(box), box.copy(), float(scores[q]))
+            track.remember(None if embeddings is None else embeddings[q], p.embedding_momentum)
+            self._next_id += 1
+            born.append((int(q), track))
+            taken.append(box)
+        return born
+
+    def _keep(self, out, scores, n_track: int, born: list[tuple[int, Track]]) -> None:
+        """Drop dead tracks, cap the rest, and carry their queries to the next frame."""
+        p = self.params
+        rows = [(r, t) for r, t in enumerate(self._tracks) if t.misses <= p.miss_tolerance]
+        kept = rows + born
+        if len(kept) > p.max_tracks:
+            order = np.argsort([-scores[q] for q, _ in kept], kind="stable")[: p.max_tracks]
+            kept = [kept[i] for i in order]
+        kept.sort(key=lambda item: item[0])  # next_track_queries keeps query order
+        keep = torch.zeros(len(scores), dtype=torch.bool, device=self.device)
+        keep[torch.tensor([q for q, _ in kept], dtype=torch.long)] = True
+        self._tracks = [t for _, t in kept]
+        self._queries = self.model.next_track_queries(out, keep)
 
 
 def _semantic_extras(semantic) -> dict[str, float]:
