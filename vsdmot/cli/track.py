@@ -38,7 +38,9 @@ def track(
         "'ultralytics[:MODEL]' \\[default: det for sequence folders, else yolo].",
     ),
     tracker: str = typer.Option(
-        "vsdmot", help="vsdmot | bytetrack | ocsort | botsort | sort (peers on the same proposals)."
+        "vsdmot",
+        help="vsdmot | bytetrack | ocsort | botsort | sort | deepsort (peers on the same "
+        "proposals).",
     ),
     output_format: str = typer.Option("mot", "--format", help="mot (MOTChallenge txt) | jsonl."),
     video: Path = typer.Option(None, "--video", help="Write a rendered MP4 here."),
@@ -63,6 +65,18 @@ def track(
         help=f"Re-anchor track queries on proposals overlapping this much (0: off) "
         f"{_D('anchor_iou')}.",
     ),
+    association: str = typer.Option(
+        None,
+        help=f"fused (motion + quality-weighted appearance, two stages) | anchor | e2e "
+        f"{_D('association')}.",
+    ),
+    motion: str = typer.Option(None, help=f"kalman | velocity | static {_D('motion')}."),
+    settings: list[str] = typer.Option(
+        None,
+        "--set",
+        help="Any runtime setting as NAME=VALUE (repeatable), e.g. --set appearance_weight=0.5; "
+        "names and defaults: docs/tracking.md.",
+    ),
     input_size: int = typer.Option(
         None,
         min=32,
@@ -80,14 +94,13 @@ def track(
     ),
 ) -> None:
     """Track objects in SOURCE and write MOTChallenge results (plus optional video)."""
-    from vsdmot.tracking.peers import PEER_CLASSES
+    from vsdmot.tracking.peers import PEERS
     from vsdmot.tracking.pipeline import track_source
+    from vsdmot.tracking.query_tracker import TrackerParams, parse_setting
     from vsdmot.utils.device import check_device
 
-    if tracker != "vsdmot" and tracker not in PEER_CLASSES:
-        raise ValueError(
-            f"--tracker must be vsdmot or one of {', '.join(PEER_CLASSES)}, not {tracker!r}"
-        )
+    if tracker != "vsdmot" and tracker not in PEERS:
+        raise ValueError(f"--tracker must be vsdmot or one of {', '.join(PEERS)}, not {tracker!r}")
     if output_format not in ("mot", "jsonl"):
         raise ValueError(f"--format must be mot or jsonl, not {output_format!r}")
     check_device(device)
@@ -102,8 +115,14 @@ def track(
         "input_max_side": None if input_size is None else round(input_size * 5 / 3),
         "max_tracks": max_tracks,
         "anchor_iou": anchor_iou,
+        "association": association,
+        "motion": motion,
     }
+    given.update(parse_setting(item) for item in settings or [])
     params = {k: v for k, v in given.items() if v is not None} if tracker == "vsdmot" else None
+    if params:
+        # Check the combination before any work (a bad name fails here, not after loading).
+        TrackerParams(**params)
     result = track_source(
         source,
         out,

@@ -1,18 +1,21 @@
-"""Tracking-by-detection peers (ByteTrack, OC-SORT, BoT-SORT, SORT) from the ``trackers`` package.
+"""Tracking-by-detection peers on the same proposals as vsdmot's tracker.
 
-They consume the same proposals as vsdmot's tracker, so a benchmark compares
-association quality on identical detections.
+ByteTrack, OC-SORT, BoT-SORT and SORT come from the ``trackers`` package, DeepSORT
+(with appearance) from ``deep-sort-realtime``. They consume the same proposals as
+vsdmot, so a benchmark compares association on identical detections. Every peer is
+registered by name in :data:`PEERS`; :func:`build_peer` is the one way to make one.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numpy as np
 
 from vsdmot.tracking.base import FrameTracks, Tracker
 
-PeerName = Literal["bytetrack", "ocsort", "botsort", "sort"]
+PeerName = Literal["bytetrack", "ocsort", "botsort", "sort", "deepsort"]
 #: ``trackers`` class names by peer name.
 PEER_CLASSES = {
     "bytetrack": "ByteTrackTracker",
@@ -69,3 +72,23 @@ class PeerTracker(Tracker):
 
     def reset(self) -> None:
         self._tracker = self._make()
+
+
+def _deepsort(frame_rate: float = 30.0, **params) -> Tracker:
+    from vsdmot.tracking.deepsort import DeepSORTTracker
+
+    return DeepSORTTracker(frame_rate=frame_rate, **params)
+
+
+#: Every peer tracker by name: ``factory(frame_rate=..., **params) -> Tracker``.
+PEERS = {
+    **{name: functools.partial(PeerTracker, name) for name in PEER_CLASSES},
+    "deepsort": _deepsort,
+}
+
+
+def build_peer(name: str, frame_rate: float = 30.0, **params) -> Tracker:
+    """The peer tracker ``name`` (see :data:`PEERS`)."""
+    if name not in PEERS:
+        raise ValueError(f"unknown peer tracker {name!r}; choose from {', '.join(PEERS)}")
+    return PEERS[name](frame_rate=frame_rate, **params)

