@@ -62,6 +62,7 @@ from vsdmot.data.synth import generate_dataset
 from vsdmot.degrade.dataset import degrade_sequence
 from vsdmot.semantics import QualityConfig, QualityHead, fit_quality_head
 from vsdmot.tracking.query_tracker import TrackerParams
+from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_DATA = ROOT.parent / "data" / "synth-train-lq"
@@ -322,6 +323,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the held-out data here (kept)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
+        "--save-head",
+        type=Path,
+        help="write the trained head here (scripts/export_weights.py --quality-head)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "quality_iqa.md"
     )
     args = parser.parse_args()
@@ -335,6 +341,9 @@ def main() -> None:
         head, head_desc = train_head(
             args.train, args.train_stride, args.steps, args.batch_size, args.seed
         )
+        if args.save_head is not None:
+            with atomic_write(args.save_head, "wb") as f:
+                torch.save({"state_dict": head.state_dict(), "trained": head_desc}, f)
     classic = classic_iqa.scorers()
     methods = [
         Method("DSWR quality head q_t", True, lambda: head_scorer(head)),

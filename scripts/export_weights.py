@@ -8,20 +8,20 @@ Absolute paths recorded in the config (pretrained backbone, teacher weights: nee
 only to start training) are reduced to file names so no local path ships.
 ``--runtime KEY=VALUE`` records runtime tracker settings (``TrackerParams`` fields,
 e.g. thresholds chosen on validation data) that ``vsdmot track`` then applies
-unless the user overrides them.
+unless the user overrides them. ``--quality-head HEAD.pt`` swaps in a quality head
+fitted separately (``benchmarks/bench_quality.py --save-head``).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 import torch
 
 from vsdmot.config import fingerprint
 from vsdmot.models.files import load_model_file
-from vsdmot.tracking.query_tracker import TrackerParams
+from vsdmot.tracking.query_tracker import TrackerParams, parse_setting
 from vsdmot.utils.io import atomic_write
 
 
@@ -35,16 +35,34 @@ def _strip_paths(value):
     return value
 
 
-def _runtime(items: list[str]) -> dict[str, float | int]:
-    fields = {f.name: f.type for f in dataclasses.fields(TrackerParams)}
-    out: dict[str, float | int] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        if key not in fields:
-            raise SystemExit(f"--runtime {item}: {key} is not a TrackerParams field")
-        out[key] = int(value) if fields[key] in ("int", int) else float(value)
-    TrackerParams(**out)  # validates the values
+def _runtime(items: list[str]) -> dict[str, object]:
+    try:
+        out = dict(parse_setting(item) for item in items)
+        TrackerParams(**out)  # validates the values together
+    except ValueError as exc:
+        raise SystemExit(f"--runtime: {exc}") from None
     return out
+
+
+QUALITY_PREFIX = "semantic_branch.quality_head."
+
+
+def _replace_quality_head(model: dict[str, torch.Tensor], path: str) -> None:
+    """Swap the quality head's tensors for those of a head file (``bench_quality.py
+    --save-head``); the head is detached from the tracking loss, so it can be refitted
+    on more varied degradations without retraining the tracker."""
+    head = torch.load(path, map_location="cpu", weights_only=True)
+    head = head.get("state_dict", head)
+    old = {k for k in model if k.startswith(QUALITY_PREFIX)}
+    new = {QUALITY_PREFIX + k for k in head}
+    if not old:
+        raise SystemExit(f"--quality-head {path}: the model has no quality head")
+    if old != new:
+        raise SystemExit(f"--quality-head {path}: its tensors do not fit the model's head")
+    for k, v in head.items():
+        if model[QUALITY_PREFIX + k].shape != v.shape:
+            raise SystemExit(f"--quality-head {path}: {k} has shape {tuple(v.shape)}")
+        model[QUALITY_PREFIX + k] = v
 
 
 def main() -> None:
@@ -52,8 +70,12 @@ def main() -> None:
     ap.add_argument("src")
     ap.add_argument("dst")
     ap.add_argument("--runtime", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--quality-head", help="replace the quality head (bench_quality --save-head)")
     args = ap.parse_args()
     blob = load_model_file(args.src)
+    if args.quality_head:
+        _replace_quality_head(blob["model"], args.quality_head)
+        blob["quality_head_from"] = Path(args.quality_head).name
     blob["config"] = _strip_paths(blob["config"])
     blob["fingerprint"] = fingerprint(blob["config"])
     blob["model"] = {k: v.half() if v.is_floating_point() else v for k, v in blob["model"].items()}

@@ -2,7 +2,7 @@
 
 After the model has scored and refined every query of a frame, an
 :class:`Associator` matches the live tracks to the frame's *detections* (the
-proposal queries, with the model's refined boxes and scores) and says which
+proposal queries, with the model's refined boxes and the detector's scores) and says which
 tracks count as seen. Strategies are registered by name in
 :data:`ASSOCIATORS` (``TrackerParams.association``), like MOTIP's assignment
 protocols:
@@ -42,7 +42,7 @@ class FrameEvidence:
     predicted: np.ndarray  # (T, 4) motion predictions
     track_misses: np.ndarray  # (T,) frames since each track was last seen
     det_boxes: np.ndarray  # (D, 4) refined boxes of the proposal queries
-    det_scores: np.ndarray  # (D,)
+    det_scores: np.ndarray  # (D,) the detector's scores of the proposals
     track_embeddings: np.ndarray | None = None  # (T, E) unit rows (the tracks' banks)
     det_embeddings: np.ndarray | None = None  # (D, E) unit rows
     quality: float | None = None  # q_t, when the model estimates it

@@ -54,7 +54,8 @@ class MobileNetV2Embedder:
         self._mean = torch.tensor(IMAGENET_MEAN)[:, None, None]
         self._std = torch.tensor(IMAGENET_STD)[:, None, None]
 
-    def crops(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> list[np.ndarray]:
+    @staticmethod
+    def crops(frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> list[np.ndarray]:
         """RGB crops (at least 1 x 1 pixel, clipped to the frame) of ``boxes_xyxy``."""
         h, w = frame_bgr.shape[:2]
         out = []

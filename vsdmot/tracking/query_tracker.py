@@ -239,7 +239,10 @@ class QueryTracker(Tracker):
                 predicted=predicted,
                 track_misses=np.array([t.misses for t in self._tracks], dtype=np.int64),
                 det_boxes=boxes[dets],
-                det_scores=scores[dets],
+                # The detector's own confidence: the model scores a proposal low when a
+                # track query already holds its object (MOTR-style training), so its score
+                # says "new object", not "object here".
+                det_scores=props[:, 4].cpu().numpy().astype(np.float64),
                 track_embeddings=self._banks(),
                 det_embeddings=None if embeddings is None else embeddings[dets],
                 quality=quality,
