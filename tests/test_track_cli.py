@@ -88,7 +88,7 @@ def test_vsdmot_tracker_with_saved_weights(
     out = tmp_path / "res.txt"
     text = invoke("track", str(sequence), "-w", str(tiny_weights), "-o", str(out),
                   "--birth-thresh", "0.0", "--keep-thresh", "0.0", "--max-frames", "5",
-                  "--input-size", "160", "--max-tracks", "20", "--anchor-iou", "0")  # fmt: skip
+                  "--input-size", "160", "--max-tracks", "20", "--association", "e2e")  # fmt: skip
     assert str(tiny_weights) in text and "semantics=none" in text
     res = read_mot(out, "result", seq_length=N_FRAMES)
     # Thresholds at 0 keep every query alive: each frame reports tracks, ids persist.
@@ -96,6 +96,35 @@ def test_vsdmot_tracker_with_saved_weights(
     assert 15 <= max(len(res.for_frame(t)) for t in range(1, 6)) <= 20  # the cap binds
     first, last = res.for_frame(1), res.for_frame(5)
     assert set(first.track_id.tolist()) <= set(last.track_id.tolist())
+
+
+def test_runtime_settings_by_name_and_their_errors(
+    sequence: Path, tiny_weights: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "res.txt"
+    invoke("track", str(sequence), "-w", str(tiny_weights), "-o", str(out), "--max-frames",
+           "3", "--input-size", "96", "--motion", "velocity", "--set", "appearance_weight=0.5",
+           "--set", "appearance-dswr=off", "--set", "miss_tolerance=4")  # fmt: skip
+    assert out.is_file()
+    for bad, message in (
+        (["--set", "speed=3"], "NAME one of"),
+        (["--set", "miss_tolerance=lots"], "type int"),
+        (["--association", "greedy"], "association"),
+        (["--motion", "teleport"], "motion"),
+    ):
+        other = tmp_path / "bad.txt"
+        result = runner.invoke(app, ["track", str(sequence), "-w", str(tiny_weights),
+                                     "-o", str(other), *bad])  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert message in result.output and not other.exists()
+
+
+def test_deepsort_peer_from_the_cli(sequence: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ds.txt"
+    text = invoke("track", str(sequence), "--tracker", "deepsort", "-o", str(out))
+    assert "deepsort" in text
+    res = read_mot(out, "result", seq_length=N_FRAMES)
+    assert len(res) > 0 and res.track_id.min() >= 1
 
 
 def test_corrupt_frame_is_skipped_and_numbering_kept(sequence: Path, tmp_path: Path) -> None:
