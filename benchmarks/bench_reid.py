@@ -115,7 +115,7 @@ def reid_scores(
             h, w = frames[t].shape[:2]
             boxes = np.clip(boxes, 0, [w, h, w, h])
             keep = (boxes[:, 2] - boxes[:, 0] >= 4) & (boxes[:, 3] - boxes[:, 1] >= 4)
-            ids = rows.ids()[keep]
+            ids = rows.ids[keep]
             cache[t] = (ids, embed(frames[t], boxes[keep]) if keep.any() else np.zeros((0, 1)))
         return cache[t]
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, seq in seqs.items():
             first, last = SPLITS[name]
             frames = dict(condition_frames(seq, first, last, type_, args.severity))
-            gt = seq.gt()
+            gt = seq.gt
             for ename, embed in embedders.items():
                 for g in gaps:
                     hits, rr = reid_scores(frames, gt, embed, g, args.stride)

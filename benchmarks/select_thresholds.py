@@ -30,6 +30,7 @@ from vsdmot.data.mot import write_mot
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.eval import evaluate
 from vsdmot.proposals import DetFileProposals
+from vsdmot.tracking.peers import build_peer
 from vsdmot.tracking.query_tracker import QueryTracker, parse_setting
 from vsdmot.tracking.run import track_frames
 from vsdmot.tracking.weights import load_tracker_model
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         help="TrackerParams field and values (repeatable) "
         "[default: birth_thresh=0.1,0.2,0.3,0.4 keep_thresh=0.3,0.4,0.5]",
     )
+    ap.add_argument(
+        "--peer", action="append", default=[], help="also run this peer (reference rows)"
+    )
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/thresholds.md"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -78,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return dict(zip(names, values, strict=True))
 
     scores: dict[tuple[object, ...], list[float]] = {g: [] for g in grid}
+    details: dict[tuple[object, ...], list[tuple[float, float, float]]] = {g: [] for g in grid}
+    peers: dict[str, list[tuple[float, float, float, float]]] = {p: [] for p in args.peer}
     with tempfile.TemporaryDirectory() as tmp:
         for spec in args.val:
             root, rng = parse_val(spec)
@@ -97,7 +103,20 @@ def main(argv: list[str] | None = None) -> int:
                     res = evaluate(
                         seq_dir, pred, frame_range=None if rng is None else rng, progress=False
                     )
-                    scores[values].append(float(res.combined.HOTA))
+                    c = res.combined
+                    scores[values].append(float(c.HOTA))
+                    details[values].append((float(c.DetA), float(c.AssA), float(c.IDSW)))
+                for name in args.peer:
+                    run = track_frames(
+                        build_peer(name, frame_rate=seq.info.frame_rate), iter(frames), props,
+                        progress=False, overlap=False,
+                    )  # fmt: skip
+                    pred = Path(tmp) / f"{root.name}-peer-{name}"
+                    write_mot(pred / f"{seq_dir.name}.txt", run.results, "result")
+                    c = evaluate(
+                        seq_dir, pred, frame_range=None if rng is None else rng, progress=False
+                    ).combined
+                    peers[name].append((float(c.HOTA), float(c.DetA), float(c.AssA), c.IDSW))
                 print(spec, seq_dir.name, "done", flush=True)
     mean = {g: statistics.fmean(v) for g, v in scores.items()}
     best = max(mean, key=mean.get)  # type: ignore[arg-type]
@@ -110,16 +129,29 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{command}`",
         "",
         f"Model: {loaded.describe()}; other settings as recorded with it: "
-        f"{loaded.tracker_params()}. Mean HOTA over {len(args.val)} validation set(s).",
+        f"{loaded.tracker_params()}. Mean HOTA over the sequences of {len(args.val)} validation set(s).",
         "",
-        "| " + " | ".join(names) + " | mean HOTA | per set |",
-        "|" + "---:|" * len(names) + "---:|---|",
+        "| " + " | ".join(names) + " | mean HOTA | DetA | AssA | IDSW | per set |",
+        "|" + "---:|" * len(names) + "---:|---:|---:|---:|---|",
     ]
     for g in grid:
         mark = " **best**" if g == best else ""
         per = ", ".join(f"{v:.3f}" for v in scores[g])
         cells = " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in g)
-        lines.append(f"| {cells} | {mean[g]:.3f}{mark} | {per} |")
+        det = statistics.fmean(d[0] for d in details[g])
+        ass = statistics.fmean(d[1] for d in details[g])
+        idsw = sum(d[2] for d in details[g])
+        lines.append(
+            f"| {cells} | {mean[g]:.3f}{mark} | {det:.3f} | {ass:.3f} | {idsw:.0f} | {per} |"
+        )
+    for name, rows in peers.items():
+        cells = " | ".join([f"peer: {name}"] + [""] * (len(names) - 1))
+        per = ", ".join(f"{r[0]:.3f}" for r in rows)
+        lines.append(
+            f"| {cells} | {statistics.fmean(r[0] for r in rows):.3f} | "
+            f"{statistics.fmean(r[1] for r in rows):.3f} | "
+            f"{statistics.fmean(r[2] for r in rows):.3f} | {sum(r[3] for r in rows):.0f} | {per} |"
+        )
     text = "\n".join(lines) + "\n"
     with atomic_write(args.out) as f:
         f.write(text)

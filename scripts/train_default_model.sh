@@ -48,4 +48,28 @@ $V train --config tiny-cpu --out "$WORK/runs/default" \
   semantic.semantics=student semantic.dswr=on semantic.distill=both \
   semantic.teacher.kind=mobilenet_v2 semantic.teacher.weights="$MOBILENET"
 echo "trained: $WORK/runs/default/model.pt"
-echo "export:  python scripts/export_weights.py $WORK/runs/default/model.pt vsdmot/weights/vsdmot-default.pt"
+
+# The DSWR quality head is detached from the tracking loss, so it is refitted on more
+# varied degradations (one type per copy of the generated sequences, severity up to 5).
+bash scripts/quality_data.sh "$D/synth-train" "$WORK/qdata"
+[ -f "$WORK/quality_head.pt" ] || .venv/bin/python benchmarks/bench_quality.py \
+  --train "$WORK/qdata/all" --train-stride 1 --steps 1500 --save-head "$WORK/quality_head.pt"
+
+# Validation data for the runtime settings (never trained on): generated sequences, clean
+# and degraded, beside PETS09-S2L1 frames 501-600 of the copies above.
+[ -d "$D/synth-val" ] || $V synth "$D/synth-val" --sequences 3 --frames 100 --seed 900
+[ -d "$D/synth-val-mix" ] || $V degrade "$D/synth-val" "$D/synth-val-mix" --type mix \
+  --severity 3 --schedule random_walk --seed 901
+[ -d "$D/synth-val-noise" ] || $V degrade "$D/synth-val" "$D/synth-val-noise" \
+  --type gaussian_noise --severity 3 --schedule constant --seed 902
+
+# Runtime settings chosen on that validation data (benchmarks/select_thresholds.py; see
+# BENCHMARKS.md), recorded with the weights.
+.venv/bin/python scripts/export_weights.py "$WORK/runs/default/model.pt" \
+  vsdmot/weights/vsdmot-default.pt --quality-head "$WORK/quality_head.pt" \
+  --runtime birth_thresh=0.2 --runtime keep_thresh=0.4 --runtime anchor_iou=0.2 \
+  --runtime proposal_min_score=0.1 --runtime input_short_side=288 \
+  --runtime input_max_side=512 --runtime association=fused --runtime motion=kalman \
+  --runtime high_thresh=0.3 --runtime match_iou=0.2 --runtime query_keep=0.8 \
+  --runtime dedup_iou=0.4 --runtime miss_tolerance=10 --runtime appearance_weight=0.3 \
+  --runtime appearance_dswr=off

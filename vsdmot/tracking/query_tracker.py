@@ -54,7 +54,7 @@ class TrackerParams:
     """Score a track query needs to be reported on a frame."""
     miss_tolerance: int = 10
     """Frames a track query may stay below ``keep_thresh`` before it is killed."""
-    dedup_iou: float = 0.7
+    dedup_iou: float = 0.4
     """A newborn overlapping a reported track more than this is a duplicate, not a birth."""
     association: str = "fused"
     """How tracks meet detections: ``fused`` | ``anchor`` | ``e2e``
@@ -65,7 +65,7 @@ class TrackerParams:
     """``anchor`` association: IoU a track query needs with a proposal query (0: ``e2e``)."""
     velocity_momentum: float = 0.5
     """``velocity`` motion: smoothing of the per-track centre velocity."""
-    high_thresh: float = 0.4
+    high_thresh: float = 0.3
     """``fused``: detections scoring at least this are matched first, with appearance."""
     low_thresh: float = 0.1
     """``fused``: detections in [low_thresh, high_thresh) are matched second, by IoU."""
@@ -75,10 +75,19 @@ class TrackerParams:
     """``fused``: IoU a second-stage match needs."""
     appearance_weight: float = 0.3
     """``fused``: largest share of appearance similarity in the first-stage similarity."""
-    appearance_dswr: bool = True
-    """``fused``: scale the appearance weight by the frame quality q_t (DSWR)."""
+    appearance_dswr: bool = False
+    """``fused``: scale the appearance weight by the frame quality q_t (DSWR). Off by default:
+    on the validation sets it did not beat the constant weight (BENCHMARKS.md)."""
     reid_cos: float = 0.85
     """``fused``: appearance similarity that re-identifies a lost track, motion aside."""
+    query_box_cue: bool = True
+    """``fused``: motion similarity also counts the IoU with the track query's refined box."""
+    query_keep: float = 0.8
+    """``fused``: an unmatched track is still seen on its query's box if the query scores at
+    least this near its prediction (the detector missed it); 1.0: off."""
+    min_hits: int = 1
+    """Consecutive frames a new track must be seen before it is reported (1: at once);
+    a probation against short false tracks and duplicate births."""
     embedding_momentum: float = 0.9
     """Smoothing of each track's appearance bank."""
     max_tracks: int = 100
@@ -93,8 +102,8 @@ class TrackerParams:
     def __post_init__(self) -> None:
         if not 0 <= self.keep_thresh <= 1 or not 0 <= self.birth_thresh <= 1:
             raise ValueError("birth_thresh and keep_thresh must be in [0, 1]")
-        if self.miss_tolerance < 0 or self.max_tracks < 1:
-            raise ValueError("miss_tolerance must be >= 0 and max_tracks >= 1")
+        if self.miss_tolerance < 0 or self.max_tracks < 1 or self.min_hits < 1:
+            raise ValueError("miss_tolerance must be >= 0, max_tracks and min_hits >= 1")
         if self.association not in ASSOCIATORS:
             raise ValueError(f"association={self.association!r}: choose from {sorted(ASSOCIATORS)}")
         if self.motion not in MOTION_MODELS:
@@ -170,6 +179,13 @@ class Track:
     score: float
     misses: int = 0
     embedding: np.ndarray | None = None  # unit appearance bank (EMA of matched embeddings)
+    hits: int = 1  # consecutive frames seen (the birth frame counts)
+    confirmed: bool = False  # reported once: a confirmed track is reported whenever seen
+
+    def confirm(self, min_hits: int) -> bool:
+        """Whether the track is reported on this frame (seen, and out of its probation)."""
+        self.confirmed |= self.misses == 0 and self.hits >= min_hits
+        return self.misses == 0 and self.confirmed
 
     def remember(self, embedding: np.ndarray | None, momentum: float) -> None:
         """Blend a new appearance embedding into the bank."""
@@ -252,7 +268,7 @@ class QueryTracker(Tracker):
         born = self._births(assoc, boxes, scores, embeddings, dets, n_track)
         self._keep(out, scores, n_track, born)
 
-        seen = [t for t in self._tracks if t.misses == 0]
+        seen = [t for t in self._tracks if t.confirm(self.params.min_hits)]
         extras = _semantic_extras(out.semantic)
         return FrameTracks.from_xyxy(
             np.array([t.id for t in seen], dtype=np.int64),
@@ -313,15 +329,16 @@ class QueryTracker(Tracker):
                 track.score = max(own_score, float(scores[det]))
                 if embeddings is not None and row in confident:
                     track.remember(embeddings[det], p.embedding_momentum)
-            elif assoc.coast:
+            elif assoc.coast and not assoc.seen[row]:
                 track.box = predicted[row].copy()
                 track.motion.update(None)
                 track.score = own_score
-            else:
+            else:  # seen by its own query (or e2e: the query's box is the track's box)
                 track.box = boxes[row].copy()
                 track.motion.update(track.box)
                 track.score = own_score
             track.misses = 0 if assoc.seen[row] else track.misses + 1
+            track.hits = track.hits + 1 if assoc.seen[row] else 0
 
     def _births(self, assoc, boxes, scores, embeddings, dets, n_track) -> list[tuple[int, Track]]:
         """New tracks from unmatched proposal and learnable queries (query index, track)."""
