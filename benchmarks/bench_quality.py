@@ -323,6 +323,14 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the held-out data here (kept)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
+        "--real",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="degraded copies of real footage (vsdmot degrade, with quality.csv) to score too",
+    )
+    parser.add_argument("--real-frames", default="501-600", help="frame range of --real")
+    parser.add_argument(
         "--save-head",
         type=Path,
         help="write the trained head here (scripts/export_weights.py --quality-head)",
@@ -459,6 +467,43 @@ def main() -> None:
             f"| {m.name} | {direction} | {fmt(sign * a.mean(), 4)} | {fmt(sign * b.mean(), 4)} "
             f"| {wins:.3f} |"
         )
+    if args.real:
+        first, last = (int(v) for v in args.real_frames.split("-"))
+        real = []
+        for folder in args.real:
+            for seq_dir in list_sequences(folder):
+                data = read_labelled(seq_dir, 1)
+                keep = slice(first - 1, last)
+                data.frames, data.quality = (
+                    data.frames[keep][:: args.stride],
+                    data.quality[keep][:: args.stride],
+                )
+                data.name = f"{folder.name}/{seq_dir.name}"
+                real.append(data)
+        labels = np.concatenate([d.quality for d in real])
+        lines += [
+            "",
+            "## Degraded real footage",
+            "",
+            f"Frames {first}-{last} (one in {args.stride}) of "
+            + ", ".join(f"`{d.name}` ({d.types})" for d in real)
+            + f": {len(labels)} frames, quality labels {labels.min():.2f}-{labels.max():.2f}. "
+            "Spearman rank correlation with the label, pooled and per copy.",
+            "",
+            "| method | pooled | " + " | ".join(d.name for d in real) + " |",
+            "|---|---:|" + "---:|" * len(real),
+        ]
+        for m in methods:
+            per = [m.score(d.frames, d.name) for d in real]
+            if any(v is None for v in per):
+                lines.append(f"| {m.name} | not run |" + " |" * len(real))
+                continue
+            sign = 1.0 if m.higher_is_better else -1.0
+            pooled = srocc(sign * np.concatenate(per), labels)
+            cells = " | ".join(
+                fmt(srocc(sign * v, np.asarray(d.quality))) for v, d in zip(per, real, strict=True)
+            )
+            lines.append(f"| {m.name} | {fmt(pooled)} | {cells} |")
     failed = [(m, where, err) for m in methods for where, err in m.errors.items()]
     if failed:
         lines += ["", "## Not run", ""]
@@ -498,7 +543,7 @@ def _version(dist: str) -> str:
 
 
 def _cli_args(args: argparse.Namespace) -> str:
-    parts = []
+    parts = [f"--real {' '.join(str(r) for r in args.real)}"] if args.real else []
     if args.weights is not None:
         parts.append(f"--weights {args.weights}")
     else:

@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{command}`",
         "",
         f"Model: {loaded.describe()}; other settings as recorded with it: "
-        f"{loaded.tracker_params()}. Mean HOTA over the sequences of {len(args.val)} validation set(s).",
+        f"{loaded.tracker_params()}. Mean HOTA over the sequences of {len(args.val)} "
+        "validation set(s).",
         "",
         "| " + " | ".join(names) + " | mean HOTA | DetA | AssA | IDSW | per set |",
         "|" + "---:|" * len(names) + "---:|---:|---:|---:|---|",

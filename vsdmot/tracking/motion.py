@@ -52,10 +52,8 @@ class KalmanState:
     True
     """
 
-    def __init__(self, box: np.ndarray) -> None:
-        from trackers.utils.state_representations import XYXYStateEstimator
-
-        self._kf = XYXYStateEstimator(np.asarray(box, dtype=np.float64))
+    def __init__(self, box: np.ndarray, estimator: type) -> None:
+        self._kf = estimator(np.asarray(box, dtype=np.float64))
         kf = self._kf.kf
         # ByteTrack's tuning (as the ByteTrack peer in `trackers`).
         self._kf.set_kf_covariances(
@@ -72,8 +70,14 @@ class KalmanState:
 
 
 class KalmanMotion:
+    def __init__(self) -> None:
+        # Imported here, once per tracker: `trackers` takes about a second to import.
+        from trackers.utils.state_representations import XYXYStateEstimator
+
+        self._estimator = XYXYStateEstimator
+
     def start(self, box: np.ndarray) -> MotionState:
-        return KalmanState(box)
+        return KalmanState(box, self._estimator)
 
 
 class VelocityState:

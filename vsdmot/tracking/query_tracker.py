@@ -39,7 +39,7 @@ from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_xyxy_to_cxcywh
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
 from vsdmot.tracking.association import ASSOCIATORS, FrameEvidence, box_iou, build_associator
 from vsdmot.tracking.base import FrameTracks, Tracker
-from vsdmot.tracking.motion import MOTION_MODELS, MotionState, build_motion
+from vsdmot.tracking.motion import MOTION_MODELS, MotionModel, MotionState, build_motion
 
 
 @dataclass(frozen=True)
@@ -223,6 +223,7 @@ class QueryTracker(Tracker):
         self._tracks: list[Track] = []
         self._next_id = 1
         self._frame_size = (1.0, 1.0)
+        self._motion: MotionModel | None = None
         semantic = getattr(self.model, "semantic_branch", None)
         if semantic is not None and hasattr(semantic, "reset"):
             semantic.reset()  # temporal smoothing of q_t restarts per video
@@ -234,8 +235,11 @@ class QueryTracker(Tracker):
 
     @torch.no_grad()
     def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
+        p = self.params
         height, width = frame.shape[:2]
-        self._frame_size = (float(width), float(height))
+        if self._motion is None or self._frame_size != (width, height):
+            self._frame_size = (float(width), float(height))
+            self._motion = build_motion(p.motion, p.velocity_momentum, self._frame_size)
         scale = np.array([width, height, width, height], dtype=np.float64)
         image, mask, props = self._inputs(frame, proposals)
         predicted = np.array([t.motion.predict() for t in self._tracks]).reshape(-1, 4)
@@ -349,7 +353,8 @@ class QueryTracker(Tracker):
         candidates = np.flatnonzero(new_scores >= p.birth_thresh)
         candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
         taken = [t.box for t in self._tracks if t.misses == 0]
-        motion = build_motion(p.motion, p.velocity_momentum, self._frame_size)
+        motion = self._motion
+        assert motion is not None
         born: list[tuple[int, Track]] = []
         for q in candidates:
             box = boxes[q]
