@@ -166,7 +166,7 @@ class FusedAssociator:
     def appearance_weight(self, quality: float | None) -> float:
         """``appearance_weight * q_t`` with DSWR (and a q_t), else ``appearance_weight``.
 
-        >>> a = FusedAssociator(FusedSettings(appearance_weight=0.4))
+        >>> a = FusedAssociator(FusedSettings(appearance_weight=0.4, dswr=True))
         >>> a.appearance_weight(0.5), a.appearance_weight(None)
         (0.2, 0.4)
         """
