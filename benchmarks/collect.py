@@ -14,19 +14,26 @@ from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = [
-    # the current model and detector
+    # the current model (embedding head, fused association)
     "ootb",
+    "ootb_public",
+    "association_val",
+    "reid",
+    "association_speed",
+    "quality_iqa",
+    # detector and pipeline (measured with the previous model where they say so)
     "pipeline",
     "detector",
+    "memory",
+    "fuzz",
+    "cuda",
+    # the previous model (YOLOv3-tiny proposals, anchor association): its settings
     "thresholds",
     "thresholds_fine",
     "thresholds_motion",
     "thresholds_motion2",
     "thresholds_recheck",
-    "memory",
-    "fuzz",
-    "cuda",
-    # the previous model (public detections)
+    # the model before it (public detections)
     "tracking",
     "ablation",
     "speed",
@@ -34,7 +41,6 @@ ORDER = [
     "speed_interleaved_288",
     "speed_branches",
     "semantics",
-    "quality_iqa",
     "degrade",
     "proposals",
     "eval",
@@ -49,9 +55,13 @@ run), not absolute times across tables. Each section names the command that
 produced it; `python benchmarks/collect.py` rebuilds this file from
 `benchmarks/results/`.
 
-The sections from "Tracking accuracy" down were measured with the previous
-shipped model (trained on PETS09's public detections); the sections above it
-with the current one (trained on YOLOv3-tiny proposals, docs/model-card.md).
+Three generations of the shipped model appear, each section says which it
+measured: the current one (trained on YOLOv3-tiny proposals with the object
+embedding head, run with the `fused` association; docs/model-card.md), the
+previous one (same proposals, no embedding head, `anchor` association: the
+"Runtime settings chosen on validation data" sections), and the first one
+(trained on PETS09's public detections: the sections from "Tracking accuracy"
+down).
 
 No CLIP weights can be downloaded on that machine: where a teacher is needed,
 the ImageNet MobileNetV2 features file stands in for CLIP, and CLIP ViT-B/32

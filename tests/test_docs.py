@@ -462,10 +462,12 @@ TRACKING_RUNS = [
     "vsdmot track my_video.mp4 --proposals hog:upscale=2 --cache-dir cache --out my_video.txt",
     "vsdmot track my_video.mp4 --proposals hog:upscale=2 --cache-dir cache --birth-thresh 0.6",
     "vsdmot track data/lq/SYNTH-0000 --format jsonl",
-    "vsdmot track data/lq/SYNTH-0000 --birth-thresh 0.4",
+    "vsdmot track data/lq/SYNTH-0000 --birth-thresh 0.3",
+    "vsdmot track my_video.mp4 --set appearance_weight=0.5",
+    "vsdmot track my_video.mp4 --association anchor --motion velocity",
     "vsdmot track my_video.mp4 --weights runs/tiny/model.pt",
     "vsdmot track data/lq/SYNTH-0000 --tracker bytetrack",
-    "vsdmot track data/lq/SYNTH-0000 --tracker ocsort",
+    "vsdmot track data/lq/SYNTH-0000 --tracker deepsort",
 ]
 
 
@@ -476,7 +478,7 @@ def test_tracking_commands_run(work: Path, tiny_weights: Path) -> None:
     lines = (work / "tracks" / "SYNTH-0000.jsonl").read_text().splitlines()
     assert {"frame", "tracks"} <= set(json.loads(lines[0]))
     assert (work / "tracks" / "SYNTH-0000.mp4").is_file()
-    for name in ("img1", "glob", "tuned", "bytetrack/SYNTH-0000", "ocsort/SYNTH-0000"):
+    for name in ("img1", "glob", "tuned", "bytetrack/SYNTH-0000", "deepsort/SYNTH-0000"):
         assert (work / "tracks" / f"{name}.txt").is_file(), name
     header = (work / "tracks" / "tuned.frames.csv").read_text().splitlines()[0]
     assert header.startswith("frame,tracks")
