@@ -84,6 +84,10 @@ def object_structure_loss(
     >>> abs(object_structure_loss(s, s, torch.tensor([0, 0, 0, 1, 1, 1])).item()) < 1e-6
     True
     """
+    if not len(student) == len(teacher) == len(frames):
+        raise ValueError(
+            f"{len(student)} student rows, {len(teacher)} teacher rows, {len(frames)} frames"
+        )
     terms = [
         structure_loss(student[frames == f], teacher[frames == f], tau)
         for f in torch.unique(frames)

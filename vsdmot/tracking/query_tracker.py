@@ -216,6 +216,10 @@ class QueryTracker(Tracker):
         self.device = torch.device(device)
         self.associator = build_associator(self.params)
         self.embedder = embedder
+        # Built once here as well as per frame size: the Kalman model imports `trackers`
+        # (about a second), which belongs to start-up, not to the first frame (where a
+        # Ctrl-C could land inside that import).
+        build_motion(self.params.motion, self.params.velocity_momentum, (1.0, 1.0))
         self.reset()
 
     def reset(self) -> None:
