@@ -1,4 +1,5 @@
-"""Tracking accuracy of a trained vsdmot model beside ByteTrack and OC-SORT.
+"""Tracking accuracy of a trained vsdmot model beside every peer (ByteTrack, OC-SORT,
+BoT-SORT, SORT, DeepSORT) and vsdmot's original ``anchor`` association.
 
 Every tracker sees the same proposals (each sequence's ``det/det.txt``), so
 the comparison is about what the tracker does with them. Datasets:
@@ -17,6 +18,7 @@ Writes a markdown table (and JSON) with the exact command line.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shlex
 import sys
@@ -27,8 +29,8 @@ from vsdmot.data.mot import write_mot
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.eval import evaluate
 from vsdmot.proposals import DetFileProposals
-from vsdmot.tracking.peers import PeerTracker
-from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+from vsdmot.tracking.peers import PEERS, build_peer
+from vsdmot.tracking.query_tracker import QueryTracker
 from vsdmot.tracking.run import track_frames
 from vsdmot.tracking.weights import load_tracker_model
 from vsdmot.utils.io import atomic_write
@@ -81,22 +83,30 @@ def score_dataset(
     return out
 
 
+def _peer(name: str, fps: float):
+    return build_peer(name, frame_rate=fps)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", required=True, type=Path)
     ap.add_argument("--data", action="append", default=[], help="NAME=FOLDER")
     ap.add_argument("--mot15", type=Path, default=None)
-    ap.add_argument("--input-size", type=int, default=384)
+    ap.add_argument("--input-size", type=int, default=None, help="default: as recorded")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/tracking.md"))
     args = ap.parse_args()
 
     loaded = load_tracker_model(args.weights)
-    params = TrackerParams(input_short_side=args.input_size,
-                           input_max_side=round(args.input_size * 5 / 3))  # fmt: skip
+    size = {}
+    if args.input_size is not None:
+        size = dict(input_short_side=args.input_size,
+                    input_max_side=round(args.input_size * 5 / 3))  # fmt: skip
+    params = loaded.tracker_params(**size)  # the settings recorded with the weights
+    anchor = loaded.tracker_params(association="anchor", motion="velocity", **size)
     trackers = {
         "vsdmot": lambda fps: QueryTracker(loaded.model, params),
-        "bytetrack": lambda fps: PeerTracker("bytetrack", frame_rate=fps),
-        "ocsort": lambda fps: PeerTracker("ocsort", frame_rate=fps),
+        "vsdmot (anchor)": lambda fps: QueryTracker(loaded.model, anchor),
+        **{name: functools.partial(_peer, name) for name in PEERS},
     }
     results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,9 +127,9 @@ def main() -> None:
 
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     lines = [
-        "# Tracking accuracy: vsdmot vs ByteTrack / OC-SORT on the same proposals",
+        "# Tracking accuracy: vsdmot vs every peer on the same proposals",
         "",
-        f"Weights: {loaded.describe()}",
+        f"Weights: {loaded.describe()}; settings {params}",
         "",
         f"Command: `{command}`",
         "",

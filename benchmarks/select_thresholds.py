@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                         QueryTracker(loaded.model, params), iter(frames), props,
                         progress=False, overlap=False,
                     )  # fmt: skip
-                    pred = Path(tmp) / f"{root.name}-{'-'.join(map(str, values))}"
+                    pred = Path(tmp) / f"{root.name}-{seq_dir.name}-{'-'.join(map(str, values))}"
                     write_mot(pred / f"{seq_dir.name}.txt", run.results, "result")
                     res = evaluate(
                         seq_dir, pred, frame_range=None if rng is None else rng, progress=False
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                         build_peer(name, frame_rate=seq.info.frame_rate), iter(frames), props,
                         progress=False, overlap=False,
                     )  # fmt: skip
-                    pred = Path(tmp) / f"{root.name}-peer-{name}"
+                    pred = Path(tmp) / f"{root.name}-{seq_dir.name}-peer-{name}"
                     write_mot(pred / f"{seq_dir.name}.txt", run.results, "result")
                     c = evaluate(
                         seq_dir, pred, frame_range=None if rng is None else rng, progress=False
