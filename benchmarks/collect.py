@@ -17,6 +17,7 @@ ORDER = [
     # the current model (embedding head, fused association)
     "ootb",
     "ootb_public",
+    "tracking_generated",
     "association_val",
     "reid",
     "association_speed",
