@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     degraded = [c for c in results if c != "clean"]
     lines = [
-        "# Out of the box on degraded real footage (PETS09-S2L1 601-795, TUD-Stadtmitte)",
+        "# Out of the box on degraded real footage (PETS09-S2L1 601-795, TUD-Stadtmitte)"
+        + (", public detections" if public else ""),
         "",
         f"Command: `{command}`",
         "",

@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "--peer", action="append", default=[], help="also run this peer (reference rows)"
     )
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/thresholds.md"))
+    ap.add_argument("--title", default="", help="added to the report's heading")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     loaded = load_tracker_model(args.weights)
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         shlex.quote(a) for a in ["benchmarks/select_thresholds.py", *sys.argv[1:]]
     )
     lines = [
-        "# Runtime settings chosen on validation data",
+        "# Runtime settings chosen on validation data" + (f" ({args.title})" if args.title else ""),
         "",
         f"Command: `{command}`",
         "",
