@@ -26,11 +26,20 @@ CLI = [sys.executable, "-c", "from vsdmot.cli.main import app; app()"]
 RNG = np.random.default_rng(1234)
 
 
+def _default_sigint() -> None:
+    # A child inherits an ignored or blocked SIGINT from its parent, and the test runner's
+    # process can carry one from earlier tests or plugins; a terminal's Ctrl-C reaches a
+    # fresh process with the default disposition, which is what these tests are about.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+
+
 def start(*args: str) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )
+        [*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        preexec_fn=_default_sigint,
+    )  # fmt: skip
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
