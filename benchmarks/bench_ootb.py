@@ -73,10 +73,6 @@ PEER_ROWS = {
 }
 
 
-def _peer(name: str, fps: float):
-    return build_peer(name, frame_rate=fps)
-
-
 def parse_variant(spec: str) -> tuple[str, dict[str, object], bool]:
     """``"NAME=KEY=VALUE,KEY=VALUE"`` -> (name, settings, use the ImageNet embedder)."""
     name, _, rest = spec.partition("=")
@@ -148,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     catalogue: dict[str, Callable[[float], object]] = {
         "vsdmot": vsdmot({}),
         "vsdmot (anchor)": vsdmot({"association": "anchor", "motion": "velocity"}),
-        **{row: functools.partial(_peer, name) for row, name in PEER_ROWS.items()},
+        **{row: functools.partial(build_peer, name) for row, name in PEER_ROWS.items()},
     }
     for row in filter(None, (r.strip() for r in args.trackers.split(","))):
         if row not in catalogue:

@@ -83,10 +83,6 @@ def score_dataset(
     return out
 
 
-def _peer(name: str, fps: float):
-    return build_peer(name, frame_rate=fps)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", required=True, type=Path)
@@ -106,7 +102,7 @@ def main() -> None:
     trackers = {
         "vsdmot": lambda fps: QueryTracker(loaded.model, params),
         "vsdmot (anchor)": lambda fps: QueryTracker(loaded.model, anchor),
-        **{name: functools.partial(_peer, name) for name in PEERS},
+        **{name: functools.partial(build_peer, name) for name in PEERS},
     }
     results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:

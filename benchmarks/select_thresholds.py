@@ -55,6 +55,13 @@ def parse_grid(items: list[str]) -> dict[str, list[object]]:
     return grid
 
 
+def score(tracker, frames, props, seq_dir: Path, rng, pred: Path):
+    """Track the validation frames, write the results under ``pred`` and score them."""
+    run = track_frames(tracker, iter(frames), props, progress=False, overlap=False)
+    write_mot(pred / f"{seq_dir.name}.txt", run.results, "result")
+    return evaluate(seq_dir, pred, frame_range=rng, progress=False).combined
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", type=Path, required=True)
@@ -93,30 +100,19 @@ def main(argv: list[str] | None = None) -> int:
                 first, last = rng or (1, len(seq))
                 frames = [(t, seq.frame(t)) for t in range(first, last + 1)]
                 props = DetFileProposals(seq.det_path)
+
+                where = Path(tmp) / f"{root.name}-{seq_dir.name}"
                 for values in grid:
                     params = loaded.tracker_params(**settings(values))
-                    run = track_frames(
-                        QueryTracker(loaded.model, params), iter(frames), props,
-                        progress=False, overlap=False,
+                    c = score(
+                        QueryTracker(loaded.model, params), frames, props, seq_dir, rng,
+                        Path(f"{where}-{'-'.join(map(str, values))}"),
                     )  # fmt: skip
-                    pred = Path(tmp) / f"{root.name}-{seq_dir.name}-{'-'.join(map(str, values))}"
-                    write_mot(pred / f"{seq_dir.name}.txt", run.results, "result")
-                    res = evaluate(
-                        seq_dir, pred, frame_range=None if rng is None else rng, progress=False
-                    )
-                    c = res.combined
                     scores[values].append(float(c.HOTA))
                     details[values].append((float(c.DetA), float(c.AssA), float(c.IDSW)))
                 for name in args.peer:
-                    run = track_frames(
-                        build_peer(name, frame_rate=seq.info.frame_rate), iter(frames), props,
-                        progress=False, overlap=False,
-                    )  # fmt: skip
-                    pred = Path(tmp) / f"{root.name}-{seq_dir.name}-peer-{name}"
-                    write_mot(pred / f"{seq_dir.name}.txt", run.results, "result")
-                    c = evaluate(
-                        seq_dir, pred, frame_range=None if rng is None else rng, progress=False
-                    ).combined
+                    peer = build_peer(name, frame_rate=seq.info.frame_rate)
+                    c = score(peer, frames, props, seq_dir, rng, Path(f"{where}-peer-{name}"))
                     peers[name].append((float(c.HOTA), float(c.DetA), float(c.AssA), c.IDSW))
                 print(spec, seq_dir.name, "done", flush=True)
     mean = {g: statistics.fmean(v) for g, v in scores.items()}

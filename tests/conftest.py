@@ -310,3 +310,61 @@ def degrade(img: np.ndarray, kind: str, sev: float, rng: np.random.Generator) ->
 
 def to_tensor(frames) -> torch.Tensor:
     return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).contiguous()
+
+
+# -- joint training on a generated clean sequence and its degraded copy ---------------------
+
+#: A tiny model and semantic branch for joint-training tests (test files add their own
+#: clip length, heads and logging).
+TINY_JOINT = [
+    "model.backbone=mobilenet_v2",
+    "model.d_model=32",
+    "model.n_heads=4",
+    "model.enc_layers=1",
+    "model.dec_layers=2",
+    "model.ffn_dim=64",
+    "model.n_points=2",
+    "model.num_learnable_queries=3",
+    "data.augment.scales=[96]",
+    "data.augment.max_size=128",
+    "data.proposals.source=det",
+    "data.num_workers=0",
+    "semantic.adapter_hidden=32",
+    "semantic.student.input_size=32",
+    "semantic.student.width=0.25",
+    "semantic.student.depth=6",
+    "semantic.student.feature_dim=32",
+    "semantic.student.head_hidden=32",
+    "semantic.quality.input_size=32",
+    "semantic.quality.channels=[8,16]",
+    "semantic.quality.gate_hidden=16",
+    "train.tensorboard=false",
+    "train.device=cpu",
+]
+
+
+def make_lq_pair(
+    root: Path, *, objects: tuple[int, int], seed: int, schedule: str
+) -> tuple[Path, Path]:
+    """A generated clean sequence and its Gaussian-noise copy (quality.csv, degradation.json)."""
+    from vsdmot.data.synth.generate import generate_sequence
+    from vsdmot.data.synth.scene import SynthConfig
+    from vsdmot.degrade.dataset import degrade_dataset
+
+    synth = SynthConfig(width=160, height=120, n_frames=8, objects=objects)
+    generate_sequence(root / "clean" / "SYN-A", synth, seed=seed)
+    degrade_dataset(root / "clean", root / "lq", "gaussian_noise", severity=3.0,
+                    schedule=schedule, seed=0, progress=False)  # fmt: skip
+    return root / "clean", root / "lq"
+
+
+def joint_config(tiny: list[str], lq_data: tuple[Path, Path], teacher: Path, *extra: str):
+    """A training config on the degraded copy, paired with its clean original."""
+    from vsdmot.config import compose_config
+
+    clean, lq = lq_data
+    return compose_config(
+        None,
+        [*tiny, f"data.train=[{lq}]", f"data.clean_pairs=[{{degraded: {lq}, clean: {clean}}}]",
+         f"semantic.teacher.name_or_path={teacher}", *extra],
+    )  # fmt: skip

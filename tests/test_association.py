@@ -9,7 +9,6 @@ from vsdmot.tracking.association import (
     AnchorAssociator,
     FrameEvidence,
     FusedAssociator,
-    FusedSettings,
     QueryOnlyAssociator,
     build_associator,
 )
@@ -40,7 +39,7 @@ def _evidence(
 
 
 def test_fused_two_stages_by_score() -> None:
-    fused = FusedAssociator(FusedSettings(high_thresh=0.5, low_thresh=0.1, low_match_iou=0.5))
+    fused = FusedAssociator(TrackerParams(high_thresh=0.5, low_thresh=0.1, low_match_iou=0.5))
     # Track 0 meets a high detection, track 1 only a low one (still matched, stage 2),
     # and a detection below low_thresh matches nothing.
     ev = _evidence([A, B], [A + 1, B + 1, A + 100], [0.9, 0.3, 0.05])
@@ -52,7 +51,7 @@ def test_fused_two_stages_by_score() -> None:
 
 
 def test_fused_low_detections_do_not_revive_lost_tracks() -> None:
-    fused = FusedAssociator(FusedSettings(high_thresh=0.5))
+    fused = FusedAssociator(TrackerParams(high_thresh=0.5))
     out = fused.associate(_evidence([A], [A], [0.3], misses=[2]))
     assert len(out.matches) == 0 and out.seen.tolist() == [False]
 
@@ -63,7 +62,7 @@ def test_appearance_resolves_crossing_tracks_and_dswr_scales_it() -> None:
     boxes = [A, A + np.array([0.0, 0.0, 0.0, 1.0])]
     track_emb = UNIT
     det_emb = UNIT[::-1].copy()  # detection 0 looks like track 1
-    settings = FusedSettings(appearance_weight=0.5, dswr=True)
+    settings = TrackerParams(appearance_weight=0.5, appearance_dswr=True)
     fused = FusedAssociator(settings)
     good = fused.associate(
         _evidence(boxes, boxes, [0.9, 0.9], track_emb=track_emb, det_emb=det_emb, quality=1.0)
@@ -75,7 +74,9 @@ def test_appearance_resolves_crossing_tracks_and_dswr_scales_it() -> None:
     )
     assert sorted(blind.matches.tolist()) == [[0, 0], [1, 1]]
     # Without DSWR the constant weight keeps appearance on whatever q_t says.
-    constant = FusedAssociator(FusedSettings(appearance_weight=0.5, dswr=False)).associate(
+    constant = FusedAssociator(
+        TrackerParams(appearance_weight=0.5, appearance_dswr=False)
+    ).associate(
         _evidence(boxes, boxes, [0.9, 0.9], track_emb=track_emb, det_emb=det_emb, quality=0.0)
     )
     assert sorted(constant.matches.tolist()) == [[0, 1], [1, 0]]
@@ -84,7 +85,7 @@ def test_appearance_resolves_crossing_tracks_and_dswr_scales_it() -> None:
 def test_lost_track_is_reidentified_by_appearance_only() -> None:
     far = A + 200.0
     emb = np.array([[1.0, 0.0]])
-    fused = FusedAssociator(FusedSettings(reid_cos=0.8))
+    fused = FusedAssociator(TrackerParams(reid_cos=0.8))
     lost = fused.associate(_evidence([A], [far], [0.9], misses=[3], track_emb=emb, det_emb=emb))
     assert lost.matches.tolist() == [[0, 0]]
     # An active track is not teleported by appearance: motion gates it.

@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import TINY_JOINT, joint_config, make_lq_pair
 
-from vsdmot.config import compose_config
 from vsdmot.data.clips import build_clip_dataset, collate_clips
-from vsdmot.data.synth.generate import generate_sequence
-from vsdmot.data.synth.scene import SynthConfig
-from vsdmot.degrade.dataset import degrade_dataset
 from vsdmot.engine.trainer import build_default_model
 from vsdmot.models.config import ModelConfig
 from vsdmot.models.embedding import (
@@ -24,51 +21,16 @@ from vsdmot.models.embedding import (
 
 pytestmark = pytest.mark.usefixtures("offline_hub", "one_thread")
 
-TINY = [
-    "model.d_model=32",
-    "model.n_heads=4",
-    "model.enc_layers=1",
-    "model.dec_layers=2",
-    "model.ffn_dim=64",
-    "model.n_points=2",
-    "model.num_learnable_queries=3",
-    "model.embed_dim=16",
-    "data.clip_length=3",
-    "data.augment.scales=[96]",
-    "data.augment.max_size=128",
-    "data.proposals.source=det",
-    "data.num_workers=0",
-    "semantic.adapter_hidden=32",
-    "semantic.student.input_size=32",
-    "semantic.student.width=0.25",
-    "semantic.student.depth=6",
-    "semantic.student.feature_dim=32",
-    "semantic.student.head_hidden=32",
-    "semantic.quality.input_size=32",
-    "semantic.quality.channels=[8,16]",
-    "semantic.quality.gate_hidden=16",
-    "train.tensorboard=false",
-    "train.device=cpu",
-]
+TINY = [*TINY_JOINT, "model.embed_dim=16", "data.clip_length=3"]
 
 
 @pytest.fixture(scope="module")
 def lq_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("emb")
-    synth = SynthConfig(width=160, height=120, n_frames=8, objects=(3, 4))
-    generate_sequence(root / "clean" / "SYN-A", synth, seed=5)
-    degrade_dataset(root / "clean", root / "lq", "gaussian_noise", severity=3.0,
-                    schedule="constant", seed=0, progress=False)  # fmt: skip
-    return root / "clean", root / "lq"
+    return make_lq_pair(tmp_path_factory.mktemp("emb"), objects=(3, 4), seed=5, schedule="constant")
 
 
 def _config(lq_data: tuple[Path, Path], teacher: Path, *extra: str):
-    clean, lq = lq_data
-    return compose_config(
-        None,
-        [*TINY, f"data.train=[{lq}]", f"data.clean_pairs=[{{degraded: {lq}, clean: {clean}}}]",
-         f"semantic.teacher.name_or_path={teacher}", *extra],
-    )  # fmt: skip
+    return joint_config(TINY, lq_data, teacher, *extra)
 
 
 # -- losses by hand ------------------------------------------------------------------------

@@ -29,10 +29,13 @@ protocols:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+if TYPE_CHECKING:
+    from vsdmot.tracking.query_tracker import TrackerParams
 
 
 @dataclass
@@ -132,46 +135,28 @@ class AnchorAssociator:
         return Association(matches, seen, coast=True, embedding_updates=seen[matches[:, 0]])
 
 
-@dataclass(frozen=True)
-class FusedSettings:
-    high_thresh: float = 0.3
-    """Detections scoring at least this take part in stage 1 (motion + appearance)."""
-    low_thresh: float = 0.1
-    """Stage 2 matches detections in ``[low_thresh, high_thresh)`` to active tracks."""
-    match_iou: float = 0.2
-    """Stage 1 needs this motion IoU (unless re-identified by appearance)."""
-    low_match_iou: float = 0.5
-    """Stage 2 needs this IoU (detections there are unreliable)."""
-    appearance_weight: float = 0.3
-    """Largest share of appearance in the stage-1 similarity."""
-    dswr: bool = False
-    """Scale the appearance weight by the frame's quality q_t."""
-    reid_cos: float = 0.85
-    """A lost track re-attaches to a detection this similar in appearance, motion aside."""
-    query_box_cue: bool = True
-    """Motion similarity is the better of the IoU with the motion prediction and with the
-    track query's own refined box (else the prediction alone, as ByteTrack)."""
-    query_keep: float = 0.8
-    """An active track that no detection matched is still seen (on its query's own box)
-    when its query scores at least this and stays near its prediction: the model sees
-    the object the detector missed. 1.0 turns this off."""
-
-
 class FusedAssociator:
-    """``fused``: two stages by score, motion blended with quality-weighted appearance."""
+    """``fused``: two stages by score, motion blended with quality-weighted appearance.
 
-    def __init__(self, settings: FusedSettings) -> None:
-        self.s = settings
+    Reads its settings from :class:`~vsdmot.tracking.query_tracker.TrackerParams` (the one
+    place their defaults and meanings live): ``high_thresh``, ``low_thresh``,
+    ``match_iou``, ``low_match_iou``, ``appearance_weight``, ``appearance_dswr``,
+    ``reid_cos``, ``query_box_cue``, ``query_keep``.
+    """
+
+    def __init__(self, params: TrackerParams) -> None:
+        self.s = params
 
     def appearance_weight(self, quality: float | None) -> float:
         """``appearance_weight * q_t`` with DSWR (and a q_t), else ``appearance_weight``.
 
-        >>> a = FusedAssociator(FusedSettings(appearance_weight=0.4, dswr=True))
+        >>> from vsdmot.tracking.query_tracker import TrackerParams
+        >>> a = FusedAssociator(TrackerParams(appearance_weight=0.4, appearance_dswr=True))
         >>> a.appearance_weight(0.5), a.appearance_weight(None)
         (0.2, 0.4)
         """
         w = self.s.appearance_weight
-        if self.s.dswr and quality is not None:
+        if self.s.appearance_dswr and quality is not None:
             w *= float(np.clip(quality, 0.0, 1.0))
         return w
 
@@ -218,19 +203,7 @@ class FusedAssociator:
 #: Association strategies by name (``TrackerParams.association``). Each factory takes the
 #: tracker's parameters.
 ASSOCIATORS = {
-    "fused": lambda p: FusedAssociator(
-        FusedSettings(
-            high_thresh=p.high_thresh,
-            low_thresh=p.low_thresh,
-            match_iou=p.match_iou,
-            low_match_iou=p.low_match_iou,
-            appearance_weight=p.appearance_weight,
-            dswr=p.appearance_dswr,
-            reid_cos=p.reid_cos,
-            query_keep=p.query_keep,
-            query_box_cue=p.query_box_cue,
-        )
-    ),
+    "fused": FusedAssociator,
     "anchor": lambda p: (
         AnchorAssociator(p.anchor_iou, p.keep_thresh)
         if p.anchor_iou > 0
@@ -240,7 +213,7 @@ ASSOCIATORS = {
 }
 
 
-def build_associator(params) -> Associator:
+def build_associator(params: TrackerParams) -> Associator:
     """The registered strategy ``params.association`` configured from ``params``."""
     if params.association not in ASSOCIATORS:
         raise ValueError(

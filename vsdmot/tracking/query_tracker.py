@@ -254,7 +254,7 @@ class QueryTracker(Tracker):
         n_track = out.num_track
         embeddings = self._embeddings(frame, out, boxes)
         dets = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
-        quality = _semantic_extras(out.semantic).get("quality")
+        extras = _semantic_extras(out.semantic)
 
         assoc = self.associator.associate(
             FrameEvidence(
@@ -269,7 +269,7 @@ class QueryTracker(Tracker):
                 det_scores=props[:, 4].cpu().numpy().astype(np.float64),
                 track_embeddings=self._banks(),
                 det_embeddings=None if embeddings is None else embeddings[dets],
-                quality=quality,
+                quality=extras.get("quality"),
             )
         )
         self._advance(assoc, boxes, scores, embeddings, dets, predicted)
@@ -277,7 +277,6 @@ class QueryTracker(Tracker):
         self._keep(out, scores, n_track, born)
 
         seen = [t for t in self._tracks if t.confirm(self.params.min_hits)]
-        extras = _semantic_extras(out.semantic)
         return FrameTracks.from_xyxy(
             np.array([t.id for t in seen], dtype=np.int64),
             np.array([t.box for t in seen]).reshape(-1, 4),
