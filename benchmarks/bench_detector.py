@@ -40,8 +40,9 @@ from vsdmot.degrade.base import REGISTRY, sequence_key
 from vsdmot.degrade.degrader import Degrader
 from vsdmot.detection.files import bundled_yolov3_tiny
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector
+from vsdmot.eval.detection import average_precision
 from vsdmot.proposals import HOGPeopleProposals
-from vsdmot.proposals.boxes import iou_matrix, match_count
+from vsdmot.proposals.boxes import match_count
 from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,40 +51,6 @@ SEQUENCES = ("PETS09-S2L1", "TUD-Stadtmitte")
 #: Operating thresholds for recall / precision (AP50 uses every box).
 YOLO_OPERATING = 0.3
 HOG_OPERATING = 0.5
-
-
-def average_precision(per_frame: list[tuple[np.ndarray, np.ndarray]], iou: float = 0.5) -> float:
-    """VOC all-point AP of ``(dets (N, 5), gt (M, 4))`` pairs: greedy by score, IoU >= ``iou``.
-
-    >>> gt = np.array([[0, 0, 10, 10]])
-    >>> average_precision([(np.array([[0, 0, 10, 10, .9], [50, 50, 60, 60, .8]]), gt)])
-    1.0
-    """
-    scores, hits, n_gt = [], [], 0
-    for dets, gt in per_frame:
-        n_gt += len(gt)
-        order = np.argsort(-dets[:, 4], kind="stable")
-        taken = np.zeros(len(gt), dtype=bool)
-        ious = iou_matrix(dets[order], gt) if len(gt) and len(dets) else None
-        for k, i in enumerate(order):
-            scores.append(float(dets[i, 4]))
-            hit = False
-            if ious is not None:
-                cand = np.where(~taken, ious[k], -1.0)
-                j = int(np.argmax(cand))
-                if cand[j] >= iou:
-                    taken[j] = hit = True
-            hits.append(hit)
-    if n_gt == 0 or not scores:
-        return 0.0
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    tp = np.cumsum(np.asarray(hits)[order])
-    recall = tp / n_gt
-    precision = tp / np.arange(1, len(tp) + 1)
-    # Precision envelope, then area under the step curve.
-    precision = np.maximum.accumulate(precision[::-1])[::-1]
-    prev = np.concatenate([[0.0], recall[:-1]])
-    return float(np.sum((recall - prev) * precision))
 
 
 def bench_runtimes(frames: list[np.ndarray], sizes: list[int], repeats: int) -> list[dict]:

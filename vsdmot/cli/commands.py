@@ -10,7 +10,17 @@ from collections.abc import Callable
 
 COMMANDS: dict[str, Callable[..., None]] = {}
 
-MODULES = ("synth", "degrade", "detect", "eval", "train", "distill", "track", "demo")
+MODULES = (
+    "synth",
+    "degrade",
+    "detect",
+    "adapt",
+    "eval",
+    "train",
+    "distill",
+    "track",
+    "demo",
+)
 
 for _name in MODULES:
     importlib.import_module(f"vsdmot.cli.{_name}")

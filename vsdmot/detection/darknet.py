@@ -242,8 +242,20 @@ class DarknetNet(nn.Module):
         self._keep = {j for p in self.plan for j in p.sources}
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.forward_features(x)[0]
+
+    @property
+    def neck_layers(self) -> tuple[int, ...]:
+        """Per ``[yolo]`` head, the layer whose output the head's last convolution reads:
+        the neck features that feature distillation aligns."""
+        return tuple(h.layer - 2 for h in self.heads)
+
+    def forward_features(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The raw ``[yolo]`` maps and the neck features (:attr:`neck_layers`), per head."""
         saved: dict[int, torch.Tensor] = {}
         outputs: list[torch.Tensor] = []
+        necks = set(self.neck_layers)
+        features: dict[int, torch.Tensor] = {}
         for i, (module, plan) in enumerate(zip(self.layers, self.plan, strict=True)):
             if plan.kind == "route":
                 parts = [saved[j] for j in plan.sources]
@@ -256,7 +268,9 @@ class DarknetNet(nn.Module):
                 x = module(x)
             if i in self._keep:
                 saved[i] = x
-        return outputs
+            if i in necks:
+                features[i] = x
+        return outputs, [features[i] for i in self.neck_layers]
 
     def conv_blocks(self) -> list[ConvBlock]:
         return [m for m in self.layers if isinstance(m, ConvBlock)]

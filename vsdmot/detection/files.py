@@ -239,3 +239,83 @@ def _read_names(path: str | Path) -> tuple[str, ...]:
     except (OSError, UnicodeDecodeError) as exc:
         raise DarknetError(f"{path}: cannot read the class names ({exc})") from exc
     return tuple(line.strip() for line in lines if line.strip())
+
+
+# --- vsdmot detector files (a fine-tuned Darknet network in one .pt) -----------------------
+
+#: ``format`` of a detector file written by ``vsdmot adapt-detector``.
+DETECTOR_FORMAT = "vsdmot-darknet-detector"
+DETECTOR_VERSION = 1
+
+
+def save_detector_file(
+    path: str | Path,
+    state_dict: dict,
+    cfg_text: str,
+    names: tuple[str, ...],
+    meta: dict,
+) -> None:
+    """Write a detector file atomically: cfg text, class names, fp16 weights and ``meta``
+    (provenance: teacher, data, settings). Half precision halves the file; the weights
+    are cast back to float32 on load."""
+    import torch
+
+    from vsdmot.utils.io import atomic_write
+
+    payload = {
+        "format": DETECTOR_FORMAT,
+        "version": DETECTOR_VERSION,
+        "cfg": cfg_text,
+        "names": list(names),
+        "state_dict": {
+            k: v.detach().cpu().half() if v.is_floating_point() else v.cpu()
+            for k, v in state_dict.items()
+        },
+        "meta": meta,
+    }
+    with atomic_write(path, "wb") as f:
+        torch.save(payload, f)
+
+
+def read_detector_file(path: str | Path) -> dict:
+    """The payload of a detector file; :class:`DarknetError` names the file if it is not one."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsNotFoundError(f"{path}: detector file not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for a damaged or foreign file
+        raise DarknetError(f"{path}: not a readable detector file ({exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != DETECTOR_FORMAT:
+        raise DarknetError(
+            f"{path}: not a vsdmot detector file (written by `vsdmot adapt-detector`); "
+            "Darknet files are given as cfg=PATH,weights=PATH"
+        )
+    if payload.get("version", 0) > DETECTOR_VERSION:
+        raise DarknetError(f"{path}: written by a newer vsdmot (format v{payload['version']})")
+    return payload
+
+
+def load_detector_file(path: str | Path) -> DarknetFiles:
+    """A detector file as :class:`DarknetFiles` (its weights in Darknet's layout), so every
+    runtime and the proposal cache treat it like any Darknet pair."""
+    from vsdmot.detection.darknet import build_darknet, darknet_weights_bytes
+
+    path = Path(path)
+    payload = read_detector_file(path)
+    net = build_darknet(payload["cfg"], f"{path}:cfg")
+    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        raise DarknetError(f"{path}: weights do not fit its own cfg ({exc})") from exc
+    return DarknetFiles(
+        payload["cfg"],
+        darknet_weights_bytes(net),
+        tuple(payload["names"]),
+        str(path),
+        sha256_bytes(path.read_bytes()),
+        cfg_origin=f"{path}:cfg",
+    )

@@ -2,7 +2,8 @@
 
 Spec: ``yolo[:size=512,score=0.1,nms=0.45,classes=person,letterbox=true,runtime=auto]``;
 ``cfg=PATH,weights=PATH[,names=PATH]`` selects other Darknet files (by
-default the bundled YOLOv3-tiny, see :mod:`vsdmot.detection.files`).
+default the bundled YOLOv3-tiny, see :mod:`vsdmot.detection.files`);
+``weights=DIR/detector.pt`` a detector adapted by ``vsdmot adapt-detector``.
 ``classes`` takes COCO names or ids joined by ``+`` (``person+bicycle``).
 """
 
@@ -21,6 +22,7 @@ from vsdmot.detection.files import (
     bundled_yolov3_tiny,
     carrier_dir,
     load_darknet_files,
+    load_detector_file,
 )
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector, load_network
 from vsdmot.proposals.base import ProposalError, ProposalSource, as_proposals, empty_proposals
@@ -70,7 +72,8 @@ class YOLOProposals(ProposalSource):
             ``size x size`` as Darknet's own test mode does.
         runtime: ``auto`` (the measured fastest available), ``onnx``, ``opencv`` or ``torch``.
         threads: intra-op threads of the ONNX runtime (1: it runs beside the model).
-        cfg, weights, names: other Darknet files instead of the bundled YOLOv3-tiny.
+        cfg, weights, names: other Darknet files instead of the bundled YOLOv3-tiny;
+            ``weights=FILE.pt`` alone: a detector adapted by ``vsdmot adapt-detector``.
     """
 
     def __init__(
@@ -89,13 +92,19 @@ class YOLOProposals(ProposalSource):
     ) -> None:
         if not isinstance(letterbox, bool) and letterbox not in (0, 1):
             raise ProposalError(f"yolo: letterbox must be true or false, not {letterbox!r}")
-        if (cfg is None) != (weights is None):
-            raise ProposalError("yolo: give both cfg= and weights= (a Darknet pair), or neither")
-        files: DarknetFiles = (
-            bundled_yolov3_tiny()
-            if cfg is None
-            else load_darknet_files(str(cfg), str(weights), None if names is None else str(names))
-        )
+        files: DarknetFiles
+        if weights is not None and cfg is None and str(weights).endswith(".pt"):
+            files = load_detector_file(str(weights))  # from `vsdmot adapt-detector`
+        elif (cfg is None) != (weights is None):
+            raise ProposalError(
+                "yolo: give both cfg= and weights= (a Darknet pair), weights=FILE.pt "
+                "(from vsdmot adapt-detector), or neither"
+            )
+        elif cfg is None:
+            files = bundled_yolov3_tiny()
+        else:
+            names_path = None if names is None else str(names)
+            files = load_darknet_files(str(cfg), str(weights), names_path)
         self.files = files
         net, class_names = load_network(files)
         options = DetectorOptions(

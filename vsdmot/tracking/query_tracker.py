@@ -27,7 +27,6 @@ order as the model's track queries.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +39,7 @@ from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
 from vsdmot.tracking.association import ASSOCIATORS, FrameEvidence, box_iou, build_associator
 from vsdmot.tracking.base import FrameTracks, Tracker
 from vsdmot.tracking.motion import MOTION_MODELS, MotionModel, MotionState, build_motion
+from vsdmot.utils.settings import parse_field_setting
 
 
 @dataclass(frozen=True)
@@ -122,28 +122,7 @@ def parse_setting(item: str) -> tuple[str, object]:
     >>> parse_setting("appearance_dswr=off")
     ('appearance_dswr', False)
     """
-    name, sep, text = item.partition("=")
-    name = name.strip().replace("-", "_")
-    fields = {f.name: f.type for f in dataclasses.fields(TrackerParams)}
-    if not sep or name not in fields:
-        raise ValueError(
-            f"{item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(fields))}"
-        )
-    kind = str(fields[name])
-    text = text.strip()
-    try:
-        if kind == "bool":
-            lowered = text.lower()
-            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError(text)
-            return name, lowered in ("1", "true", "yes", "on")
-        if kind == "int":
-            return name, int(text)
-        if kind == "float":
-            return name, float(text)
-    except ValueError:
-        raise ValueError(f"{item!r}: {name} needs a value of type {kind}, not {text!r}") from None
-    return name, text
+    return parse_field_setting(TrackerParams, item)
 
 
 def frame_to_tensor(frame_bgr: np.ndarray, size: tuple[int, int]) -> torch.Tensor:

@@ -1,0 +1,107 @@
+"""``vsdmot adapt-detector``: adapt the detector to degraded frames by clean-to-degraded
+distillation (the teacher sees the clean frame, the student its degraded copy).
+
+::
+
+    vsdmot adapt-detector ../shared/data/mot15/PETS09-S2L1 --frames 1-600 --out runs/robust
+    vsdmot adapt-detector my_videos/*.mp4 --out runs/robust-mine --set detection=0
+    vsdmot track clip.mp4 --proposals yolo:weights=runs/robust/detector.pt
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vsdmot.cli.commands import COMMANDS
+from vsdmot.cli.errors import user_errors
+
+
+def adapt_detector_command(
+    data: Annotated[
+        list[str],
+        typer.Argument(
+            help="Sequence folders or datasets (their gt/gt.txt trains the detection loss), "
+            "videos or image folders (distillation only)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (created).")],
+    frames: Annotated[
+        str | None, typer.Option(help="Train on frames FIRST-LAST of every source (e.g. 1-600).")
+    ] = None,
+    teacher: Annotated[
+        Path | None,
+        typer.Option(
+            help="Teacher: a detector.pt, or Darknet weights with --teacher-cfg "
+            "(default: the bundled YOLOv3-tiny)."
+        ),
+    ] = None,
+    teacher_cfg: Annotated[Path | None, typer.Option(help="Darknet cfg of --teacher.")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, help="Training steps (default 1200).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Frames per step (default 8).")
+    ] = None,
+    size: Annotated[
+        int | None, typer.Option(help="Network input, longer side (default 416; multiple of 32).")
+    ] = None,
+    threads: Annotated[int, typer.Option(min=1, help="PyTorch threads.")] = 2,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Any adaptation setting NAME=VALUE (e.g. response=0, "
+            "weighting=constant, held_out=fog+rain); see docs/detector.md.",
+        ),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Discard OUT's checkpoint and detector.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Distil a detector robust to low-quality frames; writes OUT/detector.pt (resumable)."""
+    import torch
+
+    from vsdmot.cli.eval import parse_frame_range
+    from vsdmot.detection.adapt import AdaptConfig
+    from vsdmot.detection.adapt_data import open_adapt_sources
+    from vsdmot.detection.files import bundled_yolov3_tiny, load_darknet_files, load_detector_file
+    from vsdmot.engine.adapt import adapt_detector
+    from vsdmot.utils.settings import parse_field_setting
+
+    given = dict(parse_field_setting(AdaptConfig, item) for item in settings or [])
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("size", size)):
+        if value is not None:
+            given[name] = value
+    cfg = AdaptConfig(**given)
+    if teacher is None:
+        if teacher_cfg is not None:
+            raise ValueError("--teacher-cfg needs --teacher (the Darknet weights)")
+        files = bundled_yolov3_tiny()
+    elif teacher.suffix == ".pt":
+        files = load_detector_file(teacher)
+    elif teacher_cfg is None:
+        raise ValueError(f"--teacher {teacher}: Darknet weights need --teacher-cfg")
+    else:
+        files = load_darknet_files(teacher_cfg, teacher)
+    sources = open_adapt_sources(data, parse_frame_range(frames) if frames else None)
+    torch.set_num_threads(threads)
+    labelled = sum(s.labelled for s in sources)
+    typer.echo(
+        f"teacher: {files.describe()}\n"
+        f"data: {len(sources)} sources ({labelled} labelled), "
+        f"{sum(len(s.indices) for s in sources)} frames; types: {', '.join(cfg.train_types())}"
+        f" (held out: {', '.join(cfg.held_out) or 'none'})"
+    )
+    result = adapt_detector(sources, out, cfg, files, progress=progress, overwrite=overwrite)
+    n = min(20, len(result.history))
+    rate = result.steps_run / result.seconds if result.seconds > 0 else float("nan")
+    typer.echo(
+        f"done: {result.steps} steps ({result.steps_run} now, {rate:.2f} steps/s); loss "
+        f"{result.mean('loss', first=n):.3f} -> {result.mean('loss', last=n):.3f}"
+    )
+    typer.echo(
+        f"detector: {result.detector_path}  (--proposals yolo:weights={result.detector_path})"
+    )
+
+
+COMMANDS["adapt-detector"] = user_errors(adapt_detector_command)
