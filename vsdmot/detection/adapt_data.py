@@ -4,8 +4,10 @@ A training item is one clean frame of a source. Each epoch it gets a new seeded
 degradation (``np.random.default_rng([seed, epoch, item])``): a random type, or with
 probability ``stack_prob`` two or three types of different camera-chain stages applied
 in stage order (as ``mix`` does, but only from the training types, so held-out types
-never leak in), at a random severity. A share ``clean_fraction`` stays clean, so the
-student also learns clean-to-clean (it must not forget clean frames).
+never leak in), at a random severity. With probability ``zoom`` the frame is first
+cropped (:func:`zoom_crop`), so people appear at more scales than the footage has.
+A share ``clean_fraction`` stays clean, so the student also learns clean-to-clean (it
+must not forget clean frames).
 
 Sources are MOTChallenge sequences (their ``gt/gt.txt`` boxes feed the detection
 loss) or any video / image folder :func:`~vsdmot.data.sources.open_source` reads
@@ -178,9 +180,12 @@ class PairSampler:
         batch_size: int,
         seed: int = 0,
         flip: bool = True,
+        zoom: float = 0.0,
+        zoom_min: float = 0.4,
     ) -> None:
         self.sources, self.plan = list(sources), plan
         self.size, self.seed, self.flip = int(size), int(seed), bool(flip)
+        self.zoom, self.zoom_min = float(zoom), float(zoom_min)
         self.items = [(i, t) for i, s in enumerate(self.sources) for t in s.indices]
         if not self.items:
             raise MOTFormatError("the training sources hold no frames")
@@ -202,6 +207,8 @@ class PairSampler:
             if boxes is not None:
                 w = clean.shape[1]
                 boxes[:, [0, 2]] = w - boxes[:, [2, 0]]
+        if rng.random() < self.zoom:
+            clean, boxes = zoom_crop(clean, boxes, rng, self.zoom_min)
         types, severity = self.plan.draw(rng)
         seed = int(rng.integers(2**31 - 8))
         degraded, q = degrade(clean, types, severity, t, src.name, seed)
@@ -233,6 +240,39 @@ class PairSampler:
     def batches(self, epoch: int, start: int = 0) -> Iterator[AdaptBatch]:
         for index in range(start, len(self)):
             yield self.batch(epoch, index)
+
+
+def zoom_crop(
+    frame: np.ndarray, boxes: np.ndarray | None, rng: np.random.Generator, min_scale: float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A random crop of ``min_scale``-1 of each side (aspect kept), with its boxes.
+
+    Cropping enlarges people once the crop is resized to the network input: a scene of
+    small pedestrians also teaches the scales of close-up footage. Boxes are clipped to
+    the crop; those keeping less than 40 % of their area are dropped.
+
+    >>> f = np.zeros((100, 200, 3), np.uint8)
+    >>> out, b = zoom_crop(f, np.array([[0.0, 0.0, 200.0, 100.0]]), np.random.default_rng(0), 0.5)
+    >>> out.shape[1] / out.shape[0], b.tolist() == [[0, 0, out.shape[1], out.shape[0]]]
+    (2.0, True)
+    """
+    h, w = frame.shape[:2]
+    scale = float(rng.uniform(min_scale, 1.0))
+    cw, ch = max(1, round(w * scale)), max(1, round(h * scale))
+    x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    crop = np.ascontiguousarray(frame[y0 : y0 + ch, x0 : x0 + cw])
+    if boxes is None or len(boxes) == 0:
+        return crop, boxes
+    shifted = boxes - np.array([x0, y0, x0, y0], dtype=np.float64)
+    clipped = shifted.copy()
+    clipped[:, [0, 2]] = clipped[:, [0, 2]].clip(0, cw)
+    clipped[:, [1, 3]] = clipped[:, [1, 3]].clip(0, ch)
+
+    def area(b: np.ndarray) -> np.ndarray:
+        return (b[:, 2] - b[:, 0]).clip(min=0) * (b[:, 3] - b[:, 1]).clip(min=0)
+
+    keep = area(clipped) >= 0.4 * np.maximum(area(shifted), 1e-9)
+    return crop, clipped[keep]
 
 
 def _pad(blobs: list[Tensor]) -> Tensor:

@@ -82,8 +82,9 @@ def _check_resume(path: Path, stored: dict, cfg: AdaptConfig, teacher_sha: str) 
         )
     now = dataclasses.asdict(cfg)
     then = stored.get("config", {})
-    differ = sorted(k for k in now if k not in RESUMABLE_CHANGES and
-                    _plain(then.get(k)) != _plain(now[k]))  # fmt: skip
+    # A setting the checkpoint does not know (added in a later version) is not compared.
+    differ = sorted(k for k in now if k not in RESUMABLE_CHANGES and k in then and
+                    _plain(then[k]) != _plain(now[k]))  # fmt: skip
     if differ:
         detail = ", ".join(f"{k}: {then.get(k)!r} -> {now[k]!r}" for k in differ)
         raise CheckpointError(
@@ -138,7 +139,8 @@ def adapt_detector(
         raise FileExistsError(f"{detector_path} exists; use --overwrite to train again")
 
     sampler = PairSampler(sources, cfg.plan(), size=cfg.size, batch_size=cfg.batch_size,
-                          seed=cfg.seed, flip=cfg.flip)  # fmt: skip
+                          seed=cfg.seed, flip=cfg.flip, zoom=cfg.zoom,
+                          zoom_min=cfg.zoom_min)  # fmt: skip
     meta = {
         "teacher": teacher_files.describe(),
         "teacher_sha256": teacher_files.sha256,
