@@ -368,3 +368,16 @@ def joint_config(tiny: list[str], lq_data: tuple[Path, Path], teacher: Path, *ex
         [*tiny, f"data.train=[{lq}]", f"data.clean_pairs=[{{degraded: {lq}, clean: {clean}}}]",
          f"semantic.teacher.name_or_path={teacher}", *extra],
     )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised tiny tracker model saved the way ``vsdmot train`` saves one."""
+    from vsdmot.config import compose_config
+    from vsdmot.engine.checkpoint import save_model
+    from vsdmot.engine.trainer import build_default_model
+
+    cfg = compose_config("tiny-cpu", ["model.d_model=32", "model.n_heads=4", "model.ffn_dim=64"])
+    path = tmp_path_factory.mktemp("weights") / "model.pt"
+    save_model(path, build_default_model(cfg), cfg, step=0)
+    return path

@@ -309,18 +309,6 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from vsdmot.config import compose_config
-    from vsdmot.engine.checkpoint import save_model
-    from vsdmot.engine.trainer import build_default_model
-
-    cfg = compose_config("tiny-cpu", ["model.d_model=32", "model.n_heads=4", "model.ffn_dim=64"])
-    path = tmp_path_factory.mktemp("weights") / "model.pt"
-    save_model(path, build_default_model(cfg), cfg, step=0)
-    return path
-
-
 def write_my_video(path: Path) -> None:
     """A short clip of a generated scene, standing in for the user's own video."""
     from vsdmot.data.synth import SynthConfig, generate_sequence

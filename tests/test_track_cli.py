@@ -27,19 +27,6 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_sequence(root / "SEQ", cfg, seed=3)
 
 
-@pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised tiny model saved the way ``vsdmot train`` saves one."""
-    from vsdmot.config import compose_config
-    from vsdmot.engine.checkpoint import save_model
-    from vsdmot.engine.trainer import build_default_model
-
-    cfg = compose_config("tiny-cpu", ["model.d_model=32", "model.n_heads=4", "model.ffn_dim=64"])
-    path = tmp_path_factory.mktemp("weights") / "model.pt"
-    save_model(path, build_default_model(cfg), cfg, step=0)
-    return path
-
-
 def invoke(*args: str) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output

@@ -16,6 +16,7 @@ MODULES = (
     "detect",
     "adapt",
     "eval",
+    "bench",
     "train",
     "distill",
     "track",

@@ -183,7 +183,8 @@ def adapt_detector(
             torch.nn.utils.clip_grad_norm_(student.parameters(), 10.0)
             optimizer.step()
             step += 1
-            history.append({"step": step, "loss": float(loss.detach()),
+            history.append({"step": step, "seconds": time.perf_counter() - began,
+                            "loss": float(loss.detach()),
                             **{k: float(v.detach()) for k, v in terms.items()}})  # fmt: skip
             bar.update(1)
             bar.set_postfix(loss=f"{history[-1]['loss']:.3f}")

@@ -1,0 +1,102 @@
+"""The benchmark grid: conditions (type x severity x schedule), trackers, and MOT-C v1.
+
+A condition is ``clean`` or one degraded copy of the dataset, named
+``<type>-s<severity>-<schedule>`` (e.g. ``gaussian_noise-s3-constant``); the same
+names are the folders of the report and of external results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vsdmot.degrade.base import REGISTRY, check_severity
+from vsdmot.degrade.schedules import schedule_params
+
+#: Proposal protocols: ``fixed`` (the clean frames' detections in every condition:
+#: isolates the tracker) and ``redetect`` (a detector runs on the degraded frames).
+PROTOCOLS = ("fixed", "redetect")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One cell column of the grid."""
+
+    type: str | None  # None: the clean dataset
+    severity: float = 0.0
+    schedule: str = "constant"
+
+    @property
+    def name(self) -> str:
+        """Folder-safe name.
+
+        >>> Condition("fog", 3.0, "random_walk").name, Condition(None).name
+        ('fog-s3-random_walk', 'clean')
+        """
+        if self.type is None:
+            return "clean"
+        return f"{self.type}-s{self.severity:g}-{self.schedule}"
+
+    @property
+    def clean(self) -> bool:
+        return self.type is None
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """What a benchmark run covers; its seed and frame cap key the cached degraded copies."""
+
+    types: tuple[str, ...]
+    severities: tuple[float, ...]
+    schedules: tuple[str, ...] = ("constant",)
+    protocol: str = "redetect"
+    seed: int = 0
+    max_frames: int | None = None
+    conditions: list[Condition] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.types if t not in REGISTRY]
+        if unknown:
+            raise ValueError(f"unknown degradation types {unknown}; known: {sorted(REGISTRY)}")
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        for s in self.severities:
+            check_severity(s)
+        for sched in self.schedules:
+            schedule_params(sched, max(self.severities, default=1.0))
+        if not self.types or not self.severities or not self.schedules:
+            raise ValueError("the grid needs at least one type, severity and schedule")
+        conditions = [Condition(None)] + [
+            Condition(t, float(s), sched)
+            for t in self.types
+            for s in self.severities
+            for sched in self.schedules
+        ]
+        object.__setattr__(self, "conditions", conditions)
+
+    def cache_key(self, condition: Condition) -> str:
+        """Folder of a degraded copy: the condition plus everything that changes its pixels."""
+        cap = "" if self.max_frames is None else f"-first{self.max_frames}"
+        return f"{condition.name}-seed{self.seed}{cap}"
+
+
+#: MOT-C v1: the standard grid, so that numbers from different users compare.
+MOTC_V1 = {
+    "types": (
+        "gaussian_noise", "shot_noise", "motion_blur", "defocus_blur", "low_light", "fog",
+        "rain", "contrast", "jpeg", "codec", "downscale", "mix",
+    ),
+    "severities": (1.0, 3.0, 5.0),
+    "schedules": ("constant", "random_walk"),
+    "protocol": "redetect",
+    "seed": 0,
+}  # fmt: skip
+
+
+def motc_v1(**overrides: object) -> GridSpec:
+    """The MOT-C v1 grid (12 types x severities 1, 3, 5 x constant and random-walk schedules,
+    seed 0, detector re-run on the degraded frames), with ``overrides``.
+
+    >>> len(motc_v1().conditions)  # clean + 12 x 3 x 2
+    73
+    """
+    return GridSpec(**{**MOTC_V1, **overrides})  # type: ignore[arg-type]
