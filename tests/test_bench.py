@@ -47,6 +47,8 @@ def test_small_grid_report_matches_direct_evaluation(dataset, tmp_path, protocol
         "fog-s1-constant", "fog-s3-constant"}  # fmt: skip
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3
+    assert sorted(p.name for p in (out / "plots").iterdir()) == ["rpc.png", "severity.png",
+                                                                  "speed.png"]  # fmt: skip
     md = (out / "report.md").read_text()
     assert f"protocol: **{protocol}**" in md and "| bytetrack |" in md
     # The clean column is a plain evaluation of the same result files.

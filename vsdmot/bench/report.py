@@ -207,12 +207,17 @@ def html_page(markdown_text: str, pictures: dict[str, str]) -> str:
 
 
 def write_report(out: Path, cells: Sequence[Cell], grid: GridSpec, meta: dict[str, Any]) -> None:
-    """``OUT/report.md``, ``OUT/report.html`` and ``OUT/report.json``, each atomically."""
+    """``OUT/report.md``, ``OUT/report.html``, ``OUT/report.json`` and ``OUT/plots/*.png``,
+    each written atomically."""
     text = markdown(cells, grid, meta)
     with atomic_write(out / "report.md") as f:
         f.write(text)
+    pictures = figures(cells, grid)
     with atomic_write(out / "report.html") as f:
-        f.write(html_page(text, figures(cells, grid)))
+        f.write(html_page(text, pictures))
+    for name, data in pictures.items():  # the plots as files too, for slides and docs
+        with atomic_write(out / "plots" / f"{name}.png", "wb") as f:
+            f.write(base64.b64decode(data))
     data = {
         **meta,
         "grid": {"types": list(grid.types), "severities": list(grid.severities),
