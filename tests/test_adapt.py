@@ -439,3 +439,16 @@ def test_adapt_config_settings_parse_from_text():
     cfg = dataclasses.replace(AdaptConfig(), **given)
     assert cfg.held_out == ("fog",) and cfg.response == 0.0 and cfg.flip is False
     assert "rain" in cfg.train_types()
+
+
+def test_bundled_detectors_by_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from vsdmot.detection import files as det_files
+
+    missing = tmp_path / "nothing.pt"
+    monkeypatch.setattr(det_files, "robust_detector_path", lambda: missing)
+    with pytest.raises(FileNotFoundError, match="weights=original"):
+        det_files.bundled_detector("robust")
+    save_random_detector(missing, small_cfg(channels=(4, 4, 8, 8)))
+    assert det_files.bundled_detector("robust").origin == str(missing)
+    with pytest.raises(ValueError, match="unknown bundled detector"):
+        det_files.bundled_detector("best")

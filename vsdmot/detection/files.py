@@ -319,3 +319,30 @@ def load_detector_file(path: str | Path) -> DarknetFiles:
         sha256_bytes(path.read_bytes()),
         cfg_origin=f"{path}:cfg",
     )
+
+
+# --- detectors shipped by name ----------------------------------------------------------------
+
+#: ``yolo:weights=NAME`` names: the original Darknet YOLOv3-tiny (COCO) from its carrier
+#: package, and the same network adapted to low-quality frames, shipped with vsdmot.
+BUNDLED = ("robust", "original")
+
+
+def robust_detector_path() -> Path:
+    """Where the shipped robust YOLOv3-tiny lives (inside the installed package)."""
+    return Path(__file__).resolve().parents[1] / "weights" / "yolov3-tiny-robust.pt"
+
+
+def bundled_detector(name: str) -> DarknetFiles:
+    """The files of a shipped detector by name (:data:`BUNDLED`)."""
+    if name == "original":
+        return bundled_yolov3_tiny()
+    if name == "robust":
+        path = robust_detector_path()
+        if not path.is_file():
+            raise WeightsNotFoundError(
+                f"{path}: the robust detector is not installed (reinstall vsdmot), or use "
+                "yolo:weights=original"
+            )
+        return load_detector_file(path)
+    raise ValueError(f"unknown bundled detector {name!r}; choose from {', '.join(BUNDLED)}")

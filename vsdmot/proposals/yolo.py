@@ -17,12 +17,14 @@ from typing import Any
 import numpy as np
 
 from vsdmot.detection.files import (
+    BUNDLED,
     DarknetFiles,
     WeightsNotFoundError,
-    bundled_yolov3_tiny,
+    bundled_detector,
     carrier_dir,
     load_darknet_files,
     load_detector_file,
+    robust_detector_path,
 )
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector, load_network
 from vsdmot.proposals.base import ProposalError, ProposalSource, as_proposals, empty_proposals
@@ -30,8 +32,15 @@ from vsdmot.proposals.base import ProposalError, ProposalSource, as_proposals, e
 log = logging.getLogger(__name__)
 
 
+#: The detector ``yolo`` runs without ``weights=``: the YOLOv3-tiny adapted to low-quality
+#: frames by ``vsdmot adapt-detector`` (shipped with vsdmot; BENCHMARKS.md), or ``original``.
+DEFAULT_WEIGHTS = "original"
+
+
 def yolo_weights_available() -> bool:
-    """Whether the bundled YOLOv3-tiny files are installed."""
+    """Whether the default YOLO detector's weights are installed."""
+    if DEFAULT_WEIGHTS == "robust":
+        return robust_detector_path().is_file()
     return carrier_dir() is not None
 
 
@@ -72,8 +81,10 @@ class YOLOProposals(ProposalSource):
             ``size x size`` as Darknet's own test mode does.
         runtime: ``auto`` (the measured fastest available), ``onnx``, ``opencv`` or ``torch``.
         threads: intra-op threads of the ONNX runtime (1: it runs beside the model).
-        cfg, weights, names: other Darknet files instead of the bundled YOLOv3-tiny;
-            ``weights=FILE.pt`` alone: a detector adapted by ``vsdmot adapt-detector``.
+        weights: ``robust`` (default: YOLOv3-tiny adapted to low-quality frames, shipped
+            with vsdmot), ``original`` (the Darknet COCO weights), a detector file
+            ``FILE.pt`` from ``vsdmot adapt-detector``, or Darknet weights with ``cfg=``.
+        cfg, names: a Darknet cfg (and class names) for Darknet ``weights``.
     """
 
     def __init__(
@@ -93,15 +104,17 @@ class YOLOProposals(ProposalSource):
         if not isinstance(letterbox, bool) and letterbox not in (0, 1):
             raise ProposalError(f"yolo: letterbox must be true or false, not {letterbox!r}")
         files: DarknetFiles
-        if weights is not None and cfg is None and str(weights).endswith(".pt"):
+        if weights is None and cfg is None:
+            weights = DEFAULT_WEIGHTS
+        if cfg is None and str(weights) in BUNDLED:
+            files = bundled_detector(str(weights))
+        elif weights is not None and cfg is None and str(weights).endswith(".pt"):
             files = load_detector_file(str(weights))  # from `vsdmot adapt-detector`
-        elif (cfg is None) != (weights is None):
+        elif cfg is None or weights is None:
             raise ProposalError(
                 "yolo: give both cfg= and weights= (a Darknet pair), weights=FILE.pt "
-                "(from vsdmot adapt-detector), or neither"
+                f"(from vsdmot adapt-detector), weights={'|'.join(BUNDLED)}, or neither"
             )
-        elif cfg is None:
-            files = bundled_yolov3_tiny()
         else:
             names_path = None if names is None else str(names)
             files = load_darknet_files(str(cfg), str(weights), names_path)
