@@ -14,6 +14,12 @@ from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = [
+    # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)
+    "adapt",
+    "ootb_robust",
+    "adapt_ablation",
+    "motc_generated",
+    "motc_tud",
     # the current model (embedding head, fused association)
     "ootb",
     "ootb_public",

