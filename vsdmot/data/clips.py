@@ -517,6 +517,9 @@ def make_loader(
         worker_init_fn=_worker_init if num_workers > 0 else None,
         persistent_workers=num_workers > 0,
         pin_memory=pin_memory,
+        # Fresh worker processes, not forks: a fork of a process whose OpenCV (or
+        # OpenMP) thread pool has run can deadlock in the child's first cv2 call.
+        multiprocessing_context="spawn" if num_workers > 0 else None,
     )
 
 
