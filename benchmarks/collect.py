@@ -70,6 +70,10 @@ previous one (same proposals, no embedding head, `anchor` association: the
 (trained on PETS09's public detections: the sections from "Tracking accuracy"
 down).
 
+The default detector changed with the robust YOLOv3-tiny (`vsdmot
+adapt-detector`, the first sections): every section that says "YOLOv3-tiny"
+without "robust" ran the original Darknet COCO weights (`yolo:weights=original`).
+
 No CLIP weights can be downloaded on that machine: where a teacher is needed,
 the ImageNet MobileNetV2 features file stands in for CLIP, and CLIP ViT-B/32
 timings use its architecture with random weights. Each section says which.
