@@ -18,6 +18,7 @@ ORDER = [
     "adapt",
     "ootb_robust",
     "adapt_ablation",
+    "adapt_cost",
     "motc_generated",
     "motc_tud",
     # the current model (embedding head, fused association)
