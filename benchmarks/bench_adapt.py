@@ -31,10 +31,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from bench_detector import degrade_frames
 
 from vsdmot.data.sequence import MOTSequence
-from vsdmot.degrade.base import REGISTRY, sequence_key
-from vsdmot.degrade.degrader import Degrader
+from vsdmot.degrade.base import REGISTRY
 from vsdmot.detection.files import bundled_yolov3_tiny, load_detector_file, read_detector_file
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector
 from vsdmot.eval.detection import score_detections
@@ -46,16 +46,6 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mot15"
 EVAL_RANGES = (("PETS09-S2L1", 601, 795), ("TUD-Stadtmitte", 1, 179))
 OPERATING = 0.3
 AP_SCORE = 0.05
-
-
-def degrade_frames(seq: MOTSequence, frames: dict[int, np.ndarray], kind: str, sev: float):
-    w, h = seq.frames.size
-    d = Degrader(kind, (w, h), seed=0, key=sequence_key(seq.name))
-    ts = sorted(frames)
-    if d.needs_clip:
-        out = d.stream([frames[t] for t in ts], [sev] * len(ts), start=ts[0])
-        return dict(zip(ts, out, strict=True))
-    return {t: d.frame(frames[t], t, sev) for t in ts}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -273,8 +273,18 @@ def _stored(cfg: BenchConfig, label: str, condition: Condition) -> Cell | None:
     return Cell(label, condition.name, json.loads(path.read_text()))
 
 
-def run_condition(cfg: BenchConfig, condition: Condition, threads: int | None = None) -> list[Cell]:
-    """Every tracker (and external result set) on one condition; finished cells are read back."""
+def run_condition(
+    cfg: BenchConfig,
+    condition: Condition,
+    threads: int | None = None,
+    factories: dict[str, Callable[[float], Any]] | None = None,
+) -> list[Cell]:
+    """Every tracker (and external result set) on one condition; finished cells are read back.
+
+    ``factories`` caches tracker factories by spec across the conditions one process runs
+    (a vsdmot spec loads its model once).
+    """
+    factories = {} if factories is None else factories
     if threads is not None:
         import torch
 
@@ -299,7 +309,9 @@ def run_condition(cfg: BenchConfig, condition: Condition, threads: int | None = 
             continue
         assert root is not None
         try:
-            cell = run_cell(cfg, spec, _factory(spec), condition, root)
+            if spec not in factories:
+                factories[spec] = make_tracker(spec)
+            cell = run_cell(cfg, spec, factories[spec], condition, root)
         except Exception as exc:
             log.error("%s on %s failed: %s", label, condition.name, exc)
             cell = Cell(label, condition.name, None, _why(exc))
@@ -316,16 +328,6 @@ def run_condition(cfg: BenchConfig, condition: Condition, threads: int | None = 
     return cells
 
 
-_FACTORIES: dict[str, Callable[[float], Any]] = {}
-
-
-def _factory(spec: str) -> Callable[[float], Any]:
-    # One model load per process and spec, shared by the conditions it runs.
-    if spec not in _FACTORIES:
-        _FACTORIES[spec] = make_tracker(spec)
-    return _FACTORIES[spec]
-
-
 def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_tb(exc.__traceback__)[-3:])
 
@@ -334,10 +336,10 @@ def run_grid(cfg: BenchConfig, *, progress: bool = True) -> Iterator[Cell]:
     """Run (or read back) every cell, yielding them as conditions finish."""
     if not list_sequences(cfg.data):
         raise MOTFormatError(f"{cfg.data}: no sequences")
+    from vsdmot.tracking.peers import PEERS
+
     for spec in cfg.trackers:  # unknown trackers fail before any work
         name, _ = parse_tracker_spec(spec)
-        from vsdmot.tracking.peers import PEERS
-
         if name != "vsdmot" and name not in PEERS:
             raise ValueError(f"unknown tracker {name!r}; choose vsdmot[...] or one of "
                              f"{', '.join(PEERS)}")  # fmt: skip
@@ -350,8 +352,9 @@ def run_grid(cfg: BenchConfig, *, progress: bool = True) -> Iterator[Cell]:
                disable=not progress)  # fmt: skip
     started = time.perf_counter()
     if cfg.jobs <= 1:
+        factories: dict[str, Callable[[float], Any]] = {}
         for condition in conditions:
-            for cell in run_condition(cfg, condition, cfg.threads):
+            for cell in run_condition(cfg, condition, cfg.threads, factories):
                 bar.update(1)
                 yield cell
     else:

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vsdmot.detection.darknet import YoloHead
+from vsdmot.models.box_ops import box_iou
 from vsdmot.semantics.losses import alignment_loss, structure_loss
 
 _EPS = 1e-7
@@ -146,15 +147,6 @@ def _decode_boxes(x: Tensor, head: YoloHead, input_hw: tuple[int, int]) -> Tenso
                         cx + wh[:, :, 0] / 2, cy + wh[:, :, 1] / 2], dim=-1)  # fmt: skip
 
 
-def _box_iou(a: Tensor, b: Tensor) -> Tensor:
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(-1)
-    return inter / (area_a[:, None] + area_b[None] - inter + _EPS)
-
-
 def detection_loss(
     maps: Sequence[Tensor],
     heads: Sequence[YoloHead],
@@ -182,7 +174,7 @@ def detection_loss(
             pred = _decode_boxes(x.detach(), head, input_hw)
             for b in range(batch):
                 if len(boxes[b]):
-                    best = _box_iou(pred[b].reshape(-1, 4), boxes[b].float()).amax(dim=1)
+                    best = box_iou(pred[b].reshape(-1, 4), boxes[b].float())[0].amax(dim=1)
                     ignore[b] = (best >= ignore_iou).view_as(ignore[b])
         sel = assign.head == k
         if sel.any():

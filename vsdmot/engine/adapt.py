@@ -195,8 +195,7 @@ def adapt_detector(
     finally:
         pool.shutdown(cancel_futures=True)
     seconds = time.perf_counter() - began
-    if start < cfg.steps or not detector_path.is_file():
-        save(step)
+    if start < cfg.steps or not detector_path.is_file():  # the loop saved the last checkpoint
         save_detector_file(detector_path, student.state_dict(), teacher_files.cfg_text, names,
                            {**meta, "steps": step})  # fmt: skip
     return AdaptResult(detector_path, step, history, seconds, step - start)
