@@ -27,22 +27,12 @@ import numpy as np
 
 from vsdmot.data.mot import MOTAnnotations, read_mot, write_mot
 from vsdmot.eval import evaluate, load_sequences, score_sequences
+from vsdmot.utils.boxes import box_iou, ltwh_to_xyxy
 from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 MOT15 = ROOT.parent / "shared" / "data" / "mot15"
 OUT = ROOT / "benchmarks" / "results" / "eval.md"
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix of ``l, t, w, h`` boxes."""
-    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
-    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.clip(np.minimum(ax2[:, None], bx2) - np.maximum(a[:, None, 0], b[:, 0]), 0, None)
-    ih = np.clip(np.minimum(ay2[:, None], by2) - np.maximum(a[:, None, 1], b[:, 1]), 0, None)
-    inter = iw * ih
-    union = (a[:, 2] * a[:, 3])[:, None] + b[:, 2] * b[:, 3] - inter
-    return inter / np.maximum(union, 1e-9)
 
 
 def link_detections(det: MOTAnnotations, min_iou: float = 0.5) -> MOTAnnotations:
@@ -54,7 +44,7 @@ def link_detections(det: MOTAnnotations, min_iou: float = 0.5) -> MOTAnnotations
         cur_idx = np.flatnonzero(det.frame == f)
         taken: set[int] = set()
         if prev_idx.size:
-            iou = _iou(det.boxes[cur_idx], det.boxes[prev_idx])
+            iou = box_iou(ltwh_to_xyxy(det.boxes[cur_idx]), ltwh_to_xyxy(det.boxes[prev_idx]))
             for flat in np.argsort(-iou, axis=None):
                 i, j = np.unravel_index(flat, iou.shape)
                 if iou[i, j] < min_iou:

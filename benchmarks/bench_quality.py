@@ -59,7 +59,7 @@ from scipy.stats import spearmanr
 from vsdmot.data.preprocess import resize_size
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.data.synth import generate_dataset
-from vsdmot.degrade.dataset import degrade_sequence
+from vsdmot.degrade.dataset import DegradeJob, degrade_sequence
 from vsdmot.semantics import QualityConfig, QualityHead, fit_quality_head
 from vsdmot.tracking.query_tracker import TrackerParams
 from vsdmot.utils.io import atomic_write
@@ -280,7 +280,8 @@ def make_heldout(
     out = []
     for i, (kind, seq_dir) in enumerate(zip(types, clean, strict=True)):
         target = folder / "lq" / f"{seq_dir.name}-{kind}"
-        degrade_sequence(seq_dir, target, kind, severity, schedule, seed + 1 + i, progress=False)
+        job = DegradeJob(kind, severity, schedule, seed + 1 + i)
+        degrade_sequence(seq_dir, target, job, progress=False)
         out.append(target)
     return out
 

@@ -35,7 +35,8 @@ CONFIGS = ("bytetrack", "none", "student", "student-dswr-off", "teacher-mobilene
 
 
 def _branch(name: str, d_model: int):
-    from vsdmot.semantics.config import SemanticConfig, TeacherConfig, build_semantic_branch
+    from vsdmot.semantics.branch import build_semantic_branch
+    from vsdmot.semantics.config import SemanticConfig, TeacherConfig
 
     if name == "none":
         return None
@@ -65,7 +66,8 @@ def run_one(name: str, seq_dir: Path, frames: int, d_model: int) -> dict[str, fl
     import torch
 
     from vsdmot.data.sequence import MOTSequence
-    from vsdmot.models.config import ModelConfig, build_model
+    from vsdmot.models.config import ModelConfig
+    from vsdmot.models.factory import build_model
     from vsdmot.proposals import DetFileProposals
     from vsdmot.tracking.peers import PeerTracker
     from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
@@ -103,7 +105,8 @@ def interleaved(
     import torch
 
     from vsdmot.data.sequence import MOTSequence
-    from vsdmot.models.config import ModelConfig, build_model
+    from vsdmot.models.config import ModelConfig
+    from vsdmot.models.factory import build_model
     from vsdmot.proposals import DetFileProposals
     from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
 

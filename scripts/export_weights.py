@@ -21,8 +21,9 @@ import torch
 
 from vsdmot.config import fingerprint
 from vsdmot.models.files import load_model_file
-from vsdmot.tracking.query_tracker import TrackerParams, parse_setting
+from vsdmot.tracking.params import read_runtime_block, runtime_block, setting_types
 from vsdmot.utils.io import atomic_write
+from vsdmot.utils.specs import coerce
 
 
 def _strip_paths(value):
@@ -35,13 +36,20 @@ def _strip_paths(value):
     return value
 
 
-def _runtime(items: list[str]) -> dict[str, object]:
+def _runtime(recorded: object, items: list[str], where: str) -> dict[str, object]:
+    """The recorded block updated with ``--runtime`` items, as a versioned block."""
+    types = setting_types()
     try:
-        out = dict(parse_setting(item) for item in items)
-        TrackerParams(**out)  # validates the values together
+        out = read_runtime_block(recorded, where)
+        for item in items:
+            key, _, value = item.partition("=")
+            key = key.strip().replace("-", "_")
+            if key not in types:
+                raise ValueError(f"{item!r}: unknown setting; valid: {', '.join(sorted(types))}")
+            out[key] = coerce(value, types[key], key)
+        return runtime_block(out)
     except ValueError as exc:
         raise SystemExit(f"--runtime: {exc}") from None
-    return out
 
 
 QUALITY_PREFIX = "semantic_branch.quality_head."
@@ -79,7 +87,7 @@ def main() -> None:
     blob["config"] = _strip_paths(blob["config"])
     blob["fingerprint"] = fingerprint(blob["config"])
     blob["model"] = {k: v.half() if v.is_floating_point() else v for k, v in blob["model"].items()}
-    blob["runtime"] = {**blob.get("runtime", {}), **_runtime(args.runtime)}
+    blob["runtime"] = _runtime(blob.get("runtime"), args.runtime, args.src)
     blob["exported_from"] = Path(args.src).name
     with atomic_write(args.dst, "wb") as f:
         torch.save(blob, f)

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from vsdmot.bench import BenchConfig, GridSpec, motc_v1, run_grid, summarise
-from vsdmot.bench.runner import parse_tracker_spec, tracker_label
+from vsdmot.bench import GridSpec, RunConfig, motc_v1, run_grid, summarise
+from vsdmot.tracking.registry import TrackerSpec, parse_tracker
+from vsdmot.utils.specs import SpecError
 from vsdmot.cli.main import app
 from vsdmot.data.synth import SynthConfig, generate_sequence
 from vsdmot.eval import evaluate
@@ -96,12 +97,12 @@ def test_rerun_resumes_and_external_results_are_scored(dataset, tmp_path, one_th
 
 
 def test_a_failing_tracker_is_reported_not_fatal(dataset, tmp_path, one_thread):
-    cfg = BenchConfig(data=dataset, out=tmp_path / "r",
+    cfg = RunConfig(data=dataset, out=tmp_path / "r",
                       grid=GridSpec(("gaussian_noise",), (3.0,), max_frames=5),
-                      trackers=("sort", "bytetrack[no_such_option=1]"))  # fmt: skip
+                      trackers=("sort", f"vsdmot:weights={tmp_path / 'gone.pt'}"))  # fmt: skip
     cells = list(run_grid(cfg, progress=False))
     bad = [c for c in cells if c.scores is None]
-    assert len(bad) == 2 and all("no_such_option" in c.error for c in bad)
+    assert len(bad) == 2 and all("weights file not found" in c.error for c in bad)
     assert (tmp_path / "r" / "results" / bad[0].tracker / "clean" / "error.txt").is_file()
     assert all(c.scores for c in cells if c.tracker == "sort")
     summary = {s.tracker: s for s in summarise(cells, cfg.grid)}
@@ -111,7 +112,7 @@ def test_a_failing_tracker_is_reported_not_fatal(dataset, tmp_path, one_thread):
 def test_vsdmot_with_its_own_weights_in_the_grid(dataset, tmp_path, tiny_weights, one_thread):
     out = tmp_path / "r"
     bench("--data", str(dataset), "--out", str(out), "--trackers",
-          f"vsdmot[weights={tiny_weights},association=anchor],sort", "--types", "jpeg",
+          f"vsdmot:weights={tiny_weights},association=anchor,sort", "--types", "jpeg",
           "--severities", "3", "--schedules", "constant", "--max-frames", "4")  # fmt: skip
     report = json.loads((out / "report.json").read_text())
     labels = {c["tracker"] for c in report["cells"] if c["scores"]}
@@ -122,6 +123,7 @@ def test_bad_input_is_refused_before_any_work(dataset, tmp_path):
     runner = CliRunner()
     for args, message in [
         (["--trackers", "nosuchtracker"], "unknown tracker"),
+        (["--trackers", "bytetrack:nonsense=1"], "no setting 'nonsense'"),
         (["--types", "sepia"], "unknown degradation"),
         (["--proposals", "sometimes"], "protocol"),
         (["--severities", "x"], "--severities"),
@@ -134,10 +136,11 @@ def test_bad_input_is_refused_before_any_work(dataset, tmp_path):
 
 
 def test_specs_and_the_standard_grid():
-    assert parse_tracker_spec("vsdmot[a=1,b=x]") == ("vsdmot", {"a": "1", "b": "x"})
-    assert tracker_label("sort") == "sort"
+    spec = parse_tracker("vsdmot:miss_tolerance=20,association=anchor")
+    assert spec == TrackerSpec("vsdmot", {"miss_tolerance": 20, "association": "anchor"})
+    assert parse_tracker("sort").label == "sort"
     v1 = motc_v1()
     assert len(v1.types) == 12 and v1.severities == (1.0, 3.0, 5.0)
     assert v1.schedules == ("constant", "random_walk") and v1.protocol == "redetect"
-    with pytest.raises(ValueError):
-        parse_tracker_spec("vsdmot[a=1")
+    with pytest.raises(SpecError, match="miss_tolerance needs a value of type int"):
+        parse_tracker("vsdmot:miss_tolerance=many")

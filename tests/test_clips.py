@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import COLOURS, write_tiny_sequence
+from helpers.sequences import COLOURS, write_tiny_sequence
 
 from vsdmot.config import AugmentConfig, CleanPair, DataConfig, ProposalConfig
 from vsdmot.data.clips import (
@@ -21,7 +21,7 @@ from vsdmot.data.clips import (
     training_gt,
 )
 from vsdmot.data.mot import MOTAnnotations, MOTFormatError
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
 
 
 def to_rgb(img: torch.Tensor) -> np.ndarray:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from vsdmot.cli.main import app
 from vsdmot.data.mot import MOTAnnotations, SeqInfo, read_mot, write_mot, write_seqinfo
 from vsdmot.data.sequence import MOTSequence
-from vsdmot.degrade.dataset import degrade_dataset, read_quality_csv
+from vsdmot.degrade.dataset import DegradeJob, degrade_dataset, read_quality_csv
 from vsdmot.degrade.quality import psnr
 
 W, H, N = 96, 72, 6
@@ -46,7 +46,10 @@ def test_round_trip_layout_and_labels(tmp_path: Path) -> None:
     src = make_sequence(tmp_path / "src")
     out = tmp_path / "out"
     (report,) = degrade_dataset(
-        tmp_path / "src", out, "gaussian_noise", 4.0, "ramp", 3, image_ext=".png", progress=False
+        tmp_path / "src",
+        out,
+        DegradeJob("gaussian_noise", 4.0, "ramp", 3, image_ext=".png"),
+        progress=False,
     )
     seq_out = out / "SEQ-01"
     assert report.frames == N and report.path == seq_out
@@ -81,7 +84,9 @@ def test_dataset_determinism_per_seed(tmp_path: Path) -> None:
     make_sequence(tmp_path / "src")
 
     def run(seed: int, name: str) -> list[bytes]:
-        degrade_dataset(tmp_path / "src", tmp_path / name, "rain", 3.0, seed=seed, progress=False)
+        degrade_dataset(
+            tmp_path / "src", tmp_path / name, DegradeJob("rain", 3.0, seed=seed), progress=False
+        )
         return [p.read_bytes() for p in sorted((tmp_path / name / "SEQ-01" / "img1").iterdir())]
 
     a, b, c = run(1, "a"), run(1, "b"), run(2, "c")
@@ -91,7 +96,7 @@ def test_dataset_determinism_per_seed(tmp_path: Path) -> None:
 
 def test_max_frames_cuts_annotations(tmp_path: Path) -> None:
     src = make_sequence(tmp_path / "src")
-    degrade_dataset(src, tmp_path / "out", "codec", 3.0, max_frames=4, progress=False)
+    degrade_dataset(src, tmp_path / "out", DegradeJob("codec", 3.0, max_frames=4), progress=False)
     seq = MOTSequence(tmp_path / "out" / "SEQ-01")
     assert len(seq) == 4 and seq.gt is not None
     assert seq.gt.frame.tolist() == [1, 2, 3, 4]
@@ -112,7 +117,7 @@ def test_redetect_uses_the_simulated_detector(
     fake = types.ModuleType("vsdmot.data.synth.detector")
     fake.simulate_detections = simulate_detections  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "vsdmot.data.synth.detector", fake)
-    degrade_dataset(src, tmp_path / "out", "fog", 2.0, "ramp", progress=False)
+    degrade_dataset(src, tmp_path / "out", DegradeJob("fog", 2.0, "ramp"), progress=False)
     seq_out = tmp_path / "out" / "SEQ-01"
     assert len(calls) == 1 and calls[0]["n"] == N and calls[0]["size"] == (W, H)
     np.testing.assert_allclose(calls[0]["severity"], np.linspace(0, 2, N))
@@ -123,7 +128,7 @@ def test_redetect_uses_the_simulated_detector(
     assert json.loads((seq_out / "degradation.json").read_text())["redetected"] is True
 
     # --no-redetect keeps the original detections untouched.
-    degrade_dataset(src, tmp_path / "o2", "fog", 2.0, redetect=False, progress=False)
+    degrade_dataset(src, tmp_path / "o2", DegradeJob("fog", 2.0, redetect=False), progress=False)
     assert (tmp_path / "o2" / "SEQ-01" / "det" / "det.txt").read_bytes() == clean
     assert not (tmp_path / "o2" / "SEQ-01" / "det" / "det_clean.txt").exists()
 
@@ -132,10 +137,12 @@ def test_redetect_without_detector_module(tmp_path: Path, monkeypatch: pytest.Mo
     src = make_sequence(tmp_path / "src", synth=True)
     monkeypatch.setitem(sys.modules, "vsdmot.data.synth.detector", None)  # import fails
     with pytest.raises(ValueError, match=r"vsdmot\.data\.synth\.detector.*--no-redetect"):
-        degrade_dataset(src, tmp_path / "out", "fog", 2.0, redetect=True, progress=False)
+        degrade_dataset(
+            src, tmp_path / "out", DegradeJob("fog", 2.0, redetect=True), progress=False
+        )
     assert not (tmp_path / "out" / "SEQ-01").exists()
     # The default (auto) keeps the original detections with a warning.
-    degrade_dataset(src, tmp_path / "out", "fog", 2.0, progress=False)
+    degrade_dataset(src, tmp_path / "out", DegradeJob("fog", 2.0), progress=False)
     det = tmp_path / "out" / "SEQ-01" / "det" / "det.txt"
     assert det.read_bytes() == (src / "det" / "det.txt").read_bytes()
 
@@ -143,21 +150,23 @@ def test_redetect_without_detector_module(tmp_path: Path, monkeypatch: pytest.Mo
 def test_bad_input_errors(tmp_path: Path) -> None:
     src = make_sequence(tmp_path / "src")
     with pytest.raises(ValueError, match="unknown degradation type 'haze'"):
-        degrade_dataset(src, tmp_path / "o", "haze", 1.0, progress=False)
+        degrade_dataset(src, tmp_path / "o", DegradeJob("haze", 1.0), progress=False)
     with pytest.raises(ValueError, match="outside"):
-        degrade_dataset(src, tmp_path / "o", "fog", 9.0, progress=False)
+        degrade_dataset(src, tmp_path / "o", DegradeJob("fog", 9.0), progress=False)
     with pytest.raises(FileNotFoundError, match="nowhere"):
-        degrade_dataset(tmp_path / "nowhere", tmp_path / "o", "fog", 1.0, progress=False)
+        degrade_dataset(
+            tmp_path / "nowhere", tmp_path / "o", DegradeJob("fog", 1.0), progress=False
+        )
     with pytest.raises(ValueError, match="redetect needs a generated sequence"):
-        degrade_dataset(src, tmp_path / "o", "fog", 1.0, redetect=True, progress=False)
+        degrade_dataset(src, tmp_path / "o", DegradeJob("fog", 1.0, redetect=True), progress=False)
     with pytest.raises(ValueError, match="inside source sequence"):
-        degrade_dataset(src, src / "out", "fog", 1.0, progress=False)
-    degrade_dataset(src, tmp_path / "o", "fog", 1.0, progress=False)
+        degrade_dataset(src, src / "out", DegradeJob("fog", 1.0), progress=False)
+    degrade_dataset(src, tmp_path / "o", DegradeJob("fog", 1.0), progress=False)
     with pytest.raises(ValueError, match="already exists"):
-        degrade_dataset(src, tmp_path / "o", "fog", 1.0, progress=False)
+        degrade_dataset(src, tmp_path / "o", DegradeJob("fog", 1.0), progress=False)
     (src / "img1" / "000003.png").write_bytes(b"not an image")
     with pytest.raises(Exception, match="000003.png"):
-        degrade_dataset(src, tmp_path / "o", "fog", 2.0, overwrite=True, progress=False)
+        degrade_dataset(src, tmp_path / "o", DegradeJob("fog", 2.0), overwrite=True, progress=False)
     # The failed run left the earlier output intact and no temporary folder behind.
     assert len(list((tmp_path / "o" / "SEQ-01" / "img1").iterdir())) == N
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["SEQ-01"]
@@ -181,7 +190,9 @@ def test_cli(tmp_path: Path) -> None:
 
 def test_real_pets09_video_sequence(mot15_dir: Path, tmp_path: Path) -> None:
     src = mot15_dir / "PETS09-S2L1"
-    (report,) = degrade_dataset(src, tmp_path, "mix", 3.0, seed=0, max_frames=3, progress=False)
+    (report,) = degrade_dataset(
+        src, tmp_path, DegradeJob("mix", 3.0, seed=0, max_frames=3), progress=False
+    )
     seq = MOTSequence(tmp_path / "PETS09-S2L1")
     assert len(seq) == 3 and seq.frame(1).shape == (576, 768, 3)
     rows = read_quality_csv(tmp_path / "PETS09-S2L1" / "quality.csv")

@@ -14,7 +14,7 @@ from vsdmot.cli.main import app
 from vsdmot.config import compose_config
 from vsdmot.data.synth.generate import generate_sequence
 from vsdmot.data.synth.scene import SynthConfig
-from vsdmot.degrade.dataset import degrade_dataset
+from vsdmot.degrade.dataset import DegradeJob, degrade_dataset
 from vsdmot.engine.distill import distill
 from vsdmot.engine.trainer import build_default_model
 from vsdmot.semantics import Teacher
@@ -147,8 +147,8 @@ def test_disk_pairs_need_their_clean_source(
     tmp_path: Path,
 ) -> None:
     lq = tmp_path / "lq"
-    degrade_dataset(clean_data / "SYN-A", lq, "defocus_blur", severity=4.0, schedule="ramp",
-                    seed=0, progress=False)  # fmt: skip
+    job = DegradeJob("defocus_blur", severity=4.0, schedule="ramp", seed=0)
+    degrade_dataset(clean_data / "SYN-A", lq, job, progress=False)
     runner = CliRunner()
     base = ["distill", "--config", "distill-cpu", "--no-progress"]
     res = runner.invoke(app, [*base, "--out", str(tmp_path / "bad"),

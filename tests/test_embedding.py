@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY_JOINT, joint_config, make_lq_pair
+from helpers.models import TINY_JOINT, joint_config
+from helpers.sequences import make_lq_pair
 
 from vsdmot.data.clips import build_clip_dataset, collate_clips
 from vsdmot.engine.trainer import build_default_model
@@ -77,7 +78,7 @@ def test_object_alignment_and_structure_by_hand() -> None:
     x = torch.randn(5, 3)
     y = torch.randn(5, 3)
     frames = torch.tensor([0, 0, 0, 1, 1])
-    from vsdmot.semantics.losses import structure_loss
+    from vsdmot.nn.losses import structure_loss
 
     assert object_structure_loss(x, y, frames).item() == pytest.approx(
         structure_loss(x[:3], y[:3]).item(), rel=1e-6

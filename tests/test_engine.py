@@ -1,6 +1,6 @@
 """Training engine: optimiser groups, schedule, checkpoints, exact resume, metrics, errors.
 
-Most tests use ``ToyTracker`` (from ``conftest.py``), a small stand-in with the model's
+Most tests use ``ToyTracker`` (from ``helpers/models.py``), a small stand-in with the model's
 ``training_step`` contract (so they test the engine, not the tracker);
 ``test_engine_real.py`` trains the real model.
 """
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ToyTracker, toy_config, write_tiny_sequence
+from helpers.models import ToyTracker, toy_config
+from helpers.sequences import write_tiny_sequence
 from torch import Tensor, nn
 
 from vsdmot.config import TrainConfig, compose_config

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import write_tiny_sequence
+from helpers.sequences import write_tiny_sequence
 
 TESTS = Path(__file__).resolve().parent
 
@@ -21,13 +21,15 @@ import hashlib, json, os, sys
 from pathlib import Path
 import torch
 sys.path.insert(0, {tests!r})
-from conftest import ToyTracker, toy_config
+from helpers.models import ToyTracker, toy_config
 from vsdmot.engine.trainer import train
 
 torch.set_num_threads(1)
-built = []
+built, worlds = [], []
 
 def factory(cfg):
+    dist = torch.distributed
+    worlds.append(dist.get_world_size() if dist.is_initialized() else 1)
     built.append(ToyTracker(cfg))
     return built[-1]
 
@@ -38,7 +40,8 @@ flat = torch.cat([p.detach().flatten() for p in model.parameters()])
 init = torch.cat([p.detach().flatten() for p in ToyTracker(cfg).parameters()])
 rank = int(os.environ["RANK"])
 Path({out!r}, f"rank{{rank}}.json").write_text(json.dumps({{
-    "world": torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1,
+    "world": worlds[0],
+    "left_group": not torch.distributed.is_initialized(),
     "sha": hashlib.sha256(flat.numpy().tobytes()).hexdigest(),
     "moved": float((flat - init).abs().max()),
     "unused_grad": model.unused.weight.grad is not None
@@ -67,6 +70,7 @@ def test_torchrun_two_ranks_stay_in_sync(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert ranks[0]["world"] == ranks[1]["world"] == 2
+    assert ranks[0]["left_group"] and ranks[1]["left_group"]  # train() left the group it joined
     assert ranks[0]["sha"] == ranks[1]["sha"]
     assert ranks[0]["moved"] > 1e-4  # the parameters did train
     assert not ranks[0]["unused_grad"]

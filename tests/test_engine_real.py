@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import write_tiny_sequence
+from helpers.sequences import write_tiny_sequence
 from typer.testing import CliRunner
 
 from vsdmot.cli.main import app
 from vsdmot.config import compose_config
 from vsdmot.engine.checkpoint import load_model_file
 from vsdmot.engine.trainer import train
-from vsdmot.models.config import ModelConfig, build_model
+from vsdmot.models.config import ModelConfig
+from vsdmot.models.factory import build_model
 
 TINY_MODEL = [
     "semantic.semantics=none",

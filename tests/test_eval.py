@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import make_seq, track_rows, write_pred
+from helpers.sequences import make_seq, track_rows, write_pred
 from typer.testing import CliRunner
 
 from vsdmot.cli.main import app

@@ -125,7 +125,7 @@ def test_sigkill_in_degrade_then_rerun(tmp_path: Path) -> None:
 
 
 def test_sigkill_in_train_then_resume(tmp_path: Path) -> None:
-    from conftest import write_tiny_sequence
+    from helpers.sequences import write_tiny_sequence
 
     data = tmp_path / "data"
     write_tiny_sequence(data, n_frames=10)
@@ -150,9 +150,9 @@ def test_sigkill_in_train_then_resume(tmp_path: Path) -> None:
 
 def test_sigkill_in_distill_keeps_the_old_student(tmp_path: Path) -> None:
     import torch
-    from conftest import write_tiny_sequence
+    from helpers.sequences import write_tiny_sequence
 
-    from vsdmot.models.mobilenet_v2 import MobileNetV2Features
+    from vsdmot.nn.mobilenet_v2 import MobileNetV2Features
 
     data = tmp_path / "data"
     write_tiny_sequence(data, n_frames=12, width=128, height=96)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY_JOINT, joint_config, make_lq_pair
+from helpers.models import TINY_JOINT, joint_config
+from helpers.sequences import make_lq_pair
 
 from vsdmot.data.clips import build_clip_dataset, collate_clips
 from vsdmot.engine.trainer import build_default_model, train

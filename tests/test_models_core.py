@@ -18,8 +18,8 @@ from vsdmot.models.box_ops import (
 from vsdmot.models.config import ModelConfig
 from vsdmot.models.frozen_bn import FrozenBatchNorm2d
 from vsdmot.models.matcher import HungarianMatcher, assign
-from vsdmot.models.mobilenet_v2 import MobileNetV2Features, load_mobilenet_v2_features
 from vsdmot.models.ms_deform_attn import MSDeformAttn, ms_deform_attn_core
+from vsdmot.nn.mobilenet_v2 import MobileNetV2Features, load_mobilenet_v2_features
 
 
 # ---------------------------------------------------------------- box ops

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import torch
 
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD, ClipBatch, FrameTargets
+from vsdmot.models.batch import ClipBatch, FrameTargets
 from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_iou
-from vsdmot.models.config import ModelConfig, build_model
+from vsdmot.models.config import ModelConfig
+from vsdmot.models.factory import build_model
 from vsdmot.models.tracker import TRACK, VSDMOT
+from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
 
 logger = logging.getLogger(__name__)
 

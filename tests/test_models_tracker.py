@@ -8,10 +8,11 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
 from vsdmot.models.batch import ClipBatch, FrameTargets
-from vsdmot.models.config import ModelConfig, build_model
+from vsdmot.models.config import ModelConfig
 from vsdmot.models.criterion import FrameAssignment, TrackletCriterion
-from vsdmot.models.fusion import SemanticOutput
+from vsdmot.models.factory import build_model
 from vsdmot.models.tracker import LEARNABLE, PROPOSAL, TRACK, VSDMOT, TrackQueries
+from vsdmot.nn.fusion import SemanticOutput
 
 H, W = 64, 96
 

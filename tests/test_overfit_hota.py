@@ -21,7 +21,7 @@ from vsdmot.config import compose_config
 from vsdmot.data.mot import write_mot
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.data.synth import SynthConfig, generate_sequence
-from vsdmot.degrade.dataset import degrade_dataset
+from vsdmot.degrade.dataset import DegradeJob, degrade_dataset
 from vsdmot.engine.trainer import train
 from vsdmot.eval import evaluate
 from vsdmot.proposals import DetFileProposals
@@ -45,8 +45,8 @@ def _overfit(root: Path, weights: Path | None, steps: int, joint: bool = False):
         # Noise rising over the clip: quality labels vary, and clean twins feed alignment.
         # The clean clip's detections are kept, so HOTA measures the tracker, not a
         # re-simulated detector (which alone caps HOTA near 0.75 on this noisy clip).
-        degrade_dataset(data_root, root / "lq", "gaussian_noise", severity=1.5,
-                        schedule="ramp", seed=0, redetect=False, progress=False)  # fmt: skip
+        job = DegradeJob("gaussian_noise", severity=1.5, schedule="ramp", redetect=False)
+        degrade_dataset(data_root, root / "lq", job, progress=False)
         data_root, seq_dir = root / "lq", root / "lq" / "SEQ"
         overrides += [
             f"data.clean_pairs=[{{degraded: {data_root}, clean: {root / 'data'}}}]",

@@ -23,7 +23,7 @@ from vsdmot.proposals import (
     load_proposal_db,
     save_proposal_db,
 )
-from vsdmot.proposals.boxes import iou_matrix
+from vsdmot.utils.boxes import box_iou
 
 BLANK = np.zeros((480, 640, 3), np.uint8)
 
@@ -112,7 +112,7 @@ def test_hog_finds_people_on_real_frames(mot15_dir: Path) -> None:
         assert np.all((props[:, 4] >= 0) & (props[:, 4] <= 1))
         assert np.all(props[:, 2] > props[:, 0]) and np.all(props[:, 3] > props[:, 1])
         gt = seq.gt.for_frame(t).boxes_xyxy()
-        assert iou_matrix(props, gt).max() >= 0.3, f"no HOG box overlaps gt in frame {t}"
+        assert box_iou(props, gt).max() >= 0.3, f"no HOG box overlaps gt in frame {t}"
 
 
 def test_hog_params_change_the_key() -> None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from vsdmot.models.fusion import SemanticOutput
+from vsdmot.nn.fusion import SemanticOutput
 from vsdmot.semantics import (
     QualityConfig,
     QualitySmoother,
@@ -203,7 +203,8 @@ def test_student_starts_from_imagenet_trunk(mobilenet_weights: Path) -> None:
 
 def test_plugs_into_the_tracker_training_step() -> None:
     from vsdmot.models.batch import ClipBatch, FrameTargets
-    from vsdmot.models.config import ModelConfig, build_model
+    from vsdmot.models.config import ModelConfig
+    from vsdmot.models.factory import build_model
 
     model_cfg = ModelConfig(d_model=32, n_heads=4, enc_layers=1, dec_layers=2, ffn_dim=64)
     branch = build_semantic_branch(_cfg(), model_cfg.d_model, teacher=_teacher())

@@ -1,7 +1,7 @@
 """Learning tests: the student distils a frozen teacher; the quality head ranks degradations.
 
 Data are generated textured frames with shapes (``make_frame`` / ``degrade`` from
-``conftest.py``); the teacher is a fixed random-init CNN, so nothing is downloaded.
+``helpers/frames.py``); the teacher is a fixed random-init CNN, so nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import KINDS, degrade, make_frame, to_tensor
+from helpers.frames import KINDS, degrade, make_frame, to_tensor
 from scipy.stats import spearmanr
 from torch import nn
 
@@ -26,6 +26,7 @@ from vsdmot.semantics import (
     distill_student,
     fit_quality_head,
 )
+from vsdmot.semantics.distill import LoopSettings
 
 
 @pytest.fixture(autouse=True)
@@ -93,8 +94,7 @@ def test_distillation_learns_the_teacher() -> None:
         teacher,
         _pairs(pool, seed=1),
         SemanticConfig(distill="both", embed_dim=32),
-        steps=200,
-        lr=3e-3,
+        LoopSettings(steps=200, lr=3e-3),
         progress=False,
     )
     end = held_cosine()
@@ -156,7 +156,7 @@ def test_distill_loop_uses_cached_targets_is_seeded_and_cycles(caplog) -> None:
         torch.manual_seed(3)
         student = Student(small, embed_dim=8)
         # No teacher at all: the cached embeddings are the only targets.
-        return distill_student(student, None, batches, cfg, steps=5, progress=False)["loss"]
+        return distill_student(student, None, batches, cfg, LoopSettings(5), progress=False)["loss"]
 
     first = run()
     assert len(first) == 5  # the 2-batch list was cycled
@@ -164,7 +164,10 @@ def test_distill_loop_uses_cached_targets_is_seeded_and_cycles(caplog) -> None:
 
     one_shot = iter(batches)
     with caplog.at_level("WARNING"):
-        history = distill_student(Student(small, 8), None, one_shot, cfg, steps=5, progress=False)
+        history = distill_student(
+            Student(small, 8), None, one_shot, cfg, LoopSettings(5), progress=False
+        )
     assert len(history) == 2 and "ran out" in caplog.text
     with pytest.raises(ValueError, match="no teacher"):
-        distill_student(Student(small, 8), None, [(batches[0].clean, batches[0].degraded)], cfg, 1)
+        pairs = [(batches[0].clean, batches[0].degraded)]
+        distill_student(Student(small, 8), None, pairs, cfg, LoopSettings(1))

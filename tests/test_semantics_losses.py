@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from vsdmot.semantics import SemanticConfig, alignment_loss, dcsd_losses, structure_loss
+from vsdmot.nn.losses import alignment_loss, structure_loss
+from vsdmot.semantics import SemanticConfig, dcsd_losses
 from vsdmot.semantics.config import LossWeights
 
 

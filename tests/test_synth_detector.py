@@ -10,17 +10,14 @@ from scipy.optimize import linear_sum_assignment
 
 from vsdmot.data.mot import MOTAnnotations
 from vsdmot.data.synth import DetectorConfig, SynthConfig, render_sequence, simulate_detections
+from vsdmot.utils.boxes import box_iou, ltwh_to_xyxy
 
 SIZE = (640, 480)
 
 
 def pairwise_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU matrix of two ``l, t, w, h`` box arrays."""
-    a_lt, a_rb = a[:, None, :2], a[:, None, :2] + a[:, None, 2:]
-    b_lt, b_rb = b[None, :, :2], b[None, :, :2] + b[None, :, 2:]
-    inter = np.prod(np.clip(np.minimum(a_rb, b_rb) - np.maximum(a_lt, b_lt), 0, None), axis=2)
-    union = np.prod(a[:, 2:], 1)[:, None] + np.prod(b[:, 2:], 1)[None, :] - inter
-    return inter / np.maximum(union, 1e-9)
+    return box_iou(ltwh_to_xyxy(a), ltwh_to_xyxy(b))
 
 
 def match(

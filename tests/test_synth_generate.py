@@ -18,6 +18,7 @@ from vsdmot.data.synth import (
     read_synth_info,
     render_sequence,
 )
+from vsdmot.utils.boxes import box_iou, ltwh_to_xyxy
 
 SMALL = SynthConfig(width=192, height=144, n_frames=12, objects=(3, 5))
 SCENE = SynthConfig(width=320, height=240, n_frames=60, camera_motion=False)
@@ -25,11 +26,8 @@ SCENE = SynthConfig(width=320, height=240, n_frames=60, camera_motion=False)
 
 def pairwise_iou(a: np.ndarray) -> np.ndarray:
     """IoU among ``l, t, w, h`` boxes, diagonal zeroed."""
-    lt = np.maximum(a[:, None, :2], a[None, :, :2])
-    rb = np.minimum(a[:, None, :2] + a[:, None, 2:], a[None, :, :2] + a[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area = np.prod(a[:, 2:], 1)
-    iou = inter / (area[:, None] + area[None, :] - inter)
+    xyxy = ltwh_to_xyxy(a)
+    iou = box_iou(xyxy, xyxy)
     np.fill_diagonal(iou, 0.0)
     return iou
 

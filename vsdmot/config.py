@@ -247,10 +247,6 @@ def resolve_config_path(name_or_path: str | Path) -> Path:
     raise ConfigError(f"{name_or_path}: neither a config file nor a preset (presets: {names})")
 
 
-def list_presets() -> list[str]:
-    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
-
-
 def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[tuple[str, dict]]:
     """The file's mapping preceded by those of its ``_base_`` chain (base first)."""
     if path.resolve() in chain:

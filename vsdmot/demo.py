@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vsdmot.data.synth import SynthConfig, generate_dataset
-from vsdmot.degrade.dataset import degrade_dataset
+from vsdmot.degrade.dataset import DegradeJob, degrade_dataset
 from vsdmot.eval import evaluate, plot_robustness, robustness
 from vsdmot.tracking.pipeline import TrackerKind, track_source
 from vsdmot.utils.io import atomic_write
@@ -74,7 +74,7 @@ def run_demo(
     synth_cfg = SynthConfig(width=cfg.width, height=cfg.height, n_frames=cfg.frames)
     generate_dataset(clean, 1, cfg.frames, cfg.seed, synth_cfg, progress=progress)
     degrade_dataset(
-        clean, lq, cfg.degradation, cfg.severity, cfg.schedule, cfg.seed,
+        clean, lq, DegradeJob(cfg.degradation, cfg.severity, cfg.schedule, cfg.seed),
         overwrite=True, progress=progress,
     )  # fmt: skip
 

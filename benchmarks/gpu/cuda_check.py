@@ -485,7 +485,7 @@ class Driver:
             240,
         )
         self.results["parts"]["synth"] = rec
-        from vsdmot.models.mobilenet_v2 import MobileNetV2Features
+        from vsdmot.nn.mobilenet_v2 import MobileNetV2Features
 
         torch.manual_seed(0)
         torch.save(MobileNetV2Features().state_dict(), self.work / "mnv2_random_teacher.pt")

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vsdmot.bench.grid import GridSpec
-from vsdmot.bench.runner import METRICS, Cell
 from vsdmot.eval.results import json_safe
+from vsdmot.experiments.grid import GridSpec
+from vsdmot.experiments.runner import METRICS, Cell
 from vsdmot.utils.io import atomic_write
 
 
@@ -51,7 +51,7 @@ def index_cells(cells: Sequence[Cell]) -> dict[str, dict[str, Cell]]:
 def summarise(cells: Sequence[Cell], grid: GridSpec) -> list[Summary]:
     """mPC over the degraded conditions that scored; NaN when none did.
 
-    >>> from vsdmot.bench.grid import GridSpec
+    >>> from vsdmot.experiments.grid import GridSpec
     >>> g = GridSpec(("fog",), (1.0, 3.0))
     >>> mk = lambda cond, h: Cell("t", cond, {"combined": {"HOTA": h}, "fps": 10.0})
     >>> s = summarise([mk("clean", 0.8), mk("fog-s1-constant", 0.6), mk("fog-s3-constant", 0.4)],

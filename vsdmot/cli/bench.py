@@ -29,32 +29,15 @@ def _floats(text: str, what: str) -> tuple[float, ...]:
         raise ValueError(f"--{what} {text!r}: expected numbers joined by commas") from None
 
 
-def _names(text: str) -> tuple[str, ...]:
-    """Comma list; commas inside ``[...]`` belong to a tracker's options.
-
-    >>> _names("vsdmot[weights=a.pt,motion=static],bytetrack")
-    ('vsdmot[weights=a.pt,motion=static]', 'bytetrack')
-    """
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        depth += (ch == "[") - (ch == "]")
-        if ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    out.append(cur.strip())
-    return tuple(v for v in out if v)
-
-
 def bench_command(
     data: Annotated[Path, typer.Option(help="MOTChallenge-style dataset (sequences with gt).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder (created; resumable).")],
     trackers: Annotated[
         str,
         typer.Option(
-            help="Comma list: vsdmot, vsdmot[weights=W,SETTING=V,...], bytetrack, "
-            "ocsort, botsort, sort, deepsort."
+            help="Comma list of tracker specs NAME[:KEY=VALUE,...], e.g. "
+            "'vsdmot:weights=W.pt,miss_tolerance=20,bytetrack'; every tracker and "
+            "setting: vsdmot trackers."
         ),
     ] = "vsdmot,bytetrack",
     types: Annotated[
@@ -90,14 +73,14 @@ def bench_command(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run trackers on clean and degraded copies of DATA and write OUT/report.{md,html,json}."""
-    from vsdmot import __version__
-    from vsdmot.bench import BenchConfig, GridSpec, run_grid, write_report
-    from vsdmot.bench.grid import MOTC_V1
+    from vsdmot._version import __version__
+    from vsdmot.bench import MOTC_V1, GridSpec, RunConfig, run_grid, write_report
+    from vsdmot.utils.specs import split_specs
 
     grid = GridSpec(
-        types=_names(types) if types else MOTC_V1["types"],  # type: ignore[arg-type]
+        types=tuple(split_specs(types)) if types else MOTC_V1["types"],  # type: ignore[arg-type]
         severities=_floats(severities, "severities"),
-        schedules=_names(schedules),
+        schedules=tuple(split_specs(schedules)),
         protocol=proposals,
         seed=seed,
         max_frames=max_frames,
@@ -108,8 +91,8 @@ def bench_command(
         if not sep or not name or not folder:
             raise ValueError(f"--external {item!r}: expected NAME=DIR")
         ext[name.strip()] = Path(folder)
-    cfg = BenchConfig(data=data, out=out, grid=grid, trackers=_names(trackers), external=ext,
-                      detector=detector, jobs=jobs)  # fmt: skip
+    cfg = RunConfig(data=data, out=out, grid=grid, trackers=tuple(split_specs(trackers)),
+                    external=ext, detector=detector, jobs=jobs)  # fmt: skip
     cells = list(run_grid(cfg, progress=progress))
     import torch
 

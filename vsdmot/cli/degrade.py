@@ -36,20 +36,10 @@ def degrade(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing sequences."),
 ) -> None:
     """Degrade every sequence of SRC into OUT with per-frame quality labels."""
-    from vsdmot.degrade.dataset import degrade_dataset
+    from vsdmot.degrade.dataset import DegradeJob, degrade_dataset
 
-    reports = degrade_dataset(
-        src,
-        out,
-        type,
-        severity,
-        schedule,
-        seed,
-        image_ext=image_ext,
-        redetect=redetect,
-        max_frames=max_frames,
-        overwrite=overwrite,
-    )
+    job = DegradeJob(type, severity, schedule, seed, image_ext, redetect, max_frames)
+    reports = degrade_dataset(src, out, job, overwrite=overwrite)
     for r in reports:
         typer.echo(
             f"{r.name}: {r.frames} frames -> {r.path}  quality {r.mean_quality:.3f}  "

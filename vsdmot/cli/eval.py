@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vsdmot.cli.commands import COMMANDS
 from vsdmot.cli.errors import user_errors
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class GTFormatChoice(str, enum.Enum):
@@ -75,59 +78,81 @@ def eval_command(
     ] = None,
 ) -> None:
     """Score tracking results with TrackEval (HOTA, MOTA, IDF1, ...)."""
-    from rich.console import Console
-
-    from vsdmot.eval import evaluate, plot_robustness, robustness
-    from vsdmot.eval.report import (
-        results_table,
-        robustness_table,
-        write_csv,
-        write_json,
-        write_severity_csv,
-    )
-
     if (lq_gt is None) != (pred_lq is None):
         raise ValueError("--lq-gt and --pred-lq go together")
     if plot is not None and lq_gt is None:
         raise ValueError("--plot needs the robustness mode (--lq-gt and --pred-lq)")
     if (frames is not None or seq) and lq_gt is not None:
         raise ValueError("--frames and --seq are not supported in the robustness mode")
+    fmt = gt_format.value
+    if lq_gt is None or pred_lq is None:
+        frame_range = parse_frame_range(frames) if frames is not None else None
+        _score(gt, pred, fmt, seq, frame_range, allow_missing, json_out, csv_out)
+    else:
+        rob = (gt, pred, lq_gt, pred_lq)
+        _score_robustness(rob, fmt, allow_missing, json_out, csv_out, plot)
+    for path in (json_out, csv_out, plot):
+        if path is not None:
+            typer.echo(f"wrote {path}")
+
+
+def _console() -> Console:
+    from rich.console import Console
+
     console = Console()
     if not console.is_terminal:
         # Piped / redirected output has no width to fit; rich's default of 80
         # columns would cut the metric table into ellipses.
         console = Console(width=160)
-    fmt = gt_format.value
+    return console
 
-    if lq_gt is None or pred_lq is None:
-        frame_range = parse_frame_range(frames) if frames is not None else None
-        result = evaluate(
-            gt,
-            pred,
-            gt_format=fmt,
-            sequences=seq,
-            frame_range=frame_range,
-            allow_missing=allow_missing,
-        )
-        console.print(results_table(result))
-        if json_out is not None:
-            write_json(json_out, result.to_dict())
-        if csv_out is not None:
-            write_csv(csv_out, result)
-    else:
-        rob = robustness(gt, pred, lq_gt, pred_lq, gt_format=fmt, allow_missing=allow_missing)
-        console.print(results_table(rob.clean, title="clean"))
-        console.print(results_table(rob.lq, title="low quality"))
-        console.print(robustness_table(rob))
-        if json_out is not None:
-            write_json(json_out, rob.to_dict())
-        if csv_out is not None:
-            write_severity_csv(csv_out, rob)
-        if plot is not None:
-            plot_robustness(rob, plot)
-    for path in (json_out, csv_out, plot):
-        if path is not None:
-            typer.echo(f"wrote {path}")
+
+def _score(
+    gt: Path,
+    pred: Path,
+    fmt: str,
+    seq: list[str] | None,
+    frame_range: tuple[int, int] | None,
+    allow_missing: bool,
+    json_out: Path | None,
+    csv_out: Path | None,
+) -> None:
+    """Print (and write) the scores of one set of results."""
+    from vsdmot.eval import evaluate
+    from vsdmot.eval.report import results_table, write_csv, write_json
+
+    result = evaluate(gt, pred, gt_format=fmt, sequences=seq, frame_range=frame_range,
+                      allow_missing=allow_missing)  # fmt: skip
+    _console().print(results_table(result))
+    if json_out is not None:
+        write_json(json_out, result.to_dict())
+    if csv_out is not None:
+        write_csv(csv_out, result)
+
+
+def _score_robustness(
+    folders: tuple[Path, Path, Path, Path],
+    fmt: str,
+    allow_missing: bool,
+    json_out: Path | None,
+    csv_out: Path | None,
+    plot: Path | None,
+) -> None:
+    """Print (and write) clean and degraded scores and the robustness summary."""
+    from vsdmot.eval import plot_robustness, robustness
+    from vsdmot.eval.report import results_table, robustness_table, write_json, write_severity_csv
+
+    rob = robustness(*folders, gt_format=fmt, allow_missing=allow_missing)
+    console = _console()
+    console.print(results_table(rob.clean, title="clean"))
+    console.print(results_table(rob.lq, title="low quality"))
+    console.print(robustness_table(rob))
+    if json_out is not None:
+        write_json(json_out, rob.to_dict())
+    if csv_out is not None:
+        write_severity_csv(csv_out, rob)
+    if plot is not None:
+        plot_robustness(rob, plot)
 
 
 COMMANDS["eval"] = user_errors(eval_command)

@@ -9,7 +9,7 @@ import logging
 
 import typer
 
-from vsdmot import __version__
+from vsdmot._version import __version__
 
 app = typer.Typer(
     name="vsdmot",

@@ -12,22 +12,46 @@ from vsdmot.cli.commands import COMMANDS
 from vsdmot.cli.errors import user_errors
 
 
-def _D(field: str) -> str:
-    """``[default: X]`` from :class:`TrackerParams`, the one place runtime defaults live."""
-    from vsdmot.tracking.query_tracker import TrackerParams
+def _D(name: str) -> str:
+    """``[default: X]`` of a vsdmot setting (from the one place its default lives)."""
+    from vsdmot.tracking.params import TrackerParams
 
-    return f"\\[default: {getattr(TrackerParams(), field)}]"
+    return f"\\[default for vsdmot: {TrackerParams().flat()[name]}]"
+
+
+#: Flags that set one tracker setting each: flag name -> setting name. With a tracker
+#: that has no such setting, the flag is an error (never silently dropped).
+SETTING_FLAGS = {
+    "weights": "weights",
+    "birth_thresh": "birth_thresh",
+    "keep_thresh": "keep_thresh",
+    "miss_tolerance": "miss_tolerance",
+    "anchor_iou": "anchor_iou",
+    "association": "association",
+    "motion": "motion",
+    "max_tracks": "max_tracks",
+}
 
 
 def track(
     source: str = typer.Argument(
-        ...,
+        None,
         help="Video file, image folder, MOTChallenge sequence folder, glob, camera index "
         "(0) or rtsp/http URL.",
     ),
     out: Path = typer.Option(None, "--out", "-o", help="Results file \\[default: <name>.txt]."),
-    weights: Path = typer.Option(
-        None, "--weights", "-w", help="Checkpoint (model.pt) \\[default: the shipped model]."
+    tracker: str = typer.Option(
+        "vsdmot",
+        "--tracker",
+        "-t",
+        help="Tracker spec NAME[:KEY=VALUE,...], e.g. 'bytetrack:lost_track_buffer=10'; "
+        "every tracker and setting: --list-trackers.",
+    ),
+    list_trackers: bool = typer.Option(
+        False, "--list-trackers", help="Print every tracker with its settings and exit."
+    ),
+    weights: str = typer.Option(
+        None, "--weights", "-w", help="vsdmot checkpoint (model.pt) \\[default: the shipped model]."
     ),
     proposals: str = typer.Option(
         None,
@@ -35,12 +59,7 @@ def track(
         "-p",
         help="'det' (the sequence's det/det.txt), a det.txt / proposal database, "
         "'yolo[:size=512,score=0.1,classes=person,...]' (YOLOv3-tiny), 'hog[:opts]' or "
-        "'ultralytics[:MODEL]' \\[default: det for sequence folders, else yolo].",
-    ),
-    tracker: str = typer.Option(
-        "vsdmot",
-        help="vsdmot | bytetrack | ocsort | botsort | sort | deepsort (peers on the same "
-        "proposals).",
+        "'ultralytics[:model=MODEL]' \\[default: det for sequence folders, else yolo].",
     ),
     output_format: str = typer.Option("mot", "--format", help="mot (MOTChallenge txt) | jsonl."),
     video: Path = typer.Option(None, "--video", help="Write a rendered MP4 here."),
@@ -53,95 +72,89 @@ def track(
         help=f"Score a new object needs to start a track {_D('birth_thresh')}.",
     ),
     keep_thresh: float = typer.Option(
-        None, min=0.0, max=1.0, help=f"Score a track needs to be reported {_D('keep_thresh')}."
+        None, min=0.0, max=1.0, help=f"Score a track needs to be seen {_D('keep_thresh')}."
     ),
     miss_tolerance: int = typer.Option(
         None, min=0, help=f"Frames a track may be missed before it dies {_D('miss_tolerance')}."
     ),
     anchor_iou: float = typer.Option(
-        None,
-        min=0.0,
-        max=1.0,
-        help=f"Re-anchor track queries on proposals overlapping this much (0: off) "
-        f"{_D('anchor_iou')}.",
+        None, min=0.0, max=1.0, help=f"'anchor' association: IoU to re-anchor {_D('anchor_iou')}."
     ),
-    association: str = typer.Option(
-        None,
-        help=f"fused (motion + quality-weighted appearance, two stages) | anchor | e2e "
-        f"{_D('association')}.",
-    ),
+    association: str = typer.Option(None, help=f"fused | anchor | e2e {_D('association')}."),
     motion: str = typer.Option(None, help=f"kalman | velocity | static {_D('motion')}."),
     settings: list[str] = typer.Option(
         None,
         "--set",
-        help="Any runtime setting as NAME=VALUE (repeatable), e.g. --set appearance_weight=0.5; "
-        "names and defaults: docs/tracking.md.",
+        help="Any setting of the tracker as NAME=VALUE (repeatable), e.g. --set "
+        "appearance_weight=0.5; names and defaults: --list-trackers.",
     ),
     input_size: int = typer.Option(
         None,
         min=32,
         max=4096,
-        help=f"Shorter side of the frames fed to the model {_D('input_short_side')}.",
+        help=f"vsdmot: shorter side of the frames fed to the model {_D('input_short_side')}.",
     ),
     max_tracks: int = typer.Option(
         None, min=1, help=f"Cap on live tracks (bounds memory and time) {_D('max_tracks')}."
     ),
     max_frames: int = typer.Option(None, min=1, help="Stop after this many frames."),
     cache_dir: Path = typer.Option(None, help="Cache detector proposals here (re-use on re-runs)."),
-    device: str = typer.Option("cpu", help="cpu | cuda | cuda:N."),
+    device: str = typer.Option("cpu", help="cpu | cuda | cuda:N (model-backed trackers)."),
     threads: int = typer.Option(
         None, help="Torch threads of the tracker \\[default: all cores but one, for the detector]."
     ),
 ) -> None:
     """Track objects in SOURCE and write MOTChallenge results (plus optional video)."""
-    from vsdmot.tracking.peers import PEERS
-    from vsdmot.tracking.pipeline import track_source
-    from vsdmot.tracking.query_tracker import TrackerParams, parse_setting
+    from vsdmot.tracking.pipeline import TrackJob, track_source
+    from vsdmot.tracking.registry import listing
     from vsdmot.utils.device import check_device
 
-    if tracker != "vsdmot" and tracker not in PEERS:
-        raise ValueError(f"--tracker must be vsdmot or one of {', '.join(PEERS)}, not {tracker!r}")
+    if list_trackers:
+        typer.echo(listing())
+        return
+    if source is None:
+        raise ValueError("missing SOURCE (a video, folder, glob, camera index or URL)")
     if output_format not in ("mot", "jsonl"):
         raise ValueError(f"--format must be mot or jsonl, not {output_format!r}")
     check_device(device)
+    flags = {name: value for name, value in locals().items() if name in SETTING_FLAGS}
+    if input_size is not None:
+        flags |= {"input_short_side": input_size, "input_max_side": round(input_size * 5 / 3)}
+    spec = tracker_spec(tracker, flags, settings or [])
     if out is None:
         out = Path(f"{default_stem(source)}.{'txt' if output_format == 'mot' else 'jsonl'}")
     check_outputs(source, out, video)
-    given = {
-        "birth_thresh": birth_thresh,
-        "keep_thresh": keep_thresh,
-        "miss_tolerance": miss_tolerance,
-        "input_short_side": input_size,
-        "input_max_side": None if input_size is None else round(input_size * 5 / 3),
-        "max_tracks": max_tracks,
-        "anchor_iou": anchor_iou,
-        "association": association,
-        "motion": motion,
-    }
-    given.update(parse_setting(item) for item in settings or [])
-    params = {k: v for k, v in given.items() if v is not None} if tracker == "vsdmot" else None
-    if params:
-        # Check the combination before any work (a bad name fails here, not after loading).
-        TrackerParams(**params)
-    result = track_source(
-        source,
-        out,
-        tracker=tracker,  # type: ignore[arg-type]
-        weights=weights,
-        proposals=proposals,
-        min_score=min_score,
-        output_format=output_format,  # type: ignore[arg-type]
-        video=video,
-        show=show,
-        device=device,
-        tracker_params=params,
-        max_frames=max_frames,
-        cache_dir=cache_dir,
-        threads=threads,
-    )
+    job = TrackJob(source, out, str(spec), proposals, min_score, output_format,  # type: ignore[arg-type]
+                   video, show, device, max_frames, cache_dir, threads=threads)  # fmt: skip
+    result = track_source(job)
     typer.echo(result.summary())
     if result.run.interrupted:
         raise typer.Exit(code=130)
+
+
+def tracker_spec(text: str, flags: dict[str, object], settings: list[str]):
+    """The tracker spec with the setting flags and ``--set`` items added and checked:
+    a flag the tracker has no setting for is an error naming the flag.
+
+    >>> str(tracker_spec("vsdmot", {"miss_tolerance": 20, "motion": None}, ["min_hits=2"]))
+    'vsdmot:miss_tolerance=20,min_hits=2'
+    >>> tracker_spec("bytetrack", {"association": "anchor"}, [])
+    Traceback (most recent call last):
+    ...
+    ValueError: --association: bytetrack has no setting 'association' (a setting of vsdmot)
+    """
+    from vsdmot.tracking.registry import parse_tracker, tracker_settings
+    from vsdmot.utils.specs import parse_spec
+
+    spec = parse_spec(text)
+    known = tracker_settings(spec.name)
+    given = {k: v for k, v in flags.items() if v is not None}
+    for name in given:
+        if name not in known:
+            flag = "--input-size" if name.startswith("input_") else f"--{name.replace('_', '-')}"
+            raise ValueError(f"{flag}: {spec.name} has no setting {name!r} (a setting of vsdmot)")
+    extra = dict(parse_spec("x:" + ",".join(settings)).options) if settings else {}
+    return parse_tracker(spec.with_options(**given, **extra))
 
 
 def default_stem(source: str) -> str:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
 
 _MEAN = np.asarray(IMAGENET_MEAN, dtype=np.float32)
 _STD = np.asarray(IMAGENET_STD, dtype=np.float32)

@@ -25,7 +25,7 @@ from vsdmot.data.mot import (
     read_mot,
     read_seqinfo,
 )
-from vsdmot.data.sources import VIDEO_EXTS, FrameSource, ImageFolderSource, VideoFileSource
+from vsdmot.data.sources import FrameSource, open_sequence_frames
 
 
 class MOTSequence:
@@ -41,28 +41,7 @@ class MOTSequence:
             raise MOTFormatError(f"{self.root}: sequence folder not found")
         self.info: SeqInfo = read_seqinfo(self.root / "seqinfo.ini")
         self.gt_format = gt_format
-        self.frames: FrameSource = self._open_frames()
-        if len(self.frames) != self.info.seq_length:
-            raise MOTFormatError(
-                f"{self.frames.path}: {len(self.frames)} frames, but "
-                f"{self.root / 'seqinfo.ini'} says seqLength={self.info.seq_length}"
-            )
-        if self.info.seq_length == 0:
-            raise MOTFormatError(f"{self.root}: empty sequence (seqLength=0)")
-
-    def _open_frames(self) -> FrameSource:
-        img_dir = self.root / self.info.im_dir
-        if img_dir.is_dir() and any(img_dir.iterdir()):
-            return ImageFolderSource(img_dir, self.info.im_ext or None)
-        videos = sorted(p for p in self.root.iterdir() if p.suffix.lower() in VIDEO_EXTS)
-        if len(videos) == 1:
-            return VideoFileSource(videos[0])
-        if len(videos) > 1:
-            names = ", ".join(v.name for v in videos)
-            raise MOTFormatError(f"{self.root}: several video files ({names}); keep one")
-        raise MOTFormatError(
-            f"{self.root}: no frames ({img_dir.name}/ is missing or empty, and no video file)"
-        )
+        self.frames: FrameSource = open_sequence_frames(self.root, self.info)
 
     @property
     def name(self) -> str:

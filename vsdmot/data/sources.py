@@ -35,6 +35,8 @@ from types import TracebackType
 import cv2
 import numpy as np
 
+from vsdmot.data.mot import MOTFormatError, SeqInfo, read_seqinfo
+
 log = logging.getLogger(__name__)
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -502,10 +504,41 @@ def _open(spec: str | Path, open_timeout_s: float) -> FrameSource:
 
 
 def _sequence_frames(root: Path) -> FrameSource:
-    # Imported here: sequence.py imports this module.
-    from vsdmot.data.sequence import MOTSequence
-
-    seq = MOTSequence(root)
-    source = seq.frames
-    source.fps = seq.info.frame_rate
+    info = read_seqinfo(root / "seqinfo.ini")
+    source = open_sequence_frames(root, info)
+    source.fps = info.frame_rate
     return source
+
+
+def open_sequence_frames(root: Path, info: SeqInfo) -> FrameSource:
+    """The frames of the sequence folder ``root`` described by ``info`` (its seqinfo.ini).
+
+    Frames come from ``root/<imDir>/`` when it holds images, else from the one video
+    file in ``root``; the frame count must equal ``seqLength`` (``MOTFormatError``).
+    Lives here, not in :mod:`vsdmot.data.sequence`, so that :func:`open_source` can open a
+    sequence folder without importing the sequence class (which imports this module).
+    """
+    frames = _sequence_frame_files(root, info)
+    if len(frames) != info.seq_length:
+        raise MOTFormatError(
+            f"{frames.path}: {len(frames)} frames, but "
+            f"{root / 'seqinfo.ini'} says seqLength={info.seq_length}"
+        )
+    if info.seq_length == 0:
+        raise MOTFormatError(f"{root}: empty sequence (seqLength=0)")
+    return frames
+
+
+def _sequence_frame_files(root: Path, info: SeqInfo) -> FrameSource:
+    img_dir = root / info.im_dir
+    if img_dir.is_dir() and any(img_dir.iterdir()):
+        return ImageFolderSource(img_dir, info.im_ext or None)
+    videos = sorted(p for p in root.iterdir() if p.suffix.lower() in VIDEO_EXTS)
+    if len(videos) == 1:
+        return VideoFileSource(videos[0])
+    if len(videos) > 1:
+        names = ", ".join(v.name for v in videos)
+        raise MOTFormatError(f"{root}: several video files ({names}); keep one")
+    raise MOTFormatError(
+        f"{root}: no frames ({img_dir.name}/ is missing or empty, and no video file)"
+    )

@@ -9,19 +9,18 @@ in ``docs/degradations.md``): ``gaussian_noise``, ``shot_noise``, ``low_light``
 Seeding: fixed per-sequence parameters come from ``(seed, sequence key)``,
 per-frame noise from ``(seed, sequence key, frame)``; see :mod:`.base`.
 Schedules of per-frame severities live in :mod:`.schedules`, quality labels
-and PSNR/SSIM in :mod:`.quality`, whole datasets in :mod:`.dataset`.
+and PSNR/SSIM in :mod:`.quality`, whole datasets in :mod:`.dataset`, every op by name in
+:mod:`.registry`.
 
 >>> sorted(REGISTRY)[:4]
 ['codec', 'contrast', 'defocus_blur', 'downscale']
 """
 
-from vsdmot.degrade import blur, compression, mix, noise, weather  # noqa: F401  (registers ops)
-from vsdmot.degrade.base import REGISTRY, Degradation, create
+from vsdmot.degrade.base import REGISTRY, Degradation
 from vsdmot.degrade.degrader import Degrader
 from vsdmot.degrade.quality import psnr, quality_label, ssim
+from vsdmot.degrade.registry import DEGRADATION_TYPES, create
 from vsdmot.degrade.schedules import SCHEDULES, make_schedule
-
-DEGRADATION_TYPES: tuple[str, ...] = tuple(sorted(REGISTRY))
 
 __all__ = [
     "DEGRADATION_TYPES",

@@ -181,6 +181,8 @@ class Degradation(ABC):
         return max(self.frame_size) / 640.0
 
 
+#: Filled by :func:`register` as each op module is imported; complete only once
+#: :mod:`vsdmot.degrade.registry` (which imports every op module) has been imported.
 REGISTRY: dict[str, type[Degradation]] = {}
 
 
@@ -191,14 +193,3 @@ def register(cls: type[Degradation]) -> type[Degradation]:
     REGISTRY[cls.name] = cls
     return cls
 
-
-def create(name: str) -> Degradation:
-    """A fresh (not yet set-up) op by name; ``ValueError`` lists the known names."""
-    # Importing the package registers every op.
-    import vsdmot.degrade  # noqa: F401
-
-    try:
-        return REGISTRY[name]()
-    except KeyError:
-        known = ", ".join(sorted(REGISTRY))
-        raise ValueError(f"unknown degradation type {name!r}; known types: {known}") from None

@@ -41,9 +41,10 @@ from tqdm import tqdm
 
 from vsdmot.data.mot import MOTAnnotations, SeqInfo, write_mot, write_seqinfo
 from vsdmot.data.sequence import MOTSequence, list_sequences
-from vsdmot.degrade.base import check_severity, create, detector_rng, schedule_rng, sequence_key
+from vsdmot.degrade.base import check_severity, detector_rng, schedule_rng, sequence_key
 from vsdmot.degrade.degrader import Degrader
 from vsdmot.degrade.quality import psnr, ssim
+from vsdmot.degrade.registry import create
 from vsdmot.degrade.schedules import make_schedule, schedule_params
 from vsdmot.utils.io import atomic_replace_dir, atomic_write, make_temp_dir
 
@@ -67,38 +68,64 @@ class SequenceReport:
     redetected: bool
 
 
+@dataclass(frozen=True)
+class DegradeJob:
+    """What to do to every sequence: the degradation, its schedule and how frames are stored.
+
+    ``severity`` is the peak severity of ``schedule`` (see :mod:`vsdmot.degrade.schedules`).
+    ``redetect`` re-simulates detections on generated sequences (``None``: when
+    ``synth.json`` is present). ``max_frames`` keeps only the first frames (for quick
+    checks).
+    """
+
+    type: str
+    severity: float = 3.0
+    schedule: str = "constant"
+    seed: int = 0
+    image_ext: str = ".jpg"
+    redetect: bool | None = None
+    max_frames: int | None = None
+
+    def check(self) -> None:
+        """Fail on bad settings before anything is read or written."""
+        create(self.type)
+        check_severity(self.severity)
+        schedule_params(self.schedule, self.severity)
+        if self.image_ext not in IMAGE_EXTS:
+            raise ValueError(
+                f"image_ext must be one of {', '.join(IMAGE_EXTS)}, got {self.image_ext!r}"
+            )
+        if self.max_frames is not None and self.max_frames < 1:
+            raise ValueError(f"max_frames must be >= 1, got {self.max_frames}")
+
+
 def degrade_dataset(
     src: str | Path,
     out: str | Path,
-    type: str,
-    severity: float = 3.0,
-    schedule: str = "constant",
-    seed: int = 0,
+    job: DegradeJob,
     *,
-    image_ext: str = ".jpg",
-    redetect: bool | None = None,
-    max_frames: int | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> list[SequenceReport]:
-    """Write a degraded copy of every sequence under ``src`` (or of ``src`` itself) into ``out``.
-
-    ``severity`` is the peak severity of ``schedule`` (see
-    :mod:`vsdmot.degrade.schedules`). ``redetect`` re-simulates detections on
-    generated sequences (``None``: when ``synth.json`` is present).
-    ``max_frames`` keeps only the first frames (for quick checks).
-    """
-    create(type)  # fail on an unknown type before touching anything
-    check_severity(severity)
-    schedule_params(schedule, severity)
-    if image_ext not in IMAGE_EXTS:
-        raise ValueError(f"image_ext must be one of {', '.join(IMAGE_EXTS)}, got {image_ext!r}")
-    if max_frames is not None and max_frames < 1:
-        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    """Write a degraded copy of every sequence under ``src`` (or of ``src`` itself) into ``out``."""
+    job.check()
     src, out = Path(src), Path(out)
     if not src.exists():
         raise FileNotFoundError(f"{src}: source dataset not found")
     seq_dirs = list_sequences(src)
+    _check_output_outside(seq_dirs, out)
+    out.mkdir(parents=True, exist_ok=True)
+    reports = []
+    for seq_dir in seq_dirs:
+        target = out / seq_dir.name
+        if target.exists() and not overwrite:
+            raise ValueError(f"{target}: already exists (pass overwrite=True / --overwrite)")
+        reports.append(degrade_sequence(seq_dir, target, job, progress=progress))
+    return reports
+
+
+def _check_output_outside(seq_dirs: list[Path], out: Path) -> None:
+    """Refuse an output folder that would land inside, or replace, a source sequence."""
     out_res = out.resolve()
     for seq_dir in seq_dirs:
         if out_res == seq_dir.resolve() or seq_dir.resolve() in out_res.parents:
@@ -106,84 +133,27 @@ def degrade_dataset(
         if (out_res / seq_dir.name) == seq_dir.resolve():
             # `degrade data data --overwrite` would replace the clean source with its copy.
             raise ValueError(f"{out}: the output would replace source sequence {seq_dir}")
-    out.mkdir(parents=True, exist_ok=True)
-    reports = []
-    for seq_dir in seq_dirs:
-        target = out / seq_dir.name
-        if target.exists() and not overwrite:
-            raise ValueError(f"{target}: already exists (pass overwrite=True / --overwrite)")
-        reports.append(
-            degrade_sequence(
-                seq_dir,
-                target,
-                type,
-                severity,
-                schedule,
-                seed,
-                image_ext=image_ext,
-                redetect=redetect,
-                max_frames=max_frames,
-                progress=progress,
-            )
-        )
-    return reports
 
 
 def degrade_sequence(
-    seq_dir: str | Path,
-    target: str | Path,
-    type: str,
-    severity: float,
-    schedule: str,
-    seed: int,
-    *,
-    image_ext: str = ".jpg",
-    redetect: bool | None = None,
-    max_frames: int | None = None,
-    progress: bool = True,
+    seq_dir: str | Path, target: str | Path, job: DegradeJob, *, progress: bool = True
 ) -> SequenceReport:
     """Degrade one sequence folder into ``target`` (replaced atomically when complete)."""
     seq = MOTSequence(seq_dir)
     target = Path(target)
-    n = len(seq) if max_frames is None else min(len(seq), max_frames)
+    n = len(seq) if job.max_frames is None else min(len(seq), job.max_frames)
     key = sequence_key(seq.name)
-    degrader = Degrader(type, seq.frames.size, seed=seed, key=key)
-    severities = make_schedule(schedule, n, severity, schedule_rng(seed, key))
-    do_redetect = _want_redetect(seq.root, redetect)
-
+    degrader = Degrader(job.type, seq.frames.size, seed=job.seed, key=key)
+    severities = make_schedule(job.schedule, n, job.severity, schedule_rng(job.seed, key))
+    do_redetect = _want_redetect(seq.root, job.redetect)
     tmp = make_temp_dir(target)
     try:
-        rows = _write_frames(seq, degrader, severities, tmp / "img1", image_ext, progress)
-        info = seq.info
-        write_seqinfo(
-            tmp / "seqinfo.ini",
-            SeqInfo(
-                info.name, n, info.frame_rate, info.im_width, info.im_height, "img1", image_ext
-            ),
-        )
-        for sub in ("gt", "det"):
-            if (seq.root / sub).is_dir():
-                _copy_annotations(seq.root / sub, tmp / sub, n, keep_all=n == len(seq))
-        if (seq.root / "synth.json").is_file():
-            shutil.copy2(seq.root / "synth.json", tmp / "synth.json")
+        rows = _write_frames(seq, degrader, severities, tmp / "img1", job.image_ext, progress)
+        _write_annotations(seq, tmp, n, job.image_ext)
         if do_redetect:
-            _redetect(seq, tmp, n, severities, detector_rng(seed, key))
+            _redetect(seq, tmp, n, severities, detector_rng(job.seed, key))
         _write_quality_csv(tmp / "quality.csv", rows)
-        _, sched_params = schedule_params(schedule, severity)
-        meta: dict[str, Any] = {
-            "type": type,
-            "types": degrader.types,
-            "severity": float(severity),
-            "schedule": schedule.split(":")[0],
-            "schedule_params": sched_params,
-            "seed": int(seed),
-            "sequence_key": key,
-            "source": str(seq.root),
-            "frames": n,
-            "image_ext": image_ext,
-            "params": degrader.params,
-            "redetected": do_redetect,
-        }
+        meta = _degradation_meta(job, degrader, seq, n, do_redetect)
         with atomic_write(tmp / "degradation.json") as f:
             json.dump(meta, f, indent=2)
             f.write("\n")
@@ -193,17 +163,51 @@ def degrade_sequence(
         raise
     finally:
         seq.frames.close()
-    quality = np.array([r["quality"] for r in rows])
-    log.info("%s: %d frames degraded (%s) -> %s", seq.name, n, type, target)
+    log.info("%s: %d frames degraded (%s) -> %s", seq.name, n, job.type, target)
     return SequenceReport(
         name=seq.name,
         path=target,
         frames=n,
-        mean_quality=float(quality.mean()),
+        mean_quality=float(np.array([r["quality"] for r in rows]).mean()),
         mean_psnr=float(np.mean([r["psnr"] for r in rows])),
         mean_ssim=float(np.mean([r["ssim"] for r in rows])),
         redetected=do_redetect,
     )
+
+
+def _write_annotations(seq: MOTSequence, tmp: Path, n: int, image_ext: str) -> None:
+    """seqinfo.ini for ``n`` frames, gt/ and det/ cut to them, and synth.json."""
+    info = seq.info
+    write_seqinfo(
+        tmp / "seqinfo.ini",
+        SeqInfo(info.name, n, info.frame_rate, info.im_width, info.im_height, "img1", image_ext),
+    )
+    for sub in ("gt", "det"):
+        if (seq.root / sub).is_dir():
+            _copy_annotations(seq.root / sub, tmp / sub, n, keep_all=n == len(seq))
+    if (seq.root / "synth.json").is_file():
+        shutil.copy2(seq.root / "synth.json", tmp / "synth.json")
+
+
+def _degradation_meta(
+    job: DegradeJob, degrader: Degrader, seq: MOTSequence, n: int, redetected: bool
+) -> dict[str, Any]:
+    """What ``degradation.json`` records: enough to regenerate the sequence."""
+    _, sched_params = schedule_params(job.schedule, job.severity)
+    return {
+        "type": job.type,
+        "types": degrader.types,
+        "severity": float(job.severity),
+        "schedule": job.schedule.split(":")[0],
+        "schedule_params": sched_params,
+        "seed": int(job.seed),
+        "sequence_key": sequence_key(seq.name),
+        "source": str(seq.root),
+        "frames": n,
+        "image_ext": job.image_ext,
+        "params": degrader.params,
+        "redetected": redetected,
+    }
 
 
 def _write_frames(

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from vsdmot.degrade.base import create, frame_rng, sequence_rng
+from vsdmot.degrade.base import frame_rng, sequence_rng
 from vsdmot.degrade.quality import quality_label
+from vsdmot.degrade.registry import create
 
 
 class Degrader:

@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from vsdmot.degrade.base import REGISTRY, Degradation, check_severity, create, register
+# The single types a mix picks from register themselves on import; they must all be in
+# REGISTRY before a mix is set up, whichever module the caller imported first.
+from vsdmot.degrade import blur, compression, noise, weather  # noqa: F401
+from vsdmot.degrade.base import REGISTRY, Degradation, check_severity, register
 
 
 @register
@@ -45,7 +48,7 @@ class Mix(Degradation):
         k = int(rng.integers(2, 4))
         chosen = sorted(rng.choice(stages, size=min(k, len(stages)), replace=False).tolist())
         names = [str(rng.choice(by_stage[s])) for s in chosen]
-        self.ops = [create(n) for n in names]
+        self.ops = [REGISTRY[n]() for n in names]
         for op, child in zip(self.ops, rng.spawn(len(self.ops)), strict=True):
             op.setup(child, frame_size)
         return {"types": names, **{op.name: op.params for op in self.ops}}

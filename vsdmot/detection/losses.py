@@ -33,7 +33,7 @@ from torch import Tensor
 
 from vsdmot.detection.darknet import YoloHead
 from vsdmot.models.box_ops import box_iou
-from vsdmot.semantics.losses import alignment_loss, structure_loss
+from vsdmot.nn.losses import alignment_loss, structure_loss
 
 _EPS = 1e-7
 
@@ -232,7 +232,7 @@ def feature_losses(
 
     Locations are the rows: alignment compares each location's channel vector with the
     teacher's at the same place; structure compares each frame's location-by-location
-    similarity distributions (the DCSD pair of :mod:`vsdmot.semantics.losses`).
+    similarity distributions (the DCSD pair of :mod:`vsdmot.nn.losses`).
     """
     align, struct = [], []
     for s, t in zip(student_feats, teacher_feats, strict=True):

@@ -20,20 +20,23 @@ import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from vsdmot.detection.adapt import AdaptConfig, adaptation_losses
-from vsdmot.detection.adapt_data import AdaptSource, PairSampler
+from vsdmot.detection.adapt_data import AdaptBatch, AdaptSource, PairSampler
 from vsdmot.detection.darknet import build_darknet
 from vsdmot.detection.files import DarknetFiles, save_detector_file
 from vsdmot.detection.yolo import load_network
+from vsdmot.engine.checkpoint import changed_settings
 from vsdmot.models.files import CheckpointError
 from vsdmot.utils.io import atomic_write
+from vsdmot.utils.schedule import warmup_cosine
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +71,7 @@ def freeze_batch_norm(net: nn.Module) -> None:
 
 def _lr_factor(step: int, cfg: AdaptConfig) -> float:
     """Linear warm-up, then cosine decay to 10 % of the rate."""
-    if step < cfg.warmup:
-        return (step + 1) / cfg.warmup
-    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-    return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return warmup_cosine(step, cfg.steps, cfg.warmup, 0.1)
 
 
 def _check_resume(path: Path, stored: dict, cfg: AdaptConfig, teacher_sha: str) -> None:
@@ -80,21 +80,127 @@ def _check_resume(path: Path, stored: dict, cfg: AdaptConfig, teacher_sha: str) 
             f"{path}: adapts another teacher (sha256 {str(stored.get('teacher_sha256'))[:12]}, "
             f"this run's {teacher_sha[:12]}); use another --out or --overwrite"
         )
-    now = dataclasses.asdict(cfg)
-    then = stored.get("config", {})
-    # A setting the checkpoint does not know (added in a later version) is not compared.
-    differ = sorted(k for k in now if k not in RESUMABLE_CHANGES and k in then and
-                    _plain(then[k]) != _plain(now[k]))  # fmt: skip
-    if differ:
-        detail = ", ".join(f"{k}: {then.get(k)!r} -> {now[k]!r}" for k in differ)
+    changed = changed_settings(stored.get("config", {}), dataclasses.asdict(cfg),
+                               RESUMABLE_CHANGES)  # fmt: skip
+    if changed:
         raise CheckpointError(
-            f"{path}: written with other settings ({detail}); rerun with them, "
+            f"{path}: written with other settings ({', '.join(changed)}); rerun with them, "
             "or use another --out or --overwrite"
         )
 
 
-def _plain(value: object) -> object:
-    return list(value) if isinstance(value, (tuple, list)) else value
+@dataclass
+class _Run:
+    """One adaptation run's networks, optimiser and files (what a checkpoint holds)."""
+
+    out: Path
+    cfg: AdaptConfig
+    files: DarknetFiles
+    teacher: nn.Module
+    student: nn.Module
+    optimizer: torch.optim.Optimizer
+    meta: dict[str, Any]
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def save(self, step: int) -> None:
+        state = {"student": self.student.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "step": step, "history": self.history, "config": dataclasses.asdict(self.cfg),
+                 "teacher_sha256": self.files.sha256}  # fmt: skip
+        with atomic_write(self.out / CHECKPOINT, "wb") as f:
+            torch.save(state, f)
+        with atomic_write(self.out / METRICS) as f:
+            json.dump({"steps": step, "history": self.history, **self.meta}, f, indent=1)
+
+    def resume(self) -> int:
+        """Load the checkpoint in ``out`` if there is one; the step to start from."""
+        ckpt_path, detector_path = self.out / CHECKPOINT, self.out / DETECTOR
+        if not ckpt_path.is_file():
+            if detector_path.is_file():
+                raise FileExistsError(f"{detector_path} exists; use --overwrite to train again")
+            return 0
+        try:
+            stored = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # a damaged file raises several types
+            raise CheckpointError(f"{ckpt_path}: unreadable checkpoint ({exc})") from exc
+        _check_resume(ckpt_path, stored, self.cfg, self.files.sha256)
+        self.student.load_state_dict(stored["student"])
+        self.optimizer.load_state_dict(stored["optimizer"])
+        self.history = list(stored["history"])
+        start = int(stored["step"])
+        log.info("%s: resuming at step %d of %d", ckpt_path, start, self.cfg.steps)
+        return start
+
+    def train_step(self, batch: AdaptBatch, step: int) -> dict[str, float]:
+        """One optimiser step at ``step``; the loss and its terms as floats."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.cfg.lr * _lr_factor(step, self.cfg)
+        with torch.no_grad():
+            t_out = self.teacher.forward_features(batch.clean)
+        s_out = self.student.forward_features(batch.degraded)
+        terms = adaptation_losses(s_out, t_out, batch, self.student.heads, self.cfg)
+        loss = sum(terms.values())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.student.parameters(), 10.0)
+        self.optimizer.step()
+        return {"loss": float(loss.detach()), **{k: float(v.detach()) for k, v in terms.items()}}
+
+
+def _run_meta(
+    sources: Sequence[AdaptSource], cfg: AdaptConfig, files: DarknetFiles
+) -> dict[str, Any]:
+    return {
+        # The teacher by file name and hash: a path would name this machine's folders.
+        "teacher": f"{Path(files.origin).name} (sha256 {files.sha256[:12]})",
+        "teacher_sha256": files.sha256,
+        "sources": [f"{s.name} ({len(s.indices)} frames, "
+                    f"{'labelled' if s.labelled else 'unlabelled'})" for s in sources],
+        "config": dataclasses.asdict(cfg),
+        "train_types": list(cfg.train_types()),
+    }  # fmt: skip
+
+
+def _start_run(
+    sources: Sequence[AdaptSource], out: Path, cfg: AdaptConfig, files: DarknetFiles
+) -> tuple[_Run, list[str]]:
+    """The run with a frozen teacher and a student copied from it; the network's class names."""
+    teacher, names = load_network(files)
+    teacher.eval().requires_grad_(False)
+    student = build_darknet(files.cfg_text, files.cfg_origin)
+    student.load_state_dict(teacher.state_dict())
+    student.train()
+    freeze_batch_norm(student)
+    optimizer = torch.optim.Adam(student.parameters(), lr=cfg.lr)
+    run = _Run(out, cfg, files, teacher, student, optimizer, _run_meta(sources, cfg, files))
+    return run, names
+
+
+def _train(run: _Run, sampler: PairSampler, start: int, progress: bool) -> int:
+    """Train from ``start`` to ``cfg.steps``, checkpointing on the way; the last step."""
+    cfg = run.cfg
+    bar = tqdm(total=cfg.steps, initial=start, desc="adapt", unit="step", disable=not progress)
+    began = time.perf_counter()
+    step = start
+    # The next batch is degraded in a worker thread (OpenCV and NumPy release the GIL)
+    # while the network trains on this one.
+    pool = ThreadPoolExecutor(1)
+    try:
+        pending = pool.submit(sampler.batch, *divmod(step, len(sampler)))
+        while step < cfg.steps:
+            batch = pending.result()
+            if step + 1 < cfg.steps:
+                pending = pool.submit(sampler.batch, *divmod(step + 1, len(sampler)))
+            terms = run.train_step(batch, step)
+            step += 1
+            run.history.append({"step": step, "seconds": time.perf_counter() - began, **terms})
+            bar.update(1)
+            bar.set_postfix(loss=f"{terms['loss']:.3f}")
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                run.save(step)
+        bar.close()
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return step
 
 
 def adapt_detector(
@@ -113,89 +219,19 @@ def adapt_detector(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ckpt_path, detector_path = out / CHECKPOINT, out / DETECTOR
+    detector_path = out / DETECTOR
     if overwrite:
-        for p in (ckpt_path, detector_path, out / METRICS):
+        for p in (out / CHECKPOINT, detector_path, out / METRICS):
             p.unlink(missing_ok=True)
-    teacher, names = load_network(teacher_files)
-    teacher.eval().requires_grad_(False)
-    student = build_darknet(teacher_files.cfg_text, teacher_files.cfg_origin)
-    student.load_state_dict(teacher.state_dict())
-    student.train()
-    freeze_batch_norm(student)
-    optimizer = torch.optim.Adam(student.parameters(), lr=cfg.lr)
-    start, history = 0, []
-    if ckpt_path.is_file():
-        try:
-            stored = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # a damaged file raises several types
-            raise CheckpointError(f"{ckpt_path}: unreadable checkpoint ({exc})") from exc
-        _check_resume(ckpt_path, stored, cfg, teacher_files.sha256)
-        student.load_state_dict(stored["student"])
-        optimizer.load_state_dict(stored["optimizer"])
-        start, history = int(stored["step"]), list(stored["history"])
-        log.info("%s: resuming at step %d of %d", ckpt_path, start, cfg.steps)
-    elif detector_path.is_file():
-        raise FileExistsError(f"{detector_path} exists; use --overwrite to train again")
-
+    run, names = _start_run(sources, out, cfg, teacher_files)
+    start = run.resume()
     sampler = PairSampler(sources, cfg.plan(), size=cfg.size, batch_size=cfg.batch_size,
                           seed=cfg.seed, flip=cfg.flip, zoom=cfg.zoom,
                           zoom_min=cfg.zoom_min)  # fmt: skip
-    meta = {
-        # The teacher by file name and hash: a path would name this machine's folders.
-        "teacher": f"{Path(teacher_files.origin).name} (sha256 {teacher_files.sha256[:12]})",
-        "teacher_sha256": teacher_files.sha256,
-        "sources": [f"{s.name} ({len(s.indices)} frames, "
-                    f"{'labelled' if s.labelled else 'unlabelled'})" for s in sources],
-        "config": dataclasses.asdict(cfg),
-        "train_types": list(cfg.train_types()),
-    }  # fmt: skip
-
-    def save(step: int) -> None:
-        state = {"student": student.state_dict(), "optimizer": optimizer.state_dict(),
-                 "step": step, "history": history, "config": dataclasses.asdict(cfg),
-                 "teacher_sha256": teacher_files.sha256}  # fmt: skip
-        with atomic_write(ckpt_path, "wb") as f:
-            torch.save(state, f)
-        with atomic_write(out / METRICS) as f:
-            json.dump({"steps": step, "history": history, **meta}, f, indent=1)
-
-    bar = tqdm(total=cfg.steps, initial=start, desc="adapt", unit="step", disable=not progress)
     began = time.perf_counter()
-    step = start
-    # The next batch is degraded in a worker thread (OpenCV and NumPy release the GIL)
-    # while the network trains on this one.
-    pool = ThreadPoolExecutor(1)
-    try:
-        pending = pool.submit(sampler.batch, *divmod(step, len(sampler)))
-        while step < cfg.steps:
-            batch = pending.result()
-            if step + 1 < cfg.steps:
-                pending = pool.submit(sampler.batch, *divmod(step + 1, len(sampler)))
-            for group in optimizer.param_groups:
-                group["lr"] = cfg.lr * _lr_factor(step, cfg)
-            with torch.no_grad():
-                t_out = teacher.forward_features(batch.clean)
-            s_out = student.forward_features(batch.degraded)
-            terms = adaptation_losses(s_out, t_out, batch, student.heads, cfg)
-            loss = sum(terms.values())
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), 10.0)
-            optimizer.step()
-            step += 1
-            history.append({"step": step, "seconds": time.perf_counter() - began,
-                            "loss": float(loss.detach()),
-                            **{k: float(v.detach()) for k, v in terms.items()}})  # fmt: skip
-            bar.update(1)
-            bar.set_postfix(loss=f"{history[-1]['loss']:.3f}")
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                save(step)
-        bar.close()
-    finally:
-        pool.shutdown(cancel_futures=True)
+    step = _train(run, sampler, start, progress)
     seconds = time.perf_counter() - began
     if start < cfg.steps or not detector_path.is_file():  # the loop saved the last checkpoint
-        save_detector_file(detector_path, student.state_dict(), teacher_files.cfg_text, names,
-                           {**meta, "steps": step})  # fmt: skip
-    return AdaptResult(detector_path, step, history, seconds, step - start)
+        save_detector_file(detector_path, run.student.state_dict(), teacher_files.cfg_text,
+                           names, {**run.meta, "steps": step})  # fmt: skip
+    return AdaptResult(detector_path, step, run.history, seconds, step - start)

@@ -13,6 +13,7 @@ what ``vsdmot track`` loads.
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from vsdmot.config import TrainConfig, config_to_dict, diff_keys, fingerprint, model_sections
+from vsdmot.config import (
+    TrainConfig,
+    config_to_dict,
+    diff_keys,
+    fingerprint,
+    flatten,
+    model_sections,
+)
 from vsdmot.models.files import (
     MODEL_FORMAT,
     TRAIN_FORMAT,
@@ -29,6 +37,7 @@ from vsdmot.models.files import (
     load_model_file,
     safe_load,
 )
+from vsdmot.tracking.params import runtime_block
 from vsdmot.utils.io import atomic_write
 
 __all__ = [
@@ -152,6 +161,37 @@ def check_compatible(path: Path, stored: dict[str, Any], sections: dict[str, Any
     )
 
 
+def _plain(value: Any) -> Any:
+    """Tuples as the lists a saved config holds, at any depth."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def changed_settings(
+    stored: dict[str, Any], current: dict[str, Any], allowed: Collection[str] = ()
+) -> list[str]:
+    """``"key: then -> now"`` for each setting a resumed run changes from its checkpoint's.
+
+    Keys are dotted (``optim.lr``). Those in ``allowed`` are not compared, nor those the
+    checkpoint does not know (added in a later version); a tuple equals the list it was
+    saved as.
+
+    >>> changed_settings({"a": 1, "b": {"c": (1, 2)}}, {"a": 2, "b": {"c": [1, 2]}, "d": 0})
+    ['a: 1 -> 2']
+    >>> changed_settings({"steps": 2}, {"steps": 4}, allowed=("steps",))
+    []
+    """
+    then, now = flatten(_plain(stored)), flatten(_plain(current))
+    return [
+        f"{k}: {then[k]!r} -> {now[k]!r}"
+        for k in sorted(now)
+        if k not in allowed and k in then and then[k] != now[k]
+    ]
+
+
 def load_checkpoint(path: str | Path, cfg: TrainConfig) -> dict[str, Any]:
     """Read a training checkpoint and check it fits ``cfg``'s model sections."""
     path = Path(path)
@@ -163,13 +203,15 @@ def load_checkpoint(path: str | Path, cfg: TrainConfig) -> dict[str, Any]:
 
 def runtime_settings(cfg: TrainConfig) -> dict[str, Any]:
     """What the runtime tracker should do as the model was trained: the input size and the
-    lowest proposal score it saw (keys are :class:`~vsdmot.tracking.query_tracker.TrackerParams`
-    fields; the runtime applies them unless the user overrides them)."""
-    return {
-        "input_short_side": cfg.data.input_size,
-        "input_max_side": cfg.data.max_size,
-        "proposal_min_score": cfg.data.proposals.score_threshold,
-    }
+    lowest proposal score it saw, as the versioned block of
+    :func:`vsdmot.tracking.params.runtime_block` (applied unless the user overrides it)."""
+    return runtime_block(
+        {
+            "input_short_side": cfg.data.input_size,
+            "input_max_side": cfg.data.max_size,
+            "proposal_min_score": cfg.data.proposals.score_threshold,
+        }
+    )
 
 
 def save_model(path: str | Path, model: nn.Module, cfg: TrainConfig, step: int) -> None:

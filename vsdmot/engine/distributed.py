@@ -1,4 +1,4 @@
-"""Process-group set-up for ``torchrun`` (gloo on CPU, nccl on CUDA) and small collectives.
+"""Process-group set-up and tear-down for ``torchrun`` (gloo on CPU, nccl on CUDA).
 
 Without ``WORLD_SIZE`` in the environment (plain ``python``/``vsdmot train``)
 everything here degrades to a single process and no process group is created.
@@ -79,6 +79,7 @@ def init_distributed(device: str = "auto") -> DistInfo:
 
 
 def cleanup_distributed() -> None:
+    """Leave the process group, if one was joined (a no-op in a single process)."""
     if tdist.is_available() and tdist.is_initialized():
         tdist.destroy_process_group()
 
@@ -86,14 +87,3 @@ def cleanup_distributed() -> None:
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         tdist.barrier()
-
-
-def mean_across_ranks(values: dict[str, float], info: DistInfo) -> dict[str, float]:
-    """Average scalar metrics over ranks (same keys on every rank, sorted for a fixed order)."""
-    if not info.enabled or not values:
-        return values
-    keys = sorted(values)
-    buf = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=info.device)
-    tdist.all_reduce(buf)
-    buf /= info.world_size
-    return dict(zip(keys, buf.tolist(), strict=True))

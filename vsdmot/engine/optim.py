@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 
 import torch
 from torch import nn
 
 from vsdmot.config import OptimConfig
+from vsdmot.utils.schedule import cosine_decay, linear_warmup
 
 
 def is_backbone(name: str) -> bool:
@@ -66,17 +66,13 @@ def lr_factor(step: int, total: int, cfg: OptimConfig) -> float:
     [1.0, 0.5, 0.0]
     """
     if step < cfg.warmup_steps:
-        alpha = step / cfg.warmup_steps
-        return cfg.warmup_factor * (1 - alpha) + alpha
+        return linear_warmup(step, cfg.warmup_steps, cfg.warmup_factor)
     if cfg.schedule == "constant":
         return 1.0
     if cfg.schedule == "step":
         bounds = sorted(round(m * total) for m in cfg.milestones)
         return cfg.gamma ** bisect_right(bounds, step)
-    span = max(1, total - cfg.warmup_steps)
-    progress = min(1.0, (step - cfg.warmup_steps) / span)
-    cosine = 0.5 * (1 + math.cos(math.pi * progress))
-    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine
+    return cosine_decay(step, total, cfg.warmup_steps, cfg.min_lr_ratio)
 
 
 def build_scheduler(

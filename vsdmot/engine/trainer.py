@@ -26,7 +26,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,13 +39,14 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from vsdmot.config import TrainConfig, config_to_dict, save_config
 from vsdmot.data.clips import ClipDataset, build_clip_dataset, make_loader
 from vsdmot.engine.checkpoint import (
+    changed_settings,
     load_checkpoint,
     rng_state,
     save_checkpoint,
     save_model,
     set_rng_state,
 )
-from vsdmot.engine.distributed import DistInfo, barrier, init_distributed
+from vsdmot.engine.distributed import DistInfo, barrier, cleanup_distributed, init_distributed
 from vsdmot.engine.metrics import MetricsWriter
 from vsdmot.engine.optim import build_optimizer, build_scheduler
 from vsdmot.engine.runlog import run_log
@@ -244,10 +245,12 @@ class Trainer:
                 path, len(states), self.dist.world_size,
             )  # fmt: skip
             seed_everything(self.cfg.train.seed + self.dist.rank + self.step)
-        old = ckpt["config"]
-        for section in ("data", "optim", "train"):
-            if old.get(section) != config_to_dict(getattr(self.cfg, section)):
-                log.warning("%s: the %s section differs from the checkpoint's", path, section)
+        # The model sections were checked on loading; the others may change, with a warning.
+        sections = ("data", "optim", "train")
+        now = {k: config_to_dict(getattr(self.cfg, k)) for k in sections}
+        changed = changed_settings({k: ckpt["config"].get(k, {}) for k in sections}, now)
+        if changed:
+            log.warning("%s: settings differ from the checkpoint's (%s)", path, ", ".join(changed))
         log.info("resumed from %s at step %d", path, self.step)
 
     # -- the loop -------------------------------------------------------------------
@@ -293,44 +296,69 @@ class Trainer:
         The schedule always spans the full run, so a run paused at ``stop_at`` and
         resumed ends exactly where an uninterrupted one does.
         """
-        cfg, main = self.cfg, self.dist.is_main
         end = self.total if stop_at is None else min(stop_at, self.total)
-        if resume:
-            self.resume()
-        elif main and self.last_checkpoint.exists():
-            raise RunExistsError(
-                f"{self.out_dir} already holds a run ({self.last_checkpoint}); "
-                "resume it (--resume) or choose another output folder"
-            )
-        else:
-            seed_everything(cfg.train.seed + self.dist.rank)
-        if main:
-            save_config(cfg, self.out_dir / "config.yaml")
-        writer = (
-            MetricsWriter(
-                self.out_dir,
-                resume_step=self.step if resume else None,
-                tensorboard=cfg.train.tensorboard,
-            )
-            if main
-            else None
-        )
+        self._start(resume)
+        writer = self._metrics_writer(resume)
         loader = make_loader(
             self.dataset,
-            cfg.train.batch_size,
-            seed=cfg.train.seed,
-            num_workers=cfg.data.num_workers,
+            self.cfg.train.batch_size,
+            seed=self.cfg.train.seed,
+            num_workers=self.cfg.data.num_workers,
             rank=self.dist.rank,
             world_size=self.dist.world_size,
             start_step=self.step,
             pin_memory=self.device.type == "cuda",
         )
-        if main:
+        if self.dist.is_main:
             log.info(
                 "training %d steps (from %d), %d clips, batch %d x %d process(es), device %s",
-                self.total, self.step, len(self.dataset), cfg.train.batch_size,
+                self.total, self.step, len(self.dataset), self.cfg.train.batch_size,
                 self.dist.world_size, self.device,
             )  # fmt: skip
+        try:
+            last = self._loop(iter(loader), end, writer)
+        finally:
+            if writer is not None:
+                writer.close()
+        model_path = self.out_dir / "model.pt"
+        if self.dist.is_main and self.step == self.total:
+            save_model(model_path, self.model, self.cfg, self.step)
+            log.info("final model: %s", model_path)
+        barrier(self.dist)
+        return TrainResult(self.out_dir, self.step, model_path, self.last_checkpoint, last)
+
+    def _start(self, resume: bool) -> None:
+        """Resume, or refuse to overwrite a run, or seed a fresh one; record the config."""
+        if resume:
+            self.resume()
+        elif self.dist.is_main and self.last_checkpoint.exists():
+            raise RunExistsError(
+                f"{self.out_dir} already holds a run ({self.last_checkpoint}); "
+                "resume it (--resume) or choose another output folder"
+            )
+        else:
+            seed_everything(self.cfg.train.seed + self.dist.rank)
+        if self.dist.is_main:
+            save_config(self.cfg, self.out_dir / "config.yaml")
+
+    def _metrics_writer(self, resume: bool) -> MetricsWriter | None:
+        """The metrics files, on the main process only."""
+        if not self.dist.is_main:
+            return None
+        return MetricsWriter(
+            self.out_dir,
+            resume_step=self.step if resume else None,
+            tensorboard=self.cfg.train.tensorboard,
+        )
+
+    def _loop(
+        self, batches: Iterator[ClipBatch], end: int, writer: MetricsWriter | None
+    ) -> dict[str, float]:
+        """Steps up to ``end``: log every ``log_every``, checkpoint every ``ckpt_every``.
+
+        Returns the last logged row.
+        """
+        cfg, main = self.cfg, self.dist.is_main
         self.step_module.train()
         last: dict[str, float] = {}
         sums: dict[str, float] = {}
@@ -338,7 +366,6 @@ class Trainer:
         t0, n0 = time.perf_counter(), self.step
         bar = tqdm(total=self.total, initial=self.step, disable=not main, unit="step",
                    dynamic_ncols=True, desc="train")  # fmt: skip
-        batches = iter(loader)
         try:
             with logging_redirect_tqdm() if main else contextlib.nullcontext():
                 while self.step < end:
@@ -348,28 +375,26 @@ class Trainer:
                         counts[k] = counts.get(k, 0) + 1
                     bar.update(1)
                     if self.step % cfg.train.log_every == 0 or self.step == end:
-                        row = self._reduce(sums, counts)
-                        now = time.perf_counter()
-                        row["it_s"] = (self.step - n0) / max(now - t0, 1e-9)
-                        row["lr"] = metrics["lr"]
-                        row["step"] = self.step
-                        t0, n0, sums, counts = now, self.step, {}, {}
-                        last = row
+                        last = self._log_row(sums, counts, metrics["lr"], t0, n0)
+                        t0, n0, sums, counts = time.perf_counter(), self.step, {}, {}
                         if writer is not None:
-                            writer.write(row)
-                        bar.set_postfix(loss=f"{row['loss']:.4f}", it_s=f"{row['it_s']:.2f}")
+                            writer.write(last)
+                        bar.set_postfix(loss=f"{last['loss']:.4f}", it_s=f"{last['it_s']:.2f}")
                     if self.step % cfg.train.ckpt_every == 0 or self.step == end:
                         self.save()
         finally:
             bar.close()
-            if writer is not None:
-                writer.close()
-        model_path = self.out_dir / "model.pt"
-        if main and self.step == self.total:
-            save_model(model_path, self.model, cfg, self.step)
-            log.info("final model: %s", model_path)
-        barrier(self.dist)
-        return TrainResult(self.out_dir, self.step, model_path, self.last_checkpoint, last)
+        return last
+
+    def _log_row(
+        self, sums: dict[str, float], counts: dict[str, int], lr: float, t0: float, n0: int
+    ) -> dict[str, float]:
+        """Means since the last row (over every rank), speed since ``t0``, lr and step."""
+        row = self._reduce(sums, counts)
+        row["it_s"] = (self.step - n0) / max(time.perf_counter() - t0, 1e-9)
+        row["lr"] = lr
+        row["step"] = self.step
+        return row
 
 
 def train(
@@ -381,14 +406,23 @@ def train(
     dist: DistInfo | None = None,
     stop_at: int | None = None,
 ) -> TrainResult:
-    """Train ``cfg`` into ``out_dir`` (joining a torchrun process group when there is one)."""
+    """Train ``cfg`` into ``out_dir`` (joining a torchrun process group when there is one).
+
+    A process group this call joins is left when it returns or fails; one a caller passes
+    in ``dist`` stays the caller's.
+    """
     out_dir = Path(out_dir)
+    owns_group = dist is None
     dist = dist or init_distributed(cfg.train.device)
-    if cfg.train.deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    with run_log(out_dir / "train.log", dist.is_main):
-        dataset = build_clip_dataset(cfg.data, "train", seed=cfg.train.seed)
-        model = model_factory(cfg)
-        cfg = record_embed_dim(cfg, model, out_dir if resume else None)
-        trainer = Trainer(cfg, model, dataset, out_dir, dist)
-        return trainer.fit(resume=resume, stop_at=stop_at)
+    try:
+        if cfg.train.deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        with run_log(out_dir / "train.log", dist.is_main):
+            dataset = build_clip_dataset(cfg.data, "train", seed=cfg.train.seed)
+            model = model_factory(cfg)
+            cfg = record_embed_dim(cfg, model, out_dir if resume else None)
+            trainer = Trainer(cfg, model, dataset, out_dir, dist)
+            return trainer.fit(resume=resume, stop_at=stop_at)
+    finally:
+        if owns_group:
+            cleanup_distributed()

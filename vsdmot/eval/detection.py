@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vsdmot.proposals.boxes import iou_matrix, match_count
+from vsdmot.proposals.boxes import match_count
+from vsdmot.utils.boxes import box_iou
 
 
 def average_precision(per_frame: list[tuple[np.ndarray, np.ndarray]], iou: float = 0.5) -> float:
@@ -23,7 +24,7 @@ def average_precision(per_frame: list[tuple[np.ndarray, np.ndarray]], iou: float
         n_gt += len(gt)
         order = np.argsort(-dets[:, 4], kind="stable")
         taken = np.zeros(len(gt), dtype=bool)
-        ious = iou_matrix(dets[order], gt) if len(gt) and len(dets) else None
+        ious = box_iou(dets[order], gt) if len(gt) and len(dets) else None
         for k, i in enumerate(order):
             scores.append(float(dets[i, 4]))
             hit = False

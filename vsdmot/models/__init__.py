@@ -1,16 +1,17 @@
 """The MOTRv2-family tracker model.
 
-Public API: :class:`ModelConfig` + :func:`build_model` -> :class:`VSDMOT`
-(``training_step``, ``inference_step``, ``next_track_queries``); :class:`TrackQueries`,
-:class:`FrameOutput`; the semantic-branch contract :class:`SemanticOutput`; the data
-boundary :class:`ClipBatch` / :class:`FrameTargets`; and the MobileNetV2 trunk
-(:class:`MobileNetV2Features`, :func:`load_mobilenet_v2_features`).
+Public API: :class:`ModelConfig` + :func:`build_model` (or :func:`build_vsdmot`, which
+adds the semantic branch a :class:`~vsdmot.semantics.config.SemanticConfig` describes)
+-> :class:`VSDMOT` (``training_step``, ``inference_step``, ``next_track_queries``);
+:class:`TrackQueries`, :class:`FrameOutput`; and the data boundary :class:`ClipBatch` /
+:class:`FrameTargets`. The semantic-branch contract (:class:`~vsdmot.nn.fusion.SemanticOutput`)
+and the MobileNetV2 trunk (:mod:`vsdmot.nn.mobilenet_v2`) live in :mod:`vsdmot.nn`, below
+both this package and :mod:`vsdmot.semantics`.
 """
 
 from vsdmot.models.batch import ClipBatch, FrameTargets
-from vsdmot.models.config import ModelConfig, build_model
-from vsdmot.models.fusion import SemanticOutput
-from vsdmot.models.mobilenet_v2 import MobileNetV2Features, load_mobilenet_v2_features
+from vsdmot.models.config import ModelConfig
+from vsdmot.models.factory import build_model, build_vsdmot
 from vsdmot.models.tracker import LEARNABLE, PROPOSAL, TRACK, VSDMOT, FrameOutput, TrackQueries
 
 __all__ = [
@@ -21,10 +22,8 @@ __all__ = [
     "ClipBatch",
     "FrameOutput",
     "FrameTargets",
-    "MobileNetV2Features",
     "ModelConfig",
-    "SemanticOutput",
     "TrackQueries",
     "build_model",
-    "load_mobilenet_v2_features",
+    "build_vsdmot",
 ]

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from vsdmot.models.config import ModelConfig
 from vsdmot.models.frozen_bn import freeze_batch_norm
-from vsdmot.models.mobilenet_v2 import (
+from vsdmot.nn.mobilenet_v2 import (
     STAGE_CHANNELS,
     MobileNetV2Features,
     load_mobilenet_v2_features,

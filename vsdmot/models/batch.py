@@ -1,9 +1,9 @@
 """The tensors that cross the boundary between the data pipeline and the model.
 
 Boxes are ``(cx, cy, w, h)`` normalised by the *unpadded* image size, in
-[0, 1]. Images are RGB floats normalised with ImageNet mean/std, padded at
-the bottom/right to a common size inside a batch; ``masks`` is True on
-padding (DETR convention).
+[0, 1]. Images are RGB floats normalised with ImageNet mean/std
+(:mod:`vsdmot.nn.imagenet`), padded at the bottom/right to a common size inside a
+batch; ``masks`` is True on padding (DETR convention).
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass

@@ -1,14 +1,12 @@
-"""Typed configuration of the tracker model, and the one place that builds it."""
+"""Typed configuration of the tracker model (a plain dataclass).
+
+The model is built from it in :mod:`vsdmot.models.factory`; this module imports nothing
+of the model, so anything that only reads or writes configs stays light.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from torch import nn
-
-if TYPE_CHECKING:
-    from vsdmot.models.tracker import VSDMOT
 
 
 @dataclass
@@ -100,7 +98,8 @@ class ModelConfig:
     """Most false-positive track queries inserted per clip and frame (highest scores first)."""
 
     seed: int = 0
-    """Seeds parameter initialisation (in :func:`build_model`) and the augmentation RNG."""
+    """Seeds parameter initialisation (in :func:`~vsdmot.models.factory.build_model`) and
+    the augmentation RNG."""
 
     def __post_init__(self) -> None:
         if self.backbone not in ("mobilenet_v2", "hf_resnet"):
@@ -122,17 +121,3 @@ class ModelConfig:
         if not 0 <= self.trainable_stages <= 4:
             raise ValueError("trainable_stages must be in 0..4")
 
-
-def build_model(cfg: ModelConfig, semantic_branch: nn.Module | None = None) -> VSDMOT:
-    """Build the tracker; ``semantic_branch=None`` builds no semantic parameters at all.
-
-    Parameter initialisation is seeded by ``cfg.seed`` without touching the caller's
-    global RNG state.
-    """
-    import torch
-
-    from vsdmot.models.tracker import VSDMOT
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
-        return VSDMOT(cfg, semantic_branch=semantic_branch)

@@ -11,7 +11,7 @@ signals train it (see :meth:`~vsdmot.models.tracker.VSDMOT.training_step`):
   through a linear projector, is aligned to the frozen teacher's embedding of
   the same object's crop in the *clean* frame, and the similarity structure
   between the objects of a frame is preserved (the same two constraints as the
-  global DCSD in :mod:`vsdmot.semantics.losses`, applied per object).
+  global DCSD, :mod:`vsdmot.nn.losses`, applied per object).
 
 The runtime tracker reads the embeddings as its appearance cue
 (:mod:`vsdmot.tracking.association`).
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vsdmot.semantics.losses import alignment_loss, structure_loss
+from vsdmot.nn.losses import alignment_loss, structure_loss
 
 
 class EmbeddingHead(nn.Module):
@@ -77,7 +77,7 @@ def identity_contrastive_loss(
 def object_structure_loss(
     student: Tensor, teacher: Tensor, frames: Tensor, tau: float = 0.1
 ) -> Tensor:
-    """:func:`~vsdmot.semantics.losses.structure_loss` within each frame, averaged over the
+    """:func:`~vsdmot.nn.losses.structure_loss` within each frame, averaged over the
     frames that have at least three objects (0 if none has).
 
     >>> s = torch.randn(6, 4)

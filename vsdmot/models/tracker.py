@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vsdmot.models.backbone import build_backbone
-from vsdmot.models.batch import ClipBatch
+from vsdmot.models.batch import ClipBatch, FrameTargets
 from vsdmot.models.config import ModelConfig
 from vsdmot.models.criterion import TrackletCriterion
 from vsdmot.models.embedding import (
@@ -28,11 +28,11 @@ from vsdmot.models.embedding import (
     object_alignment_loss,
     object_structure_loss,
 )
-from vsdmot.models.fusion import SemanticOutput
 from vsdmot.models.position import sine_embed_2d
 from vsdmot.models.qim import QueryInteraction
 from vsdmot.models.queries import LearnableQueries, ProposalQueries
-from vsdmot.models.transformer import DeformableDecoder, DeformableEncoder, Memory
+from vsdmot.models.transformer import DecoderOutput, DeformableDecoder, DeformableEncoder, Memory
+from vsdmot.nn.fusion import SemanticOutput
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class _ClipSemantics:
 class VSDMOT(nn.Module):
     """Backbone + deformable encoder/decoder + query interaction module.
 
-    Build it with :func:`vsdmot.models.config.build_model`. ``config`` is kept so that
+    Build it with :func:`vsdmot.models.factory.build_model`. ``config`` is kept so that
     checkpoints can record it.
     """
 
@@ -280,7 +280,7 @@ class VSDMOT(nn.Module):
         """
         cfg = self.config
         device = batch.images.device
-        b_size, t_len = batch.batch_size, batch.clip_length
+        b_size = batch.batch_size
         states = [
             _ClipTracks(
                 TrackQueries.empty(cfg.d_model, device),
@@ -292,7 +292,7 @@ class VSDMOT(nn.Module):
         sums = torch.zeros(cfg.dec_layers, 3, device=device)
         clip_sem = self._clip_semantics(batch)
         records = [_ObjectRecords() for _ in range(b_size)]
-        for t in range(t_len):
+        for t in range(batch.clip_length):
             images, masks = batch.images[:, t], batch.masks[:, t]
             mem = self._encode(images, masks)
             sem = None if clip_sem is None else clip_sem.frame(t)
@@ -300,40 +300,69 @@ class VSDMOT(nn.Module):
             queries = self._assemble_queries([s.queries for s in states], props)
             dec = self._decode(queries, mem, sem)
             for b in range(b_size):
-                n = queries.lengths[b]
-                logits, boxes = dec.logits[:, b, :n], dec.boxes[:, b, :n]
-                gt = batch.targets[b][t]
-                kinds = queries.kinds[b]
-                assignment = self.criterion.assign(logits[-1], boxes[-1], kinds, states[b].ids, gt)
-                sums = sums + self.criterion.layer_losses(logits, boxes, assignment, gt.boxes)
-                if self.embed_head is not None:
-                    hit = assignment.target_idx >= 0
-                    records[b].add(
-                        self.embed_head(dec.hidden[-1, b, :n][hit]),
-                        assignment.gt_ids[hit],
-                        t,
-                        gt.boxes.to(device)[assignment.target_idx[hit]],
-                    )
-                idx, ids = self.criterion.carried_queries(
-                    assignment, logits[-1].detach(), kinds, self._aug_generator
+                layer_losses, states[b] = self._train_clip_frame(
+                    dec, queries, b, t, batch.targets[b][t], states[b], records[b]
                 )
-                states[b] = _ClipTracks(
-                    self._track_queries(dec.hidden[-1, b, idx], boxes[-1, idx]), ids
-                )
+                sums = sums + layer_losses
         losses = self.criterion.weighted(sums, num_gt)
         if self.embed_head is not None:
             losses.update(self._embedding_losses(records, batch))
+        return self._training_outputs(losses, num_gt, clip_sem, batch)
+
+    def _train_clip_frame(
+        self,
+        dec: DecoderOutput,
+        queries: _QueryBatch,
+        b: int,
+        t: int,
+        gt: FrameTargets,
+        state: _ClipTracks,
+        records: _ObjectRecords,
+    ) -> tuple[Tensor, _ClipTracks]:
+        """Clip ``b`` at frame ``t``: assign its queries to ``gt``, return the per-layer
+        losses ``(L, 3)`` and the clip's track state for frame ``t + 1``; its assigned
+        queries' embeddings are appended to ``records``."""
+        n = queries.lengths[b]
+        logits, boxes = dec.logits[:, b, :n], dec.boxes[:, b, :n]
+        kinds = queries.kinds[b]
+        assignment = self.criterion.assign(logits[-1], boxes[-1], kinds, state.ids, gt)
+        layer_losses = self.criterion.layer_losses(logits, boxes, assignment, gt.boxes)
+        if self.embed_head is not None:
+            hit = assignment.target_idx >= 0
+            records.add(
+                self.embed_head(dec.hidden[-1, b, :n][hit]),
+                assignment.gt_ids[hit],
+                t,
+                gt.boxes.to(logits.device)[assignment.target_idx[hit]],
+            )
+        idx, ids = self.criterion.carried_queries(
+            assignment, logits[-1].detach(), kinds, self._aug_generator
+        )
+        return layer_losses, _ClipTracks(
+            self._track_queries(dec.hidden[-1, b, idx], boxes[-1, idx]), ids
+        )
+
+    @staticmethod
+    def _training_outputs(
+        losses: dict[str, Tensor],
+        num_gt: int,
+        clip_sem: _ClipSemantics | None,
+        batch: ClipBatch,
+    ) -> dict[str, Tensor]:
+        """:meth:`training_step`'s result: the total ``loss``, its components, and the
+        detached diagnostics (``num_gt``, ``quality``, ``semantic_weight``)."""
         if clip_sem is not None:
             losses.update(clip_sem.output.losses)
         out: dict[str, Tensor] = {"loss": sum(losses.values())}
         out.update(losses)
-        out["num_gt"] = torch.tensor(float(num_gt), device=device)
+        out["num_gt"] = torch.tensor(float(num_gt), device=batch.images.device)
         if clip_sem is not None:
             sem_all = clip_sem.output
+            shape = (batch.batch_size, batch.clip_length)
             if sem_all.quality is not None:
-                out["quality"] = sem_all.quality.detach().view(b_size, t_len)
+                out["quality"] = sem_all.quality.detach().view(shape)
             if sem_all.weight is not None:
-                out["semantic_weight"] = sem_all.weight.detach().mean(-1).view(b_size, t_len)
+                out["semantic_weight"] = sem_all.weight.detach().mean(-1).view(shape)
         return out
 
     def _embedding_losses(

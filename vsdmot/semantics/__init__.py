@@ -1,10 +1,11 @@
 """The semantic branch: teachers, the distilled student, DCSD losses and DSWR.
 
 See ``DESIGN.md`` parts 4-6. Entry point for the tracker:
-:func:`~vsdmot.semantics.config.build_semantic_branch`.
+:func:`~vsdmot.semantics.branch.build_semantic_branch`. The embedding losses DCSD is made
+of (``alignment_loss``, ``structure_loss``) are in :mod:`vsdmot.nn.losses`.
 """
 
-from vsdmot.semantics.branch import SemanticBranch
+from vsdmot.semantics.branch import SemanticBranch, build_semantic_branch
 from vsdmot.semantics.cache import EmbeddingCache
 from vsdmot.semantics.config import (
     LossWeights,
@@ -12,10 +13,9 @@ from vsdmot.semantics.config import (
     SemanticConfig,
     StudentConfig,
     TeacherConfig,
-    build_semantic_branch,
 )
 from vsdmot.semantics.distill import DistillBatch, TrainHistory, distill_student, fit_quality_head
-from vsdmot.semantics.losses import alignment_loss, dcsd_losses, structure_loss
+from vsdmot.semantics.losses import dcsd_losses
 from vsdmot.semantics.quality import QualityHead, QualitySmoother, SemanticFusion
 from vsdmot.semantics.student import Student
 from vsdmot.semantics.teachers import (
@@ -44,7 +44,6 @@ __all__ = [
     "TeacherConfig",
     "TeacherLoadError",
     "TrainHistory",
-    "alignment_loss",
     "build_semantic_branch",
     "dcsd_losses",
     "distill_student",
@@ -52,5 +51,4 @@ __all__ = [
     "load_clip_teacher",
     "load_teacher",
     "mobilenet_v2_teacher",
-    "structure_loss",
 ]

@@ -1,4 +1,4 @@
-"""The semantic branch the tracker calls once per frame (contract: :mod:`vsdmot.models.fusion`).
+"""The semantic branch the tracker calls once per frame (contract: :mod:`vsdmot.nn.fusion`).
 
 ``semantics: student`` runs the distilled student (and, while training, the DCSD
 losses against the teacher); ``semantics: teacher`` runs the frozen teacher
@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vsdmot.models.fusion import SemanticOutput
+from vsdmot.nn.fusion import SemanticOutput
 from vsdmot.semantics.config import SemanticConfig
 from vsdmot.semantics.losses import dcsd_losses
 from vsdmot.semantics.preprocess import valid_crops
@@ -169,3 +169,20 @@ class SemanticBranch(nn.Module):
 
         injection, weight = self.fusion(s, q)
         return SemanticOutput(injection=injection, quality=q, weight=weight, losses=losses)
+
+
+def build_semantic_branch(
+    cfg: SemanticConfig, d_model: int, teacher: Teacher | None = None
+) -> SemanticBranch | None:
+    """Build the branch the tracker adds to its queries, or ``None`` for ``semantics: none``.
+
+    ``teacher`` lets a caller pass an already loaded teacher (shared with a cache or a
+    distillation loop); otherwise ``semantics: teacher`` loads it here and
+    ``semantics: student`` loads it lazily, only when a training step needs targets.
+
+    >>> build_semantic_branch(SemanticConfig(semantics="none"), d_model=128) is None
+    True
+    """
+    if cfg.semantics == "none":
+        return None
+    return SemanticBranch(cfg, d_model=d_model, teacher=teacher)

@@ -1,10 +1,11 @@
-"""Typed configuration of the semantic branch and the factory that builds it.
+"""Typed configuration of the semantic branch (plain dataclasses).
 
 The three ablation switches of the design (``semantics``, ``dswr``, ``distill``)
-live here, next to the teacher, student and quality-head hyper-parameters.
+live here, next to the teacher, student and quality-head hyper-parameters. The branch
+is built from them by :func:`vsdmot.semantics.branch.build_semantic_branch`; this
+module imports nothing of the branch, so every other module of the package can read it.
 
->>> cfg = SemanticConfig(semantics="none")
->>> build_semantic_branch(cfg, d_model=128) is None
+>>> SemanticConfig(semantics="none").use_alignment
 True
 >>> SemanticConfig(semantics="clip")
 Traceback (most recent call last):
@@ -16,11 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from vsdmot.semantics.branch import SemanticBranch
-    from vsdmot.semantics.teachers import Teacher
+from typing import Literal
 
 SemanticsMode = Literal["none", "teacher", "student"]
 DswrMode = Literal["off", "on"]
@@ -174,18 +171,3 @@ class SemanticConfig:
     def cache_path(self) -> Path | None:
         return None if self.cache_dir is None else Path(self.cache_dir)
 
-
-def build_semantic_branch(
-    cfg: SemanticConfig, d_model: int, teacher: Teacher | None = None
-) -> SemanticBranch | None:
-    """Build the branch the tracker adds to its queries, or ``None`` for ``semantics: none``.
-
-    ``teacher`` lets a caller pass an already loaded teacher (shared with a cache or a
-    distillation loop); otherwise ``semantics: teacher`` loads it here and
-    ``semantics: student`` loads it lazily, only when a training step needs targets.
-    """
-    if cfg.semantics == "none":
-        return None
-    from vsdmot.semantics.branch import SemanticBranch
-
-    return SemanticBranch(cfg, d_model=d_model, teacher=teacher)

@@ -8,8 +8,8 @@ ends the loop early with a warning.
 
 from __future__ import annotations
 
+import functools
 import logging
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,6 +22,7 @@ from vsdmot.semantics.losses import dcsd_losses
 from vsdmot.semantics.quality import QualityHead
 from vsdmot.semantics.student import Student
 from vsdmot.semantics.teachers import Teacher
+from vsdmot.utils.schedule import warmup_cosine
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,7 @@ def _cycle(batches: Iterable) -> Iterator:
 
 def _optimizer(params: list[nn.Parameter], lr: float, weight_decay: float, steps: int, warmup: int):
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, steps - warmup)
-        return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
+    factor = functools.partial(warmup_cosine, total=steps, warmup=warmup, min_ratio=0.05)
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
@@ -99,34 +94,44 @@ def _as_batch(item) -> DistillBatch:
     )
 
 
+@dataclass(frozen=True)
+class LoopSettings:
+    """Length, optimiser and seed of a distillation loop (AdamW, warm-up + cosine to 5 %)."""
+
+    steps: int
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 10
+    grad_clip: float = 1.0
+    seed: int = 0
+
+
 def distill_student(
     student: Student,
     teacher: Teacher | None,
     pairs: Iterable,
     cfg: SemanticConfig,
-    steps: int,
+    loop: LoopSettings,
     *,
-    lr: float = 1e-3,
-    weight_decay: float = 1e-4,
-    warmup: int = 10,
-    grad_clip: float = 1.0,
-    seed: int = 0,
     progress: bool = True,
 ) -> TrainHistory:
     """Train ``student`` with the DCSD terms ``cfg.distill`` selects on (clean, degraded) pairs.
 
     The teacher embeds the clean frame (unless the batch carries cached embeddings);
-    the student sees the degraded one. ``seed`` fixes any stochastic layer inside the
-    loop without disturbing the caller's global RNG state.
+    the student sees the degraded one. ``loop.seed`` fixes any stochastic layer inside
+    the loop without disturbing the caller's global RNG state.
     """
+    steps = loop.steps
     if steps <= 0:
         raise ValueError(f"steps must be > 0, got {steps}")
     device = next(student.parameters()).device
-    opt, sched = _optimizer(list(student.parameters()), lr, weight_decay, steps, warmup)
+    opt, sched = _optimizer(
+        list(student.parameters()), loop.lr, loop.weight_decay, steps, loop.warmup
+    )
     history = TrainHistory()
     student.train()
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(loop.seed)
         bar = tqdm(total=steps, desc="distill", disable=not progress, leave=False)
         for step, item in enumerate(_cycle(pairs)):
             if step >= steps:
@@ -143,7 +148,7 @@ def distill_student(
             loss = sum(terms.values())
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            nn.utils.clip_grad_norm_(student.parameters(), grad_clip)
+            nn.utils.clip_grad_norm_(student.parameters(), loop.grad_clip)
             opt.step()
             sched.step()
             history.append({"loss": loss.item(), **{k: v.item() for k, v in terms.items()}})

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
 
 ImageInput = Tensor | np.ndarray | Sequence[Tensor] | Sequence[np.ndarray]
 

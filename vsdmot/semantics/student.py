@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
-from vsdmot.models.mobilenet_v2 import SETTINGS, InvertedResidual
+from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.nn.mobilenet_v2 import SETTINGS, InvertedResidual
 from vsdmot.semantics.config import StudentConfig
 from vsdmot.semantics.preprocess import ImageInput, batch_resize, normalize, to_unit_rgb
 

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from vsdmot.semantics.config import TeacherConfig
 from vsdmot.semantics.preprocess import ImageInput, batch_resize, normalize, to_unit_rgb
 
@@ -286,7 +286,7 @@ def mobilenet_v2_teacher(
     weights: str | os.PathLike[str], input_size: int = 224, resize: str = "squash"
 ) -> Teacher:
     """The ImageNet MobileNetV2 features file as a teacher (1280-d, average-pooled)."""
-    from vsdmot.models.mobilenet_v2 import load_mobilenet_v2_features
+    from vsdmot.nn.mobilenet_v2 import load_mobilenet_v2_features
 
     path = Path(weights)
     if not path.is_file():

@@ -4,7 +4,7 @@ After the model has scored and refined every query of a frame, an
 :class:`Associator` matches the live tracks to the frame's *detections* (the
 proposal queries, with the model's refined boxes and the detector's scores) and says which
 tracks count as seen. Strategies are registered by name in
-:data:`ASSOCIATORS` (``TrackerParams.association``), like MOTIP's assignment
+:data:`ASSOCIATORS` (the ``association`` setting), like MOTIP's assignment
 protocols:
 
 * ``fused`` (default) -- ByteTrack-style two stages by detection score. Stage 1
@@ -29,13 +29,12 @@ protocols:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-if TYPE_CHECKING:
-    from vsdmot.tracking.query_tracker import TrackerParams
+from vsdmot.tracking.params import AppearanceParams, MatchingParams, TrackerParams
 
 
 @dataclass
@@ -138,25 +137,23 @@ class AnchorAssociator:
 class FusedAssociator:
     """``fused``: two stages by score, motion blended with quality-weighted appearance.
 
-    Reads its settings from :class:`~vsdmot.tracking.query_tracker.TrackerParams` (the one
-    place their defaults and meanings live): ``high_thresh``, ``low_thresh``,
-    ``match_iou``, ``low_match_iou``, ``appearance_weight``, ``appearance_dswr``,
-    ``reid_cos``, ``query_box_cue``, ``query_keep``.
+    Reads the matching and appearance settings (:mod:`vsdmot.tracking.params`, the one
+    place their defaults and meanings live).
     """
 
-    def __init__(self, params: TrackerParams) -> None:
-        self.s = params
+    def __init__(self, matching: MatchingParams, appearance: AppearanceParams) -> None:
+        self.s = matching
+        self.look = appearance
 
     def appearance_weight(self, quality: float | None) -> float:
         """``appearance_weight * q_t`` with DSWR (and a q_t), else ``appearance_weight``.
 
-        >>> from vsdmot.tracking.query_tracker import TrackerParams
-        >>> a = FusedAssociator(TrackerParams(appearance_weight=0.4, appearance_dswr=True))
+        >>> a = FusedAssociator(MatchingParams(), AppearanceParams(0.4, appearance_dswr=True))
         >>> a.appearance_weight(0.5), a.appearance_weight(None)
         (0.2, 0.4)
         """
-        w = self.s.appearance_weight
-        if self.s.appearance_dswr and quality is not None:
+        w = self.look.appearance_weight
+        if self.look.appearance_dswr and quality is not None:
             w *= float(np.clip(quality, 0.0, 1.0))
         return w
 
@@ -200,23 +197,22 @@ class FusedAssociator:
         return Association(matches, seen, coast=True, embedding_updates=updates)
 
 
-#: Association strategies by name (``TrackerParams.association``). Each factory takes the
-#: tracker's parameters.
+#: Association strategies by name (the ``association`` setting). Each factory takes the
+#: tracker's settings and reads the groups it needs.
 ASSOCIATORS = {
-    "fused": FusedAssociator,
+    "fused": lambda p: FusedAssociator(p.matching, p.appearance),
     "anchor": lambda p: (
-        AnchorAssociator(p.anchor_iou, p.keep_thresh)
-        if p.anchor_iou > 0
-        else QueryOnlyAssociator(p.keep_thresh)
+        AnchorAssociator(p.matching.anchor_iou, p.lifecycle.keep_thresh)
+        if p.matching.anchor_iou > 0
+        else QueryOnlyAssociator(p.lifecycle.keep_thresh)
     ),
-    "e2e": lambda p: QueryOnlyAssociator(p.keep_thresh),
+    "e2e": lambda p: QueryOnlyAssociator(p.lifecycle.keep_thresh),
 }
 
 
 def build_associator(params: TrackerParams) -> Associator:
-    """The registered strategy ``params.association`` configured from ``params``."""
-    if params.association not in ASSOCIATORS:
-        raise ValueError(
-            f"unknown association {params.association!r}; choose from {sorted(ASSOCIATORS)}"
-        )
-    return ASSOCIATORS[params.association](params)
+    """The registered strategy ``association`` configured from ``params``."""
+    name = params.matching.association
+    if name not in ASSOCIATORS:
+        raise ValueError(f"unknown association {name!r}; choose from {sorted(ASSOCIATORS)}")
+    return ASSOCIATORS[name](params)

@@ -1,4 +1,4 @@
-"""The runtime-tracker contract: one object per video, ``update`` once per frame.
+"""What a tracker reports for one frame, with TrackEval's field names.
 
 Results are typed per frame with TrackEval's field names (``tracker_ids``,
 ``tracker_dets`` in ``left, top, width, height`` pixels,
@@ -7,10 +7,10 @@ Results are typed per frame with TrackEval's field names (``tracker_ids``,
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
+import supervision as sv
 
 
 @dataclass
@@ -57,13 +57,40 @@ class FrameTracks:
         return len(self.tracker_ids)
 
 
-class Tracker(ABC):
-    """One instance per video. Ids are allocated by the instance, starting at 1."""
+def detections_to_proposals(detections: sv.Detections) -> np.ndarray:
+    """``sv.Detections`` -> ``(P, 5)`` x1, y1, x2, y2, score (score 1 when absent)."""
+    n = len(detections)
+    conf = detections.confidence if detections.confidence is not None else np.ones(n)
+    return np.column_stack([np.asarray(detections.xyxy, np.float64).reshape(n, 4), conf])
 
-    @abstractmethod
-    def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
-        """Consume one BGR frame and its ``(P, 5)`` proposals (x1, y1, x2, y2, score)."""
 
-    @abstractmethod
-    def reset(self) -> None:
-        """Forget all tracks and restart ids at 1 (call between videos)."""
+def proposals_to_detections(proposals: np.ndarray) -> sv.Detections:
+    """``(P, 5)`` x1, y1, x2, y2, score -> ``sv.Detections`` of one class."""
+    p = np.asarray(proposals, dtype=np.float64).reshape(-1, 5)
+    return sv.Detections(
+        xyxy=p[:, :4].astype(np.float32),
+        confidence=p[:, 4].astype(np.float32),
+        class_id=np.zeros(len(p), dtype=int),
+    )
+
+
+def frame_tracks_to_detections(tracks: FrameTracks) -> sv.Detections:
+    """Reported tracks -> ``sv.Detections`` with ``trackers``' 0-based ids."""
+    out = proposals_to_detections(
+        np.column_stack([tracks.xyxy, tracks.tracker_confidences]).reshape(-1, 5)
+    )
+    out.tracker_id = tracks.tracker_ids - 1
+    out.metadata = dict(tracks.extras)
+    return out
+
+
+def detections_to_frame_tracks(out: sv.Detections) -> FrameTracks:
+    """A ``trackers`` result -> reported tracks with MOTChallenge ids (from 1).
+
+    Tracks still on probation (``tracker_id == -1``) are not reported.
+    """
+    ids = np.asarray(out.tracker_id if out.tracker_id is not None else [], dtype=np.int64)
+    keep = ids >= 0
+    conf = out.confidence if out.confidence is not None else np.ones(len(ids))
+    extras = dict(getattr(out, "metadata", None) or {})
+    return FrameTracks.from_xyxy(ids[keep] + 1, out.xyxy[keep], np.asarray(conf)[keep], **extras)

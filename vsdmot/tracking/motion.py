@@ -6,7 +6,7 @@ reference box, and the motion cue of association), then
 :meth:`MotionState.update` with the box the track was matched to, or nothing
 when it was missed. Boxes are ``x1, y1, x2, y2`` in pixels.
 
-Registered models (:data:`MOTION_MODELS`, chosen by ``TrackerParams.motion``):
+Registered models (:data:`MOTION_MODELS`, chosen by the ``motion`` setting):
 
 * ``kalman`` -- constant-velocity Kalman filter on the box corners, the
   ``trackers`` package's :class:`XYXYStateEstimator` with ByteTrack's noise
@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+
+from vsdmot.tracking.params import MotionParams
 
 
 class MotionState(Protocol):
@@ -142,17 +144,19 @@ class StaticMotion:
         return StaticState(box)
 
 
-#: Motion models by name (``TrackerParams.motion``). Factories take the velocity
-#: momentum and the frame size; models that do not need them ignore them.
+#: Motion models by name (the ``motion`` setting). Factories take the motion settings
+#: and the frame size; models that do not need them ignore them.
 MOTION_MODELS = {
-    "kalman": lambda momentum, limits: KalmanMotion(),
-    "velocity": lambda momentum, limits: VelocityMotion(momentum, limits),
-    "static": lambda momentum, limits: StaticMotion(),
+    "kalman": lambda params, limits: KalmanMotion(),
+    "velocity": lambda params, limits: VelocityMotion(params.velocity_momentum, limits),
+    "static": lambda params, limits: StaticMotion(),
 }
 
 
-def build_motion(name: str, momentum: float, limits: tuple[float, float]) -> MotionModel:
-    """The registered motion model ``name``."""
-    if name not in MOTION_MODELS:
-        raise ValueError(f"unknown motion model {name!r}; choose from {sorted(MOTION_MODELS)}")
-    return MOTION_MODELS[name](momentum, limits)
+def build_motion(params: MotionParams, limits: tuple[float, float]) -> MotionModel:
+    """The registered motion model ``params.motion``."""
+    if params.motion not in MOTION_MODELS:
+        raise ValueError(
+            f"unknown motion model {params.motion!r}; choose from {sorted(MOTION_MODELS)}"
+        )
+    return MOTION_MODELS[params.motion](params, limits)

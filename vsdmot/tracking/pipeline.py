@@ -1,6 +1,6 @@
 """Track a whole source end to end: frames + proposals -> tracker -> files.
 
-This is what ``vsdmot track`` and ``vsdmot demo`` run; it is a plain function so
+This is what ``vsdmot track`` runs; it is a plain function of a :class:`TrackJob` so
 that notebooks and scripts get the same behaviour.
 """
 
@@ -19,14 +19,45 @@ import numpy as np
 
 from vsdmot.data.mot import write_mot
 from vsdmot.data.sources import open_source
-from vsdmot.tracking.base import FrameTracks, Tracker
+from vsdmot.tracking.base import FrameTracks
+from vsdmot.tracking.registry import build_tracker, describe_tracker
 from vsdmot.tracking.run import TrackingRun, track_frames
 from vsdmot.utils.io import atomic_write
 
 log = logging.getLogger(__name__)
 
 OutputFormat = Literal["mot", "jsonl"]
-TrackerKind = Literal["vsdmot", "bytetrack", "ocsort", "botsort", "sort", "deepsort"]
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    """What to track, with what, and where the results go.
+
+    ``tracker`` is a spec of the registry (``vsdmot``, ``bytetrack:lost_track_buffer=10``,
+    ...); ``proposals`` a proposal spec (default: :func:`default_proposal_spec`).
+    """
+
+    source: str
+    out: Path
+    tracker: str = "vsdmot"
+    proposals: str | None = None
+    min_score: float = 0.0
+    output_format: OutputFormat = "mot"
+    video: Path | None = None
+    show: bool = False
+    device: str = "cpu"
+    max_frames: int | None = None
+    cache_dir: Path | None = None
+    progress: bool = True
+    threads: int | None = None
+    """Torch threads of the tracker (default: every core but the detector worker's)."""
+    overlap: bool = True
+    """Decode and detect in a worker thread beside the tracker."""
+
+    @property
+    def sequence(self) -> str | None:
+        """The source as a MOTChallenge sequence folder, if it is one."""
+        return self.source if (Path(self.source) / "seqinfo.ini").is_file() else None
 
 
 @dataclass
@@ -45,7 +76,7 @@ class TrackOutputs:
         lines = [
             f"tracked {self.run.frames} frames, {self.run.num_tracks} tracks, "
             f"{self.run.fps:.1f} frames/s",
-            f"weights:   {self.weights}",
+            f"tracker:   {self.weights}",
             f"proposals: {self.proposals}",
             f"results:   {self.results}",
             f"per-frame: {self.per_frame}",
@@ -83,142 +114,99 @@ def default_proposal_spec(source: str) -> str:
     return "hog"
 
 
-def build_tracker(
-    kind: TrackerKind,
-    *,
-    weights: str | Path | None = None,
-    device: str = "cpu",
-    frame_rate: float = 30.0,
-    params: dict | None = None,
-) -> tuple[Tracker, str]:
-    """The tracker and a description of its weights."""
-    if kind == "vsdmot":
-        from vsdmot.tracking.query_tracker import QueryTracker
-        from vsdmot.tracking.weights import load_tracker_model
+def track_source(job: TrackJob) -> TrackOutputs:
+    """Track ``job.source`` (video, image folder, sequence folder, glob, camera, URL).
 
-        loaded = load_tracker_model(weights, device=device)
-        tracker = QueryTracker(loaded.model, loaded.tracker_params(**(params or {})), device=device)
-        return tracker, loaded.describe()
-    from vsdmot.tracking.peers import build_peer
-
-    peer = build_peer(kind, frame_rate=frame_rate, **(params or {}))
-    return peer, peer.describe()
-
-
-def track_source(
-    source: str,
-    out: str | Path,
-    *,
-    tracker: TrackerKind = "vsdmot",
-    weights: str | Path | None = None,
-    proposals: str | None = None,
-    min_score: float = 0.0,
-    output_format: OutputFormat = "mot",
-    video: str | Path | None = None,
-    show: bool = False,
-    device: str = "cpu",
-    tracker_params: dict | None = None,
-    max_frames: int | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = True,
-    threads: int | None = None,
-    overlap: bool = True,
-) -> TrackOutputs:
-    """Track ``source`` (video, image folder, sequence folder, glob, camera, URL).
-
-    Writes the results (MOTChallenge txt or JSON lines) to ``out`` and, beside
+    Writes the results (MOTChallenge txt or JSON lines) to ``job.out`` and, beside
     it, ``<out stem>.frames.csv`` with per-frame track counts and, when the
     semantic branch is on, the quality q_t and mean fusion weight w_t. With
-    ``video`` a rendered MP4 is written. A stream that drops ends the run
+    ``job.video`` a rendered MP4 is written. A stream that drops ends the run
     cleanly with everything tracked so far written.
-
-    Decoding and proposals run in a worker thread beside the tracker
-    (``overlap``); ``threads`` sets the tracker's torch threads (default:
-    every core but the one the detector worker uses).
     """
     from vsdmot.proposals import build_proposal_source
-    from vsdmot.render import LiveWindow, TrackRenderer, VideoWriter
 
-    out = Path(out)
-    frames = open_source(source)
-    spec = proposals or default_proposal_spec(source)
+    frames = open_source(job.source)
+    spec = job.proposals or default_proposal_spec(job.source)
     prop_source = build_proposal_source(
         spec,
-        sequence=source if (Path(source) / "seqinfo.ini").is_file() else None,
-        min_score=min_score,
-        cache_dir=cache_dir,
-        video=source if cache_dir is not None else None,
+        sequence=job.sequence,
+        min_score=job.min_score,
+        cache_dir=job.cache_dir,
+        video=job.source if job.cache_dir is not None else None,
     )
-    trk, weights_desc = build_tracker(
-        tracker, weights=weights, device=device, frame_rate=frames.fps, params=tracker_params
-    )
-    renderer = TrackRenderer() if (video is not None or show) else None
-    window = LiveWindow() if show else None
-
+    tracker = build_tracker(job.tracker, frame_rate=frames.fps, device=job.device)
     with contextlib.ExitStack() as stack:
         stack.callback(frames.close)
         if hasattr(prop_source, "close"):
             stack.callback(prop_source.close)
-        writer = (
-            stack.enter_context(VideoWriter(video, fps=frames.fps)) if video is not None else None
-        )
-        stop = False
-
-        def on_frame(t: int, frame: np.ndarray, tracks: FrameTracks) -> None:
-            nonlocal stop
-            if renderer is None:
-                return
-            canvas = renderer.draw(
-                frame,
-                t,
-                tracks.xyxy,
-                tracks.tracker_ids,
-                scores=tracks.tracker_confidences,
-                quality=tracks.extras.get("quality"),  # type: ignore[arg-type]
-                weight=tracks.extras.get("weight"),  # type: ignore[arg-type]
-            )
-            if writer is not None:
-                writer.write(canvas)
-            if window is not None and not window.show(canvas):
-                stop = True
-
-        def limited():
-            for i, item in enumerate(frames, start=1):
-                if stop or (max_frames is not None and i > max_frames):
-                    return
-                yield item
-
+        view = stack.enter_context(_View(job, frames.fps))
+        stack.enter_context(_threads(job.threads or max(1, (os.cpu_count() or 2) - 1)))
         total = frames.length
-        if max_frames is not None:
-            total = min(max_frames, total or max_frames)
-        stack.enter_context(_threads(threads or max(1, (os.cpu_count() or 2) - 1)))
-        run = track_frames(
-            trk,
-            limited(),
-            prop_source,
-            total=total,
-            on_frame=on_frame,
-            progress=progress,
-            overlap=overlap,
-        )
+        if job.max_frames is not None:
+            total = min(job.max_frames, total or job.max_frames)
+        run = track_frames(tracker, view.limit(frames, job.max_frames), prop_source,
+                           total=total, on_frame=view.on_frame, progress=job.progress,
+                           overlap=job.overlap)  # fmt: skip
         run.skipped = sorted(set(run.skipped) | set(frames.skipped))
-        if window is not None:
-            window.close()
+    return _write_outputs(job, run, describe_tracker(tracker), _describe(prop_source, spec))
 
-    if output_format == "mot":
+
+def _write_outputs(job: TrackJob, run: TrackingRun, tracker: str, proposals: str) -> TrackOutputs:
+    out = Path(job.out)
+    if job.output_format == "mot":
         write_mot(out, run.results, "result")
     else:
         _write_jsonl(out, run)
     per_frame = out.with_name(out.stem + ".frames.csv")
     _write_per_frame(per_frame, run)
-    return TrackOutputs(
-        results=out,
-        per_frame=per_frame,
-        video=Path(video) if video is not None else None,
-        run=run,
-        weights=weights_desc,
-        proposals=_describe(prop_source, spec),
-    )
+    video = Path(job.video) if job.video is not None else None
+    return TrackOutputs(out, per_frame, video, run, tracker, proposals)
+
+
+class _View:
+    """The rendered video and the live window of a job (both optional)."""
+
+    def __init__(self, job: TrackJob, fps: float) -> None:
+        from vsdmot.render import LiveWindow, TrackRenderer
+
+        self.job, self.fps = job, fps
+        self.renderer = TrackRenderer() if (job.video is not None or job.show) else None
+        self.window = LiveWindow() if job.show else None
+        self.writer = None
+        self.stop = False
+
+    def __enter__(self) -> _View:
+        if self.job.video is not None:
+            from vsdmot.render import VideoWriter
+
+            self.writer = VideoWriter(self.job.video, fps=self.fps).__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.writer is not None:
+            self.writer.__exit__(*exc)
+        if self.window is not None:
+            self.window.close()
+
+    def limit(self, frames, max_frames: int | None):
+        """The frames, until ``max_frames`` or until the window is closed."""
+        for i, item in enumerate(frames, start=1):
+            if self.stop or (max_frames is not None and i > max_frames):
+                return
+            yield item
+
+    def on_frame(self, t: int, frame: np.ndarray, tracks: FrameTracks) -> None:
+        if self.renderer is None:
+            return
+        canvas = self.renderer.draw(
+            frame, t, tracks.xyxy, tracks.tracker_ids, scores=tracks.tracker_confidences,
+            quality=tracks.extras.get("quality"),  # type: ignore[arg-type]
+            weight=tracks.extras.get("weight"),  # type: ignore[arg-type]
+        )  # fmt: skip
+        if self.writer is not None:
+            self.writer.write(canvas)
+        if self.window is not None and not self.window.show(canvas):
+            self.stop = True
 
 
 def _describe(source: object, spec: str) -> str:

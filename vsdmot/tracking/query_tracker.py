@@ -36,93 +36,10 @@ import torch
 from vsdmot.data.preprocess import normalize_frame, resize_frame, resize_size
 from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_xyxy_to_cxcywh
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
-from vsdmot.tracking.association import ASSOCIATORS, FrameEvidence, box_iou, build_associator
-from vsdmot.tracking.base import FrameTracks, Tracker
-from vsdmot.tracking.motion import MOTION_MODELS, MotionModel, MotionState, build_motion
-from vsdmot.utils.settings import parse_field_setting
-
-
-@dataclass(frozen=True)
-class TrackerParams:
-    """Runtime decisions of :class:`QueryTracker` (see the module docstring)."""
-
-    birth_thresh: float = 0.2
-    """Score a new (proposal or learnable) query needs to start a track. Low because a
-    briefly trained model under-scores proposals of objects it has lost: 0.2 was the best
-    of 0.15-0.5 on held-out generated validation sequences (see docs/model-card.md)."""
-    keep_thresh: float = 0.4
-    """Score a track query needs to be reported on a frame."""
-    miss_tolerance: int = 10
-    """Frames a track query may stay below ``keep_thresh`` before it is killed."""
-    dedup_iou: float = 0.4
-    """A newborn overlapping a reported track more than this is a duplicate, not a birth."""
-    association: str = "fused"
-    """How tracks meet detections: ``fused`` | ``anchor`` | ``e2e``
-    (:mod:`vsdmot.tracking.association`)."""
-    motion: str = "kalman"
-    """Motion model: ``kalman`` | ``velocity`` | ``static`` (:mod:`vsdmot.tracking.motion`)."""
-    anchor_iou: float = 0.4
-    """``anchor`` association: IoU a track query needs with a proposal query (0: ``e2e``)."""
-    velocity_momentum: float = 0.5
-    """``velocity`` motion: smoothing of the per-track centre velocity."""
-    high_thresh: float = 0.3
-    """``fused``: detections scoring at least this are matched first, with appearance."""
-    low_thresh: float = 0.1
-    """``fused``: detections in [low_thresh, high_thresh) are matched second, by IoU."""
-    match_iou: float = 0.2
-    """``fused``: motion IoU a first-stage match needs (unless re-identified)."""
-    low_match_iou: float = 0.5
-    """``fused``: IoU a second-stage match needs."""
-    appearance_weight: float = 0.3
-    """``fused``: largest share of appearance similarity in the first-stage similarity."""
-    appearance_dswr: bool = False
-    """``fused``: scale the appearance weight by the frame quality q_t (DSWR). Off by default:
-    on the validation sets it did not beat the constant weight (BENCHMARKS.md)."""
-    reid_cos: float = 0.85
-    """``fused``: appearance similarity that re-identifies a lost track, motion aside."""
-    query_box_cue: bool = True
-    """``fused``: motion similarity also counts the IoU with the track query's refined box."""
-    query_keep: float = 0.8
-    """``fused``: an unmatched track is still seen on its query's box if the query scores at
-    least this near its prediction (the detector missed it); 1.0: off."""
-    min_hits: int = 1
-    """Consecutive frames a new track must be seen before it is reported (1: at once);
-    a probation against short false tracks and duplicate births."""
-    embedding_momentum: float = 0.9
-    """Smoothing of each track's appearance bank."""
-    max_tracks: int = 100
-    """Cap on live track queries, so memory stays bounded on long videos."""
-    proposal_min_score: float = 0.05
-    """Proposals below this score are not given to the model."""
-    input_short_side: int = 384
-    """Frames are resized so the shorter side has this many pixels..."""
-    input_max_side: int = 640
-    """...and the longer side at most this many."""
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.keep_thresh <= 1 or not 0 <= self.birth_thresh <= 1:
-            raise ValueError("birth_thresh and keep_thresh must be in [0, 1]")
-        if self.miss_tolerance < 0 or self.max_tracks < 1 or self.min_hits < 1:
-            raise ValueError("miss_tolerance must be >= 0, max_tracks and min_hits >= 1")
-        if self.association not in ASSOCIATORS:
-            raise ValueError(f"association={self.association!r}: choose from {sorted(ASSOCIATORS)}")
-        if self.motion not in MOTION_MODELS:
-            raise ValueError(f"motion={self.motion!r}: choose from {sorted(MOTION_MODELS)}")
-        if not 0 <= self.embedding_momentum < 1:
-            raise ValueError("embedding_momentum must be in [0, 1)")
-
-
-def parse_setting(item: str) -> tuple[str, object]:
-    """``"NAME=VALUE"`` -> ``(name, value)`` typed by :class:`TrackerParams`' field.
-
-    The one parser of runtime settings for the CLI (``--set``) and the scripts.
-
-    >>> parse_setting("association=anchor"), parse_setting("miss_tolerance=30")
-    (('association', 'anchor'), ('miss_tolerance', 30))
-    >>> parse_setting("appearance_dswr=off")
-    ('appearance_dswr', False)
-    """
-    return parse_field_setting(TrackerParams, item)
+from vsdmot.tracking.association import FrameEvidence, box_iou, build_associator
+from vsdmot.tracking.base import FrameTracks
+from vsdmot.tracking.motion import MotionModel, MotionState, build_motion
+from vsdmot.tracking.params import TrackerParams
 
 
 def frame_to_tensor(frame_bgr: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
@@ -161,6 +78,14 @@ class Track:
     hits: int = 1  # consecutive frames seen (the birth frame counts)
     confirmed: bool = False  # reported once: a confirmed track is reported whenever seen
 
+    @property
+    def tracker_id(self) -> int:
+        """The id in ``trackers``' convention (from 0; -1 while on probation)."""
+        return self.id - 1 if self.confirmed else -1
+
+    def get_state_bbox(self) -> np.ndarray:
+        return self.box
+
     def confirm(self, min_hits: int) -> bool:
         """Whether the track is reported on this frame (seen, and out of its probation)."""
         self.confirmed |= self.misses == 0 and self.hits >= min_hits
@@ -177,7 +102,7 @@ class Track:
         self.embedding = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
 
 
-class QueryTracker(Tracker):
+class QueryTracker:
     """Online tracker: one instance per video, ids from 1, state reset by :meth:`reset`."""
 
     def __init__(
@@ -198,7 +123,7 @@ class QueryTracker(Tracker):
         # Built once here as well as per frame size: the Kalman model imports `trackers`
         # (about a second), which belongs to start-up, not to the first frame (where a
         # Ctrl-C could land inside that import).
-        build_motion(self.params.motion, self.params.velocity_momentum, (1.0, 1.0))
+        build_motion(self.params.movement, (1.0, 1.0))
         self.reset()
 
     def reset(self) -> None:
@@ -222,7 +147,7 @@ class QueryTracker(Tracker):
         height, width = frame.shape[:2]
         if self._motion is None or self._frame_size != (width, height):
             self._frame_size = (float(width), float(height))
-            self._motion = build_motion(p.motion, p.velocity_momentum, self._frame_size)
+            self._motion = build_motion(p.movement, self._frame_size)
         scale = np.array([width, height, width, height], dtype=np.float64)
         image, mask, props = self._inputs(frame, proposals)
         predicted = np.array([t.motion.predict() for t in self._tracks]).reshape(-1, 4)
@@ -255,7 +180,7 @@ class QueryTracker(Tracker):
         born = self._births(assoc, boxes, scores, embeddings, dets, n_track)
         self._keep(out, scores, n_track, born)
 
-        seen = [t for t in self._tracks if t.confirm(self.params.min_hits)]
+        seen = [t for t in self._tracks if t.confirm(self.params.lifecycle.min_hits)]
         return FrameTracks.from_xyxy(
             np.array([t.id for t in seen], dtype=np.int64),
             np.array([t.box for t in seen]).reshape(-1, 4),
@@ -267,7 +192,7 @@ class QueryTracker(Tracker):
 
     def _inputs(self, frame: np.ndarray, proposals: np.ndarray):
         """The model's inputs: the frame as in training, and the proposals it is given."""
-        p = self.params
+        p = self.params.inputs
         height, width = frame.shape[:2]
         size = resize_size(width, height, p.input_short_side, p.input_max_side)
         image = frame_to_tensor(frame, size).to(self.device)
@@ -302,7 +227,7 @@ class QueryTracker(Tracker):
 
     def _advance(self, assoc, boxes, scores, embeddings, dets, predicted) -> None:
         """Matched tracks take their detection; missed ones coast or keep the query's box."""
-        p = self.params
+        momentum = self.params.appearance.embedding_momentum
         matched = dict(zip(assoc.matches[:, 0].tolist(), assoc.matches[:, 1].tolist(), strict=True))
         updates = assoc.embedding_updates
         confident = set(assoc.matches[updates, 0].tolist()) if updates is not None else set(matched)
@@ -314,7 +239,7 @@ class QueryTracker(Tracker):
                 track.motion.update(track.box)
                 track.score = max(own_score, float(scores[det]))
                 if embeddings is not None and row in confident:
-                    track.remember(embeddings[det], p.embedding_momentum)
+                    track.remember(embeddings[det], momentum)
             elif assoc.coast and not assoc.seen[row]:
                 track.box = predicted[row].copy()
                 track.motion.update(None)
@@ -328,7 +253,8 @@ class QueryTracker(Tracker):
 
     def _births(self, assoc, boxes, scores, embeddings, dets, n_track) -> list[tuple[int, Track]]:
         """New tracks from unmatched proposal and learnable queries (query index, track)."""
-        p = self.params
+        p = self.params.lifecycle
+        momentum = self.params.appearance.embedding_momentum
         new_scores = scores.copy()
         new_scores[:n_track] = 0.0
         new_scores[dets[assoc.matches[:, 1]]] = 0.0  # a detection that a track took
@@ -343,7 +269,7 @@ class QueryTracker(Tracker):
             if taken and box_iou(box[None], np.array(taken)).max() > p.dedup_iou:
                 continue
             track = Track(self._next_id, motion.start(box), box.copy(), float(scores[q]))
-            track.remember(None if embeddings is None else embeddings[q], p.embedding_momentum)
+            track.remember(None if embeddings is None else embeddings[q], momentum)
             self._next_id += 1
             born.append((int(q), track))
             taken.append(box)
@@ -351,7 +277,7 @@ class QueryTracker(Tracker):
 
     def _keep(self, out, scores, n_track: int, born: list[tuple[int, Track]]) -> None:
         """Drop dead tracks, cap the rest, and carry their queries to the next frame."""
-        p = self.params
+        p = self.params.lifecycle
         rows = [(r, t) for r, t in enumerate(self._tracks) if t.misses <= p.miss_tolerance]
         kept = rows + born
         if len(kept) > p.max_tracks:

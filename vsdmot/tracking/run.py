@@ -1,4 +1,4 @@
-"""Drive a :class:`~vsdmot.tracking.base.Tracker` over a whole video."""
+"""Drive any registered tracker over a whole video."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm import tqdm
+from trackers.core.base import BaseTracker
 
 from vsdmot.data.mot import MOTAnnotations
-from vsdmot.tracking.base import FrameTracks, Tracker
+from vsdmot.tracking.base import FrameTracks
+from vsdmot.tracking.registry import step
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ class TrackingRun:
 
 
 def track_frames(
-    tracker: Tracker,
+    tracker: BaseTracker,
     frames: Iterable[tuple[int, np.ndarray | None]],
     proposals: ProposalFn,
     *,
@@ -73,7 +75,7 @@ def track_frames(
             if frame is None:
                 run.skipped.append(t)
                 continue
-            tracks = tracker.update(frame, props)
+            tracks = step(tracker, frame, props)
             run.frames += 1
             if len(tracks):
                 rows.append(

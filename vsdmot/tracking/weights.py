@@ -19,7 +19,7 @@ from vsdmot.models.factory import build_vsdmot
 from vsdmot.models.files import CheckpointError, load_model_file
 from vsdmot.models.tracker import VSDMOT
 from vsdmot.semantics.config import SemanticConfig
-from vsdmot.tracking.query_tracker import TrackerParams
+from vsdmot.tracking.params import TrackerParams, read_runtime_block
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -44,17 +44,12 @@ class LoadedModel:
     semantic_config: SemanticConfig
     step: int
     runtime: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """Runtime tracker settings recorded with the weights (TrackerParams field names)."""
+    """Runtime tracker settings recorded with the weights (validated flat names)."""
 
     def tracker_params(self, **overrides: Any) -> TrackerParams:
-        """Runtime settings: :class:`TrackerParams` defaults, then what the weights record,
-        then ``overrides`` (the user's flags)."""
-        known = {f.name for f in dataclasses.fields(TrackerParams)}
-        unknown = sorted(set(self.runtime) - known)
-        if unknown:
-            log.warning("%s: ignoring unknown runtime settings %s", self.path, unknown)
-        recorded = {k: v for k, v in self.runtime.items() if k in known}
-        return TrackerParams(**{**recorded, **overrides})
+        """Runtime settings: the defaults, then what the weights record, then
+        ``overrides`` (the user's)."""
+        return TrackerParams(**{**self.runtime, **overrides})
 
     def describe(self) -> str:
         sem = self.semantic_config
@@ -120,7 +115,8 @@ def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> L
         first = str(exc).splitlines()[0]
         raise WeightsError(f"{path}: weights do not match the recorded config: {first}") from exc
     model.to(torch.device(device)).eval()
-    runtime = blob.get("runtime") or {}
-    if not isinstance(runtime, dict):
-        raise WeightsError(f"{path}: its runtime settings are not a mapping")
-    return LoadedModel(model, path, model_cfg, sem_cfg, int(blob.get("step", 0)), dict(runtime))
+    try:
+        runtime = read_runtime_block(blob.get("runtime"), str(path))
+    except ValueError as exc:
+        raise WeightsError(str(exc)) from exc
+    return LoadedModel(model, path, model_cfg, sem_cfg, int(blob.get("step", 0)), runtime)

@@ -158,13 +158,35 @@ def draw_person(
     """
     if width < 1 or height < 1:
         raise ValueError(f"sprite size {width}x{height} must be at least 1x1")
-    w, h = float(width), float(height)
     img = np.zeros((height, width, 3), np.uint8)
     mask = np.zeros((height, width), np.uint8)
     swing = math.sin(phase)
-    cx = w / 2
-
     # Back leg and arm first, so the near ones overlap them.
+    _draw_legs(img, mask, app, swing)
+    _draw_arms(img, mask, app, swing)
+    if app.bag is not None:
+        w, h = float(width), float(height)
+        _poly(
+            img,
+            mask,
+            [(0.1 * w, 0.22 * h), (0.35 * w, 0.22 * h), (0.35 * w, 0.45 * h), (0.05 * w, 0.45 * h)],
+            app.bag,
+        )
+    _draw_torso(img, mask, app)
+    _draw_head(img, mask, app)
+    # Round the body with a horizontal shading profile (lit from the front).
+    profile = 0.78 + 0.22 * np.sin(np.linspace(0.15, math.pi - 0.15, width, dtype=np.float32))
+    shaded = img.astype(np.float32) * profile[None, :, None]
+    return shaded.astype(np.uint8), mask > 0
+
+
+def _size(img: np.ndarray) -> tuple[float, float]:
+    return float(img.shape[1]), float(img.shape[0])
+
+
+def _draw_legs(img: np.ndarray, mask: np.ndarray, app: Appearance, swing: float) -> None:
+    w, h = _size(img)
+    cx = w / 2
     hip_y, foot_y = 0.53 * h, 0.97 * h
     for side in (-1.0, 1.0):
         foot_x = cx + side * 0.12 * w + side * swing * 0.22 * w
@@ -179,6 +201,10 @@ def draw_person(
         )
         _ellipse(img, mask, (foot_x + 0.02 * w, foot_y), (0.1 * w, 0.03 * h), app.shoes)
 
+
+def _draw_arms(img: np.ndarray, mask: np.ndarray, app: Appearance, swing: float) -> None:
+    w, h = _size(img)
+    cx = w / 2
     shoulder_y, hand_y = 0.19 * h, 0.52 * h
     for side in (-1.0, 1.0):
         hand_x = cx + side * 0.38 * w - side * swing * 0.08 * w
@@ -193,15 +219,11 @@ def draw_person(
         )
         _ellipse(img, mask, (hand_x, hand_y), (0.07 * w, 0.025 * h), app.skin)
 
-    if app.bag is not None:
-        _poly(
-            img,
-            mask,
-            [(0.1 * w, 0.22 * h), (0.35 * w, 0.22 * h), (0.35 * w, 0.45 * h), (0.05 * w, 0.45 * h)],
-            app.bag,
-        )
 
-    # Torso: the texture tile stretched over a trapezoid.
+def _draw_torso(img: np.ndarray, mask: np.ndarray, app: Appearance) -> None:
+    """The texture tile stretched over a trapezoid."""
+    w, h = _size(img)
+    height, width = img.shape[:2]
     t0, t1 = int(0.16 * h), max(int(0.57 * h), int(0.16 * h) + 1)
     x0, x1 = int(0.14 * w), max(int(0.86 * w), int(0.14 * w) + 1)
     torso = np.zeros((height, width), np.uint8)
@@ -212,12 +234,10 @@ def draw_person(
     img[t0:t1, x0:x1][region] = tile[region]
     mask[t0:t1, x0:x1][region] = 255
 
-    # Head with hair on its upper half.
-    head_c, head_ax = (cx, 0.09 * h), (0.15 * w, 0.075 * h)
-    _ellipse(img, mask, head_c, head_ax, app.skin)
-    _ellipse(img, mask, (cx, 0.08 * h), (0.155 * w, 0.07 * h), app.hair, arc=(180.0, 360.0))
 
-    # Round the body with a horizontal shading profile (lit from the front).
-    profile = 0.78 + 0.22 * np.sin(np.linspace(0.15, math.pi - 0.15, width, dtype=np.float32))
-    shaded = img.astype(np.float32) * profile[None, :, None]
-    return shaded.astype(np.uint8), mask > 0
+def _draw_head(img: np.ndarray, mask: np.ndarray, app: Appearance) -> None:
+    """Head with hair on its upper half."""
+    w, h = _size(img)
+    cx = w / 2
+    _ellipse(img, mask, (cx, 0.09 * h), (0.15 * w, 0.075 * h), app.skin)
+    _ellipse(img, mask, (cx, 0.08 * h), (0.155 * w, 0.07 * h), app.hair, arc=(180.0, 360.0))

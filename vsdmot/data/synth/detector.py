@@ -269,38 +269,55 @@ def simulate_detections(
     )
     if n_frames == 0:
         return MOTAnnotations()
-
-    vis = np.clip(src.visibility, 0.0, 1.0)
-    h = src.boxes[:, 3]
-    small = np.clip(1.0 - h / cfg.small_height, 0.0, 1.0)
-    logit = (
-        cfg.miss_logit
-        + cfg.miss_occlusion * (1.0 - vis) ** 2
-        + cfg.miss_small * small
-        + cfg.miss_severity * sev_rows
-        + _track_noise(src.track_id, src.frame, cfg, rng)
-    )
+    # The logit draws the track noise before the miss draws: keep the two statements apart.
+    logit = _miss_logit(src, sev_rows, cfg, rng)
     detected = rng.random(len(src)) >= _sigmoid(logit)
-
     tp = src.select(detected)
-    tp_sev = sev_rows[detected]
-    tp_xyxy = _jitter(tp.boxes, tp_sev, cfg, rng)
-    tp_logit = (
-        cfg.tp_score_logit
-        - cfg.tp_score_occlusion * (1.0 - np.clip(tp.visibility, 0.0, 1.0))
-        - cfg.tp_score_severity * tp_sev
-        + cfg.tp_score_spread * rng.standard_normal(len(tp))
-    )
-
+    tp_xyxy, tp_logit = _true_positives(tp, sev_rows[detected], cfg, rng)
     dup_rows, dup_xyxy = _duplicates(tp_xyxy, cfg, rng)
     dup_frames = tp.frame[dup_rows]
     cl_frames, cl_xyxy = _clutter(n_frames, sev_frames, src.boxes[:, 3], (width, height), cfg, rng)
     n_fp = len(dup_frames) + len(cl_frames)
     fp_logit = cfg.fp_score_logit + cfg.fp_score_spread * rng.standard_normal(n_fp)
-
     frames = np.concatenate([tp.frame, dup_frames, cl_frames]).astype(np.int64)
     xyxy = _clip_boxes(np.concatenate([tp_xyxy, dup_xyxy, cl_xyxy]), width, height)
     scores = _sigmoid(np.concatenate([tp_logit, fp_logit]))
+    return _detections(frames, xyxy, scores, cfg)
+
+
+def _miss_logit(
+    src: MOTAnnotations, sev: np.ndarray, cfg: DetectorConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """Logit of each gt row's miss probability (see :func:`simulate_detections`)."""
+    vis = np.clip(src.visibility, 0.0, 1.0)
+    small = np.clip(1.0 - src.boxes[:, 3] / cfg.small_height, 0.0, 1.0)
+    return (
+        cfg.miss_logit
+        + cfg.miss_occlusion * (1.0 - vis) ** 2
+        + cfg.miss_small * small
+        + cfg.miss_severity * sev
+        + _track_noise(src.track_id, src.frame, cfg, rng)
+    )
+
+
+def _true_positives(
+    tp: MOTAnnotations, sev: np.ndarray, cfg: DetectorConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jittered xyxy boxes of the detected rows and their score logits."""
+    xyxy = _jitter(tp.boxes, sev, cfg, rng)
+    logit = (
+        cfg.tp_score_logit
+        - cfg.tp_score_occlusion * (1.0 - np.clip(tp.visibility, 0.0, 1.0))
+        - cfg.tp_score_severity * sev
+        + cfg.tp_score_spread * rng.standard_normal(len(tp))
+    )
+    return xyxy, logit
+
+
+def _detections(
+    frames: np.ndarray, xyxy: np.ndarray, scores: np.ndarray, cfg: DetectorConfig
+) -> MOTAnnotations:
+    """The boxes large enough to keep, as det rows sorted by frame."""
     wh = xyxy[:, 2:] - xyxy[:, :2]
     keep = np.all(wh >= cfg.min_size, axis=1)
     n = int(keep.sum())

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from vsdmot import __version__
+from vsdmot._version import __version__
 from vsdmot.data.mot import MOTAnnotations, MOTFormatError, SeqInfo, write_mot, write_seqinfo
 from vsdmot.data.synth.appearance import Appearance, draw_person, sample_appearance
 from vsdmot.data.synth.detector import simulate_detections

@@ -44,18 +44,23 @@ def _pick(rng: np.random.Generator, palette: tuple[tuple[int, int, int], ...]) -
 def make_background(config: SynthConfig, rng: np.random.Generator) -> np.ndarray:
     """The world canvas for one sequence, BGR uint8 of ``config.canvas_size``."""
     width, height = config.canvas_size
-    pad = config.pad
-    horizon = int(pad + (config.walk_top - 0.07) * config.height)
+    horizon = int(config.pad + (config.walk_top - 0.07) * config.height)
     canvas = np.empty((height, width, 3), np.float32)
     canvas[:horizon] = _pick(rng, _WALLS)
     canvas[horizon:] = _pick(rng, _GROUNDS)
-
     if config.ground_gradient:
         rows = np.arange(height, dtype=np.float32)
         ramp = 0.8 + 0.35 * np.clip((rows - horizon) / max(height - horizon, 1), 0, 1)
         canvas[horizon:] *= ramp[horizon:, None, None]
+    _draw_buildings(canvas, horizon, rng)
+    _draw_markings(canvas, horizon, rng)
+    _draw_objects(canvas, horizon, config.n_shapes, rng)
+    return _finish_surface(canvas, rng)
 
-    # Buildings along the horizon, some with windows.
+
+def _draw_buildings(canvas: np.ndarray, horizon: int, rng: np.random.Generator) -> None:
+    """Buildings along the horizon, some with windows."""
+    width = canvas.shape[1]
     x = -int(rng.integers(0, 60))
     while x < width:
         bw = int(rng.integers(60, 220))
@@ -70,7 +75,10 @@ def make_background(config: SynthConfig, rng: np.random.Generator) -> np.ndarray
                     cv2.rectangle(canvas, (wx, wy), (wx + step // 2, wy + step // 2), win, -1)
         x += bw + int(rng.integers(0, 30))
 
-    # Markings converging to a vanishing point above the horizon.
+
+def _draw_markings(canvas: np.ndarray, horizon: int, rng: np.random.Generator) -> None:
+    """Markings converging to a vanishing point above the horizon."""
+    height, width = canvas.shape[:2]
     vp = (rng.uniform(0.3, 0.7) * width, horizon - rng.uniform(20, 120))
     mark = (canvas[-1, width // 2] * rng.uniform(1.15, 1.5)).clip(0, 255).tolist()
     for xb in rng.uniform(-0.5, 1.5, int(rng.integers(2, 6))) * width:
@@ -84,8 +92,11 @@ def make_background(config: SynthConfig, rng: np.random.Generator) -> np.ndarray
             cv2.LINE_AA,
         )
 
-    # Scattered objects: benches, bushes, bollards, manholes.
-    for _ in range(config.n_shapes):
+
+def _draw_objects(canvas: np.ndarray, horizon: int, n: int, rng: np.random.Generator) -> None:
+    """Scattered objects: benches, bushes, bollards, manholes."""
+    height, width = canvas.shape[:2]
+    for _ in range(n):
         cx, cy = rng.uniform(0, width), rng.uniform(horizon, height)
         scale = 0.4 + 0.8 * (cy - horizon) / max(height - horizon, 1)
         color = _pick(rng, _GROUNDS + _WALLS).tolist()
@@ -96,6 +107,10 @@ def make_background(config: SynthConfig, rng: np.random.Generator) -> np.ndarray
             bw, bh = rng.uniform(15, 80) * scale, rng.uniform(5, 30) * scale
             cv2.rectangle(canvas, (int(cx), int(cy - bh)), (int(cx + bw), int(cy)), color, -1)
 
+
+def _finish_surface(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Smooth brightness and tint variation, grain and a slight blur, as uint8."""
+    height, width = canvas.shape[:2]
     lum = _smooth_noise(rng, (width, height), (96, 24, 6), (14.0, 8.0, 4.0))
     tint = _smooth_noise(rng, (width, height), (128,), (6.0,))
     canvas += lum[..., None]

@@ -1,4 +1,4 @@
-"""The benchmark grid: conditions (type x severity x schedule), trackers, and MOT-C v1.
+"""The grid of an experiment: conditions (type x severity x schedule), and MOT-C v1.
 
 A condition is ``clean`` or one degraded copy of the dataset, named
 ``<type>-s<severity>-<schedule>`` (e.g. ``gaussian_noise-s3-constant``); the same
@@ -43,10 +43,11 @@ class Condition:
 
 @dataclass(frozen=True)
 class GridSpec:
-    """What a benchmark run covers; its seed and frame cap key the cached degraded copies."""
+    """What a run covers; its seed and frame cap key the cached degraded copies. No
+    ``types``: the clean data only."""
 
-    types: tuple[str, ...]
-    severities: tuple[float, ...]
+    types: tuple[str, ...] = ()
+    severities: tuple[float, ...] = (3.0,)
     schedules: tuple[str, ...] = ("constant",)
     protocol: str = "redetect"
     seed: int = 0
@@ -63,8 +64,8 @@ class GridSpec:
             check_severity(s)
         for sched in self.schedules:
             schedule_params(sched, max(self.severities, default=1.0))
-        if not self.types or not self.severities or not self.schedules:
-            raise ValueError("the grid needs at least one type, severity and schedule")
+        if self.types and (not self.severities or not self.schedules):
+            raise ValueError("degraded conditions need at least one severity and schedule")
         conditions = [Condition(None)] + [
             Condition(t, float(s), sched)
             for t in self.types

@@ -1,0 +1,279 @@
+"""Runtime settings of vsdmot's tracker, one small dataclass per concern.
+
+The registered tracker (:class:`~vsdmot.tracking.tracker.VSDMOTTracker`) takes them
+flat, because ``trackers``' registry, CLI and tuner read parameters from a flat
+typed ``__init__``; inside, :class:`TrackerParams` routes each flat name to its
+group, and each part of the tracker reads only its own group. Checkpoints record
+the settings chosen with their weights as a versioned block
+(:func:`runtime_block` / :func:`read_runtime_block`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+def setting(default: Any, help: str) -> Any:
+    """A dataclass field with its default and its one-line meaning (shown by
+    ``vsdmot trackers`` and read by ``trackers``' registry)."""
+    return field(default=default, metadata={"help": help})
+
+
+def setting_help() -> dict[str, str]:
+    """Flat setting name -> its meaning."""
+    return {
+        f.name: f.metadata["help"]
+        for cls in TrackerParams.GROUPS.values()
+        for f in dataclasses.fields(cls)
+    }
+
+
+@dataclass(frozen=True)
+class LifecycleParams:
+    """Birth, survival, death and reporting of tracks."""
+
+    birth_thresh: float = setting(
+        0.2,
+        "Score a new (proposal or learnable) query needs to start a track. Low because "
+        "a briefly trained model under-scores proposals of objects it has lost.",
+    )
+    keep_thresh: float = setting(
+        0.4,
+        "Score a track query needs to count as seen (``anchor`` and ``e2e``).",
+    )
+    miss_tolerance: int = setting(10, "Frames a track may go unseen before it is killed.")
+    dedup_iou: float = setting(
+        0.4,
+        "A newborn overlapping a seen track more than this is a duplicate, not a birth.",
+    )
+    min_hits: int = setting(
+        1,
+        "Consecutive frames a new track must be seen before it is reported (1: at once).",
+    )
+    max_tracks: int = setting(
+        100,
+        "Cap on live track queries, so memory stays bounded on long videos.",
+    )
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.keep_thresh <= 1 or not 0 <= self.birth_thresh <= 1:
+            raise ValueError("birth_thresh and keep_thresh must be in [0, 1]")
+        if self.miss_tolerance < 0 or self.max_tracks < 1 or self.min_hits < 1:
+            raise ValueError("miss_tolerance must be >= 0, max_tracks and min_hits >= 1")
+
+
+@dataclass(frozen=True)
+class MotionParams:
+    """Where each track is expected next (:mod:`vsdmot.tracking.motion`)."""
+
+    motion: str = setting("kalman", "Motion model: ``kalman`` | ``velocity`` | ``static``.")
+    velocity_momentum: float = setting(
+        0.5,
+        "``velocity`` motion: smoothing of the per-track centre velocity.",
+    )
+
+
+@dataclass(frozen=True)
+class MatchingParams:
+    """Which track takes which detection (:mod:`vsdmot.tracking.association`)."""
+
+    association: str = setting("fused", "``fused`` | ``anchor`` | ``e2e``.")
+    anchor_iou: float = setting(
+        0.2,
+        "``anchor``: IoU a track query needs with a proposal query (0: ``e2e``).",
+    )
+    high_thresh: float = setting(
+        0.3,
+        "``fused``: detections scoring at least this are matched first, with appearance.",
+    )
+    low_thresh: float = setting(
+        0.1,
+        "``fused``: detections in [low_thresh, high_thresh) are matched second, by IoU.",
+    )
+    match_iou: float = setting(
+        0.2,
+        "``fused``: motion IoU a first-stage match needs (unless re-identified).",
+    )
+    low_match_iou: float = setting(0.5, "``fused``: IoU a second-stage match needs.")
+    reid_cos: float = setting(
+        0.85,
+        "``fused``: appearance similarity that re-identifies a lost track, motion aside.",
+    )
+    query_box_cue: bool = setting(
+        True,
+        "``fused``: the motion cue also counts the IoU with the track query's refined box.",
+    )
+    query_keep: float = setting(
+        0.8,
+        "``fused``: an unmatched track is still seen on its query's box if the query "
+        "scores at least this near its prediction (the detector missed it); 1.0: off.",
+    )
+
+
+@dataclass(frozen=True)
+class AppearanceParams:
+    """How much appearance counts and how each track remembers it."""
+
+    appearance_weight: float = setting(
+        0.3,
+        "``fused``: share of appearance similarity in the first-stage similarity.",
+    )
+    appearance_dswr: bool = setting(
+        False,
+        "``fused``: scale the appearance weight by the frame quality q_t (DSWR).",
+    )
+    embedding_momentum: float = setting(0.9, "Smoothing of each track's appearance bank.")
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.embedding_momentum < 1:
+            raise ValueError("embedding_momentum must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class InputParams:
+    """What the model is given."""
+
+    proposal_min_score: float = setting(
+        0.1,
+        "Proposals below this score are not given to the model.",
+    )
+    input_short_side: int = setting(
+        288,
+        "Frames are resized so the shorter side has this many pixels...",
+    )
+    input_max_side: int = setting(512, "...and the longer side at most this many.")
+
+
+class TrackerParams:
+    """Every runtime setting, built from flat names and grouped by concern.
+
+    >>> p = TrackerParams(miss_tolerance=30, association="anchor")
+    >>> p.lifecycle.miss_tolerance, p.matching.association, p.inputs.input_short_side
+    (30, 'anchor', 288)
+    >>> p.replace(miss_tolerance=5).flat()["miss_tolerance"]
+    5
+    >>> TrackerParams(speed=3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown tracker setting(s) speed; valid: anchor_iou, appearance_dswr, ...
+    """
+
+    GROUPS: ClassVar[dict[str, type]] = {
+        "lifecycle": LifecycleParams,
+        "movement": MotionParams,
+        "matching": MatchingParams,
+        "appearance": AppearanceParams,
+        "inputs": InputParams,
+    }
+    lifecycle: LifecycleParams
+    movement: MotionParams
+    matching: MatchingParams
+    appearance: AppearanceParams
+    inputs: InputParams
+
+    def __init__(self, **settings: Any) -> None:
+        owner = setting_groups()
+        unknown = sorted(set(settings) - set(owner))
+        if unknown:
+            raise ValueError(
+                f"unknown tracker setting(s) {', '.join(unknown)}; "
+                f"valid: {', '.join(sorted(owner))}"
+            )
+        for group, cls in self.GROUPS.items():
+            mine = {k: v for k, v in settings.items() if owner[k] == group}
+            setattr(self, group, cls(**mine))
+
+    def flat(self) -> dict[str, Any]:
+        """Every setting by its flat name."""
+        out: dict[str, Any] = {}
+        for group in self.GROUPS:
+            out.update(dataclasses.asdict(getattr(self, group)))
+        return out
+
+    def replace(self, **settings: Any) -> TrackerParams:
+        return TrackerParams(**{**self.flat(), **settings})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TrackerParams) and self.flat() == other.flat()
+
+    def __repr__(self) -> str:
+        return "TrackerParams(" + ", ".join(f"{k}={v!r}" for k, v in self.flat().items()) + ")"
+
+
+def setting_groups() -> dict[str, str]:
+    """Flat setting name -> the group that owns it."""
+    return {
+        f.name: group
+        for group, cls in TrackerParams.GROUPS.items()
+        for f in dataclasses.fields(cls)
+    }
+
+
+def setting_types() -> dict[str, Any]:
+    """Flat setting name -> its type (for typing text values)."""
+    types = {"bool": bool, "int": int, "float": float, "str": str}
+    return {
+        f.name: types[str(f.type)]
+        for cls in TrackerParams.GROUPS.values()
+        for f in dataclasses.fields(cls)
+    }
+
+
+#: Version of the runtime-settings block stored in checkpoints.
+RUNTIME_BLOCK_VERSION = 1
+
+
+def runtime_block(settings: dict[str, Any]) -> dict[str, Any]:
+    """The block a checkpoint stores: validated settings plus a version.
+
+    >>> runtime_block({"miss_tolerance": 20})
+    {'version': 1, 'settings': {'miss_tolerance': 20}}
+    """
+    TrackerParams(**settings)  # refuses unknown names and bad values now, not at load
+    return {"version": RUNTIME_BLOCK_VERSION, "settings": dict(settings)}
+
+
+def read_runtime_block(block: object, where: str) -> dict[str, Any]:
+    """The settings of a stored block; ``where`` (the file) names the source in errors.
+
+    Version 0 (a plain mapping of setting names, written before the block had a
+    version) is read as version 1.
+
+    >>> read_runtime_block({"version": 1, "settings": {"min_hits": 2}}, "m.pt")
+    {'min_hits': 2}
+    >>> read_runtime_block({"version": 1, "settings": {"min_hits": "two"}}, "m.pt")
+    Traceback (most recent call last):
+    ...
+    ValueError: m.pt: runtime setting min_hits='two' is not a int
+    """
+    if not block:
+        return {}
+    if not isinstance(block, dict):
+        raise ValueError(f"{where}: its runtime settings are not a mapping")
+    if "version" in block:
+        if block["version"] != RUNTIME_BLOCK_VERSION or not isinstance(block.get("settings"), dict):
+            raise ValueError(
+                f"{where}: runtime settings block version {block['version']!r} is not "
+                f"supported (this vsdmot reads version {RUNTIME_BLOCK_VERSION})"
+            )
+        settings = dict(block["settings"])
+    else:
+        settings = dict(block)
+    types = setting_types()
+    unknown = sorted(set(settings) - set(types))
+    if unknown:
+        raise ValueError(f"{where}: unknown runtime setting(s) {', '.join(unknown)}")
+    for name, value in settings.items():
+        kind = types[name]
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ValueError(f"{where}: runtime setting {name}={value!r} is not a {kind.__name__}")
+    try:
+        TrackerParams(**settings)
+    except ValueError as exc:
+        raise ValueError(f"{where}: runtime settings: {exc}") from exc
+    return settings

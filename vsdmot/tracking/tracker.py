@@ -1,0 +1,170 @@
+"""vsdmot's runtime tracker as a ``trackers`` tracker (``tracker_id = "vsdmot"``).
+
+It sits in ``trackers``' registry beside ByteTrack, OC-SORT, BoT-SORT, C-BIoU and
+SORT, so ``trackers``' CLI and :class:`trackers.tune.Tuner` see it, and it drops
+into a plain ``supervision`` loop::
+
+    import vsdmot  # registers "vsdmot" and "deepsort"
+    from trackers.core.base import BaseTracker
+
+    tracker = BaseTracker._lookup_tracker("vsdmot").tracker_class(miss_tolerance=20)
+    for frame, detections in stream:  # detections: sv.Detections (xyxy, confidence)
+        tracks = tracker.update(detections, frame=frame)  # sv.Detections with tracker_id
+
+The settings are flat and typed here because the registry reads them from this
+signature; inside, :class:`~vsdmot.tracking.params.TrackerParams` groups them and
+:class:`~vsdmot.tracking.query_tracker.QueryTracker` runs the model.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+import supervision as sv
+from trackers.core.base import BaseTracker
+
+from vsdmot.tracking.base import (
+    FrameTracks,
+    detections_to_proposals,
+    frame_tracks_to_detections,
+)
+from vsdmot.tracking.params import (
+    AppearanceParams as _A,
+)
+from vsdmot.tracking.params import (
+    InputParams as _I,
+)
+from vsdmot.tracking.params import (
+    LifecycleParams as _L,
+)
+from vsdmot.tracking.params import (
+    MatchingParams as _M,
+)
+from vsdmot.tracking.params import (
+    MotionParams as _V,
+)
+from vsdmot.tracking.params import (
+    TrackerParams,
+    setting_help,
+)
+
+#: What the model-backed arguments mean (the settings' meanings live in params.py).
+_CONTEXT_HELP = {
+    "weights": "Checkpoint (model.pt or a training checkpoint); None: the shipped model.",
+    "device": "Torch device of the model: cpu | cuda | cuda:N.",
+    "frame_rate": "Frame rate of the video (accepted like every tracker; frames are counted).",
+}
+
+
+def _settings_init(init: Callable[..., None]) -> Callable[..., None]:
+    """Remember which settings the caller gave, so that the settings recorded with the
+    weights fill in only the others; and write the ``Args:`` section the registry reads
+    from the settings' one-line meanings."""
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        if args:
+            raise TypeError(f"{type(self).__name__} takes keyword arguments only")
+        self._explicit = frozenset(kwargs)
+        init(self, **kwargs)
+
+    meanings = {**_CONTEXT_HELP, **setting_help()}
+    args = "\n".join(f"    {name}: {text}" for name, text in meanings.items())
+    wrapper.__doc__ = f"{(init.__doc__ or '').strip()}\n\nArgs:\n{args}\n"
+    return wrapper
+
+
+class VSDMOTTracker(BaseTracker):
+    """vsdmot: query-based tracking with the distilled semantics, on any proposals.
+
+    Settings passed here win; then the settings recorded with the weights; then the
+    defaults below (which the shipped model records).
+    """
+
+    tracker_id = "vsdmot"
+    #: The model reads the pixels: ``update`` needs the frame.
+    uses_frame: ClassVar[bool] = True
+    search_space: ClassVar[dict[str, dict]] = {
+        "birth_thresh": {"type": "uniform", "range": [0.1, 0.6]},
+        "miss_tolerance": {"type": "randint", "range": [3, 40]},
+        "dedup_iou": {"type": "uniform", "range": [0.3, 0.8]},
+        "min_hits": {"type": "randint", "range": [1, 4]},
+        "association": {"type": "choice", "options": ["fused", "anchor"]},
+        "high_thresh": {"type": "uniform", "range": [0.2, 0.6]},
+        "match_iou": {"type": "uniform", "range": [0.1, 0.5]},
+        "query_keep": {"type": "uniform", "range": [0.5, 1.0]},
+        "appearance_weight": {"type": "uniform", "range": [0.0, 0.6]},
+    }
+
+    @_settings_init
+    def __init__(
+        self,
+        *,
+        weights: str | None = None,
+        device: str = "cpu",
+        frame_rate: float = 30.0,
+        birth_thresh: float = _L.birth_thresh,
+        keep_thresh: float = _L.keep_thresh,
+        miss_tolerance: int = _L.miss_tolerance,
+        dedup_iou: float = _L.dedup_iou,
+        min_hits: int = _L.min_hits,
+        max_tracks: int = _L.max_tracks,
+        motion: str = _V.motion,
+        velocity_momentum: float = _V.velocity_momentum,
+        association: str = _M.association,
+        anchor_iou: float = _M.anchor_iou,
+        high_thresh: float = _M.high_thresh,
+        low_thresh: float = _M.low_thresh,
+        match_iou: float = _M.match_iou,
+        low_match_iou: float = _M.low_match_iou,
+        reid_cos: float = _M.reid_cos,
+        query_box_cue: bool = _M.query_box_cue,
+        query_keep: float = _M.query_keep,
+        appearance_weight: float = _A.appearance_weight,
+        appearance_dswr: bool = _A.appearance_dswr,
+        embedding_momentum: float = _A.embedding_momentum,
+        proposal_min_score: float = _I.proposal_min_score,
+        input_short_side: int = _I.input_short_side,
+        input_max_side: int = _I.input_max_side,
+    ) -> None:
+        """Load the weights and set up an empty tracker."""
+        from vsdmot.tracking.query_tracker import QueryTracker
+        from vsdmot.tracking.weights import load_tracker_model
+
+        given = {k: v for k, v in locals().items() if k in self._explicit}
+        settings = {k: v for k, v in given.items() if k not in _CONTEXT_HELP}
+        self.loaded = load_tracker_model(weights, device=device)
+        self.params: TrackerParams = self.loaded.tracker_params(**settings)
+        self.core = QueryTracker(self.loaded.model, self.params, device=device)
+        self._init_timestamp_state(frame_rate)
+        self.tracks: list[Any] = []
+        self.last = FrameTracks.empty()
+
+    def update(
+        self,
+        detections: sv.Detections,
+        frame: np.ndarray | None = None,
+        timestamp: float | None = None,
+    ) -> sv.Detections:
+        """Track one frame: ``detections`` are the proposals, ``frame`` the BGR image.
+
+        Returns the tracks reported on this frame (ids from 0, as ``trackers`` counts),
+        with the frame's quality estimate q_t and fusion weight w_t in ``metadata`` when
+        the model has a semantic branch.
+        """
+        if frame is None:
+            raise ValueError("vsdmot reads the pixels: pass update(detections, frame=frame)")
+        self.last = self.core.update(frame, detections_to_proposals(detections))
+        self.tracks = [t for t in self.core.tracks if t.tracker_id >= 0]
+        return frame_tracks_to_detections(self.last)
+
+    def reset(self) -> None:
+        self.core.reset()
+        self.tracks = []
+        self.last = FrameTracks.empty()
+
+    def describe(self) -> str:
+        return self.loaded.describe()

@@ -1,0 +1,153 @@
+"""One grammar for everything named on a command line: ``name[:key=value,...]``.
+
+Trackers (``bytetrack:lost_track_buffer=10``), proposal sources (``yolo:size=416``)
+and benchmark conditions (``fog:severity=3,schedule=ramp``) are written the same
+way and parsed here. Values stay text until :func:`coerce` types them with the
+target's parameter type, so errors can name the parameter and the type it needs.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+from typing import Any, Union, get_args, get_origin
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class SpecError(ValueError):
+    """A spec that cannot be parsed or does not fit its target; the message says why."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed ``name[:key=value,...]``; ``options`` keep the user's order and text.
+
+    >>> s = parse_spec("bytetrack:lost_track_buffer=10, minimum_iou_threshold=0.2")
+    >>> s.name, s.options
+    ('bytetrack', {'lost_track_buffer': '10', 'minimum_iou_threshold': '0.2'})
+    >>> str(s)
+    'bytetrack:lost_track_buffer=10,minimum_iou_threshold=0.2'
+    """
+
+    name: str
+    options: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if not self.options:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={v}" for k, v in self.options.items())
+
+    def with_options(self, **extra: object) -> Spec:
+        """This spec with more options (later ones win)."""
+        return Spec(self.name, {**self.options, **{k: _text(v) for k, v in extra.items()}})
+
+
+def parse_spec(text: str) -> Spec:
+    """Parse ``name[:key=value,...]``; keys may use ``-`` for ``_``.
+
+    >>> parse_spec("yolo").options
+    {}
+    >>> parse_spec("vsdmot:weights=/tmp/m.pt").options
+    {'weights': '/tmp/m.pt'}
+    >>> parse_spec("sort:oops")
+    Traceback (most recent call last):
+    ...
+    vsdmot.utils.specs.SpecError: 'sort:oops': 'oops' is not key=value
+    """
+    text = text.strip()
+    head, _, rest = text.partition(":")
+    name = head.strip()
+    if not name:
+        raise SpecError(f"{text!r}: empty name; expected NAME[:KEY=VALUE,...]")
+    options: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise SpecError(f"{text!r}: {item!r} is not key=value")
+        if key in options:
+            raise SpecError(f"{text!r}: {key} is given twice")
+        options[key] = value.strip()
+    return Spec(name, options)
+
+
+def split_specs(text: str) -> list[str]:
+    """Split a comma list of specs whose own options are joined by commas too: an item
+    with ``=`` before any ``:`` continues the spec before it.
+
+    >>> split_specs("vsdmot:weights=a.pt,motion=static,bytetrack,sort:lost_track_buffer=5")
+    ['vsdmot:weights=a.pt,motion=static', 'bytetrack', 'sort:lost_track_buffer=5']
+    """
+    out: list[str] = []
+    for item in (p.strip() for p in text.split(",")):
+        if not item:
+            continue
+        eq, colon = item.find("="), item.find(":")
+        continues = eq >= 0 and (colon < 0 or eq < colon)
+        if continues and out:
+            out[-1] += "," + item
+        elif continues:
+            raise SpecError(f"{text!r}: {item!r} has no NAME before it")
+        else:
+            out.append(item)
+    return out
+
+
+def coerce(value: str, kind: Any, name: str) -> Any:
+    """Type the text ``value`` of parameter ``name`` as ``kind`` (a type or annotation).
+
+    Booleans accept on/off, yes/no, true/false, 1/0; ``None``-able types accept
+    ``none``; ``tuple``/``list`` take items joined by ``+``.
+
+    >>> coerce("0.5", float, "x"), coerce("off", bool, "y"), coerce("3", int | None, "z")
+    (0.5, False, 3)
+    >>> coerce("fog+rain", tuple[str, ...], "types")
+    ('fog', 'rain')
+    >>> coerce("abc", int, "n")
+    Traceback (most recent call last):
+    ...
+    vsdmot.utils.specs.SpecError: n needs a value of type int, not 'abc'
+    """
+    kind, optional = _unwrap(kind)
+    text = value.strip()
+    if optional and text.lower() == "none":
+        return None
+    try:
+        if kind is bool:
+            if text.lower() not in _TRUE + _FALSE:
+                raise ValueError(text)
+            return text.lower() in _TRUE
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        if kind in (tuple, list):
+            items = [v.strip() for v in text.split("+") if v.strip()]
+            return kind(items)
+    except ValueError:
+        raise SpecError(f"{name} needs a value of type {kind.__name__}, not {text!r}") from None
+    if kind in (str, Any) or kind is None:
+        return text
+    raise SpecError(f"{name} ({getattr(kind, '__name__', kind)}) cannot be set from text")
+
+
+def _unwrap(kind: Any) -> tuple[Any, bool]:
+    """``int | None`` -> ``(int, True)``; ``tuple[str, ...]`` -> ``(tuple, False)``."""
+    origin = get_origin(kind)
+    if origin is Union or origin is getattr(types, "UnionType", None):
+        args = [a for a in get_args(kind) if a is not type(None)]
+        inner, _ = _unwrap(args[0]) if args else (Any, False)
+        return inner, len(args) < len(get_args(kind))
+    if origin in (tuple, list):
+        return origin, False
+    return kind, False
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (tuple, list)):
+        return "+".join(str(v) for v in value)
+    return str(value)
