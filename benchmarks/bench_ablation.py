@@ -3,7 +3,7 @@
 Each arm is the model card's training recipe (docs/model-card.md) with only the
 ``semantic.*`` switches changed, trained once per seed with ``vsdmot train``,
 then tracked with the same runtime settings on the same proposals and scored
-with TrackEval (``bench_tracking.score_dataset``). Runs already trained or scored
+with TrackEval (``bench_tracking.score_datasets``: the experiment runner). Runs already trained or scored
 under ``--work`` are reused, so an interrupted grid resumes where it stopped.
 
 ``--root`` is the folder holding the model card's training data (``synth-train``,
@@ -24,15 +24,13 @@ import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench_tracking import score_dataset
+from bench_tracking import score_datasets
+from common import command
 
-from vsdmot.data.sequence import MOTSequence, list_sequences
-from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
-from vsdmot.tracking.weights import load_tracker_model
+from vsdmot.tracking.registry import build_tracker, describe_tracker
 from vsdmot.utils.io import atomic_write
 
 # The model card's recipe (paths relative to the working folder).
@@ -60,21 +58,14 @@ ARMS = {
     "student": ["semantic.semantics=student", "semantic.dswr=off", "semantic.distill=both"],
     "student+dswr": ["semantic.semantics=student", "semantic.dswr=on", "semantic.distill=both"],
 }
-METRICS = ("HOTA", "DetA", "AssA", "IDSW")
-
-
-def _env(threads: int) -> dict[str, str]:
-    env = dict(os.environ)
-    # Two torch processes with several threads each on a small machine slow each other
-    # down many times over; each job gets its share of the cores.
-    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    return env
-
 
 def _run(cmd: list[str], log: Path, threads: int, cwd: Path | None = None) -> None:
+    # Two torch processes with several threads each on a small machine slow each other
+    # down many times over; each job gets its share of the cores.
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as f:
-        done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=_env(threads), cwd=cwd)
+        done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(cmd)} failed (exit {done.returncode}); see {log}")
 
@@ -108,29 +99,12 @@ def run_one(arm: str, seed: int, args: argparse.Namespace, threads: int) -> Path
 
 def score(args: argparse.Namespace) -> None:
     """Score one model on every dataset (the ``--score`` mode of this script)."""
-    loaded = load_tracker_model(args.score)
-    params = TrackerParams(input_short_side=args.input_size,
-                           input_max_side=round(args.input_size * 5 / 3))  # fmt: skip
-    trackers = {"vsdmot": lambda fps: QueryTracker(loaded.model, params)}
-    results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        for spec in args.data:
-            name, _, folder = spec.partition("=")
-            seqs = [(s, 1, len(MOTSequence(s))) for s in list_sequences(folder)]
-            results[name] = score_dataset(name, Path(folder), seqs, trackers, work)["vsdmot"]
-        for tag, root in (("", args.mot15), (" lq", args.mot15_lq)):
-            if root is None:
-                continue
-            pets, tud = root / "PETS09-S2L1", root / "TUD-Stadtmitte"
-            results[f"PETS09-S2L1 601-795{tag}"] = score_dataset(
-                f"pets{tag}", root, [(pets, 601, 795)], trackers, work, "mot15"
-            )["vsdmot"]
-            results[f"TUD-Stadtmitte{tag}"] = score_dataset(
-                f"tud{tag}", root, [(tud, 1, len(MOTSequence(tud)))], trackers, work, "mot15"
-            )["vsdmot"]
+    size = args.input_size
+    spec = f"vsdmot:weights={args.score},input_short_side={size},input_max_side={round(size * 5 / 3)}"
+    results = score_datasets({"vsdmot": spec}, args.data, {"": args.mot15, " lq": args.mot15_lq})
+    results = {name: rows["vsdmot"] for name, rows in results.items()}
     with atomic_write(args.json) as f:
-        json.dump({"weights": loaded.describe(), "results": results}, f, indent=2)
+        json.dump({"weights": describe_tracker(build_tracker(spec)), "results": results}, f, indent=2)
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -144,7 +118,6 @@ def report(args: argparse.Namespace, done: dict[tuple[str, int], Path]) -> str:
         by_arm.setdefault(arm, []).append(json.loads(path.read_text())["results"])
     arms = [a for a in args.arms if a in by_arm]
     datasets = list(next(iter(by_arm.values()))[0])
-    command = "python " + shlex.join(sys.argv)
     lines = [
         "# Ablation: semantic branch switches, mean ± std over training seeds",
         "",
@@ -154,7 +127,7 @@ def report(args: argparse.Namespace, done: dict[tuple[str, int], Path]) -> str:
         f"input short side {args.input_size}, default runtime thresholds, the sequences'",
         "own `det/det.txt` proposals. HOTA, sample std (n-1).",
         "",
-        f"Command: `{command}`",
+        f"Command: `{command()}`",
         "",
         "| data | " + " | ".join(f"{a} (n={len(by_arm[a])})" for a in arms) + " |",
         "|---|" + "---:|" * len(arms),

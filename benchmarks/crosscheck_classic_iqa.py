@@ -1,4 +1,4 @@
-"""Compare the BRISQUE / NIQE ports of ``classic_iqa.py`` with the released packages.
+"""Compare the BRISQUE / NIQE ports of ``vsdmot.eval.classic_iqa`` with the released packages.
 
 The released packages only run with numpy < 2 (and NIQE also needs two functions that
 SciPy and numpy removed, restored here by their definitions), so the check runs in two
@@ -28,7 +28,7 @@ def _frames(npz: Path) -> list[np.ndarray]:
 
 
 def run_port(npz: Path, images: list[Path]) -> None:
-    import classic_iqa
+    from vsdmot.eval import classic_iqa
 
     frames = []
     for path in images:

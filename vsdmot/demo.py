@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from vsdmot.data.synth import SynthConfig, generate_dataset
-from vsdmot.degrade.dataset import DegradeJob, degrade_dataset
 from vsdmot.eval import evaluate, plot_robustness, robustness
-from vsdmot.tracking.pipeline import TrackerKind, track_source
+from vsdmot.experiments.grid import GridSpec
+from vsdmot.experiments.runner import RunConfig, cell_dir, condition_root, run_grid
+from vsdmot.tracking.pipeline import TrackJob, track_source
+from vsdmot.tracking.registry import parse_tracker
 from vsdmot.utils.io import atomic_write
 
 log = logging.getLogger(__name__)
@@ -69,52 +71,50 @@ def run_demo(
     cfg = cfg or DemoConfig()
     out = Path(out)
     result = DemoResult(out)
-    clean, lq = out / "data" / "clean", out / "data" / "degraded"
-
+    clean = out / "data" / "clean"
     synth_cfg = SynthConfig(width=cfg.width, height=cfg.height, n_frames=cfg.frames)
     generate_dataset(clean, 1, cfg.frames, cfg.seed, synth_cfg, progress=progress)
-    degrade_dataset(
-        clean, lq, DegradeJob(cfg.degradation, cfg.severity, cfg.schedule, cfg.seed),
-        overwrite=True, progress=progress,
-    )  # fmt: skip
-
-    trackers: tuple[TrackerKind, ...] = ("vsdmot", "bytetrack")
-    for kind in trackers:
-        for name, data in (("clean", clean), ("degraded", lq)):
-            render = kind == "vsdmot" and name == "degraded"
-            video = out / f"{kind}-{name}.mp4" if render else None
-            run = track_source(
-                str(data / SEQ),
-                out / "tracks" / f"{kind}-{name}" / f"{SEQ}.txt",
-                tracker=kind,
-                weights=weights if kind == "vsdmot" else None,
-                proposals="det",
-                video=video,
-                progress=progress,
-            )
-            if video is not None:
-                result.files["video"] = video
-                result.files["per_frame"] = run.per_frame
-            scores = evaluate(data, out / "tracks" / f"{kind}-{name}", progress=False).combined
-            result.scores[f"{kind} {name}"] = {m: float(getattr(scores, m)) for m in METRICS}
-
-        rob = robustness(
-            clean, out / "tracks" / f"{kind}-clean", lq, out / "tracks" / f"{kind}-degraded",
-            progress=False,
-        )  # fmt: skip
+    vsdmot = "vsdmot" if weights is None else f"vsdmot:weights={weights}"
+    run = RunConfig(data=clean, out=out / "run", trackers=(vsdmot, "bytetrack"),
+                    grid=GridSpec((cfg.degradation,), (cfg.severity,), (cfg.schedule,),
+                                  seed=cfg.seed))  # fmt: skip
+    cells = {(c.tracker, c.condition): c for c in run_grid(run, progress=progress)}
+    degraded = run.grid.conditions[1]
+    lq = condition_root(run, degraded)
+    for spec, kind in ((vsdmot, "vsdmot"), ("bytetrack", "bytetrack")):
+        label = parse_tracker(spec).label
+        preds = {name: cell_dir(run, label, c) for name, c in
+                 (("clean", run.grid.conditions[0]), ("degraded", degraded))}  # fmt: skip
+        for name in ("clean", "degraded"):
+            cell = cells[(label, run.grid.conditions[0 if name == "clean" else 1].name)]
+            if cell.scores is None:
+                raise RuntimeError(f"{kind} on {name} failed: {cell.error}")
+            result.scores[f"{kind} {name}"] = {m: cell.scores["combined"][m] for m in METRICS}
+        rob = robustness(clean, preds["clean"], lq, preds["degraded"], progress=False)
         result.scores[f"{kind} degraded"]["rPC"] = float(rob.rPC)
+        result.files[f"{kind}_tracks"] = preds["degraded"]
         if kind == "vsdmot":
             result.files["severity_plot"] = out / "hota_by_severity.png"
             plot_robustness(rob, result.files["severity_plot"])
-
+    _render(result, vsdmot, lq / SEQ, progress)
     result.files["timeline_plot"] = out / "hota_quality_over_time.png"
-    _plot_timeline(out, lq / SEQ, cfg, result.files["timeline_plot"])
+    _plot_timeline(result, lq / SEQ, cfg, result.files["timeline_plot"])
     result.files["table"] = out / "results.md"
     _write_table(result, cfg)
     with atomic_write(out / "results.json") as f:
-        json.dump({k: v for k, v in result.scores.items()}, f, indent=2)
+        json.dump(dict(result.scores), f, indent=2)
     result.files["json"] = out / "results.json"
     return result
+
+
+def _render(result: DemoResult, spec: str, lq_seq: Path, progress: bool) -> None:
+    """The degraded sequence tracked by vsdmot, rendered, with its per-frame q_t."""
+    video = result.out / "vsdmot-degraded.mp4"
+    job = TrackJob(str(lq_seq), result.out / "render" / f"{SEQ}.txt", tracker=spec,
+                   proposals="det", video=video, progress=progress)  # fmt: skip
+    run = track_source(job)
+    result.files["video"] = video
+    result.files["per_frame"] = run.per_frame
 
 
 def _windowed_hota(gt: Path, pred: Path, n: int, window: int) -> list[tuple[int, int, float]]:
@@ -126,7 +126,7 @@ def _windowed_hota(gt: Path, pred: Path, n: int, window: int) -> list[tuple[int,
     return spans
 
 
-def _plot_timeline(out: Path, lq_seq: Path, cfg: DemoConfig, path: Path) -> None:
+def _plot_timeline(result: DemoResult, lq_seq: Path, cfg: DemoConfig, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -139,8 +139,7 @@ def _plot_timeline(out: Path, lq_seq: Path, cfg: DemoConfig, path: Path) -> None
     fig = Figure(figsize=(8, 4), dpi=100)
     ax = fig.add_subplot()
     ax.plot(frames, quality, color="0.5", label="quality label (from severity)")
-    per_frame = out / "tracks" / "vsdmot-degraded" / f"{SEQ}.frames.csv"
-    with open(per_frame) as f:
+    with open(result.files["per_frame"]) as f:
         pf = list(csv.DictReader(f))
     if pf and "quality" in pf[0]:
         ax.plot(
@@ -148,9 +147,8 @@ def _plot_timeline(out: Path, lq_seq: Path, cfg: DemoConfig, path: Path) -> None
             color="tab:green", label="predicted q_t (DSWR)",
         )  # fmt: skip
     for kind, color in (("vsdmot", "tab:blue"), ("bytetrack", "tab:orange")):
-        spans = _windowed_hota(
-            lq_seq.parent, out / "tracks" / f"{kind}-degraded", len(frames), cfg.window
-        )
+        spans = _windowed_hota(lq_seq.parent, result.files[f"{kind}_tracks"], len(frames),
+                               cfg.window)  # fmt: skip
         for i, (a, b, h) in enumerate(spans):
             ax.hlines(h, a, b, color=color, lw=3, label=f"{kind} HOTA ({cfg.window}-frame windows)"
                       if i == 0 else None)  # fmt: skip

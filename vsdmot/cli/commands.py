@@ -20,6 +20,7 @@ MODULES = (
     "train",
     "distill",
     "track",
+    "tune",
     "demo",
 )
 

@@ -255,10 +255,11 @@ class QueryTracker:
         """New tracks from unmatched proposal and learnable queries (query index, track)."""
         p = self.params.lifecycle
         momentum = self.params.appearance.embedding_momentum
-        new_scores = scores.copy()
-        new_scores[:n_track] = 0.0
-        new_scores[dets[assoc.matches[:, 1]]] = 0.0  # a detection that a track took
-        candidates = np.flatnonzero(new_scores >= p.birth_thresh)
+        # A mask, not zeroed scores: with birth_thresh 0 a zeroed track query would be born.
+        free = np.ones(len(scores), dtype=bool)
+        free[:n_track] = False
+        free[dets[assoc.matches[:, 1]]] = False  # a detection that a track took
+        candidates = np.flatnonzero(free & (scores >= p.birth_thresh))
         candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
         taken = [t.box for t in self._tracks if t.misses == 0]
         motion = self._motion

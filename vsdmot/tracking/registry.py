@@ -18,6 +18,7 @@ vsdmot.utils.specs.SpecError: bytetrack has no setting 'nonsense'; its settings:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,8 +91,12 @@ class TrackerSpec:
             if k == "weights":
                 text = text.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
             parts.append(f"{k}={text}")
-        return "_".join("".join(c if c.isalnum() or c in "-_.=+" else "_" for c in p)
-                        for p in parts)  # fmt: skip
+        label = "_".join("".join(c if c.isalnum() or c in "-_.=+" else "_" for c in p)
+                         for p in parts)  # fmt: skip
+        if len(label) <= 120:
+            return label
+        # Long specs (tuning trials) by a digest: folder names have a length limit.
+        return f"{self.name}_{hashlib.sha1(str(self).encode()).hexdigest()[:16]}"
 
     def replace(self, **settings: Any) -> TrackerSpec:
         return TrackerSpec(self.name, {**self.settings, **settings})

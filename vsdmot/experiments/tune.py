@@ -1,0 +1,217 @@
+"""Tuning a registered tracker's ``search_space`` with Optuna, through the runner, and
+the leave-one-scene-out rule that chooses every default.
+
+A *study* tunes on a set of scenes (groups of sequences: one camera, one group):
+each trial is one tracker spec, run and scored by the experiment runner on every
+condition of the grid, with the mean HOTA (or another metric) over conditions as
+the objective. The first trial is the tracker's defaults. Studies are stored in
+SQLite beside their results, so an interrupted study resumes where it stopped.
+
+:func:`leave_one_out` answers the only question that matters for a default: does a
+setting chosen on some scenes transfer to a scene it never saw? For each scene it
+tunes on all the others, scores the best settings on the scene left out, and
+compares with the defaults and with settings tuned on that scene itself (the
+best one could have done there).
+
+Why not ``trackers.tune.Tuner`` itself: it reads one flat folder of det files and
+scores whole sequences, while a study here needs frame ranges (learned parts are
+scored only on frames they never trained on), degraded conditions, re-detected
+proposals and a model loaded once per trial; the Optuna study and the registry's
+``search_space`` are the same, and the registered trackers also work with the
+``Tuner`` (tested).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from vsdmot.experiments.runner import METRICS, RunConfig, SequenceRange, run_grid
+from vsdmot.tracking.registry import TrackerSpec, check_settings, parse_tracker, tracker_settings
+from vsdmot.utils.io import atomic_write
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """A tuning job: the tracker (its spec's settings stay fixed), the run (data, grid,
+    proposals, sequences), the trials and the objective."""
+
+    tracker: str
+    run: RunConfig
+    trials: int = 20
+    objective: str = "HOTA"
+    seed: int = 0
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Scene name -> sequence names; default: each selected sequence is its own scene."""
+
+    def __post_init__(self) -> None:
+        if self.objective not in METRICS:
+            raise ValueError(f"objective {self.objective!r}: choose from {', '.join(METRICS)}")
+        if self.trials < 1:
+            raise ValueError("trials must be >= 1")
+        space = search_space(parse_tracker(self.tracker))
+        if not space:
+            raise ValueError(f"{parse_tracker(self.tracker).name} has nothing to tune")
+
+    def scenes(self) -> dict[str, tuple[SequenceRange, ...]]:
+        """Scene -> its selected sequences (with their frame ranges)."""
+        selected = self.run.sequences or tuple(
+            SequenceRange(p.name) for p, _ in self.run.selected(self.run.data)
+        )
+        by_name = {s.name: s for s in selected}
+        groups = self.groups or {s.name: (s.name,) for s in selected}
+        out = {}
+        for scene, names in groups.items():
+            missing = [n for n in names if n not in by_name]
+            if missing:
+                raise ValueError(f"scene {scene}: sequences {missing} are not selected")
+            out[scene] = tuple(by_name[n] for n in names)
+        return out
+
+
+def search_space(spec: TrackerSpec) -> dict[str, dict]:
+    """The tracker's ``search_space`` without the settings its spec fixes."""
+    from trackers.core.base import BaseTracker
+
+    info = BaseTracker._lookup_tracker(spec.name)
+    space = dict(info.tracker_class.search_space or {}) if info else {}
+    return {k: v for k, v in space.items() if k not in spec.settings}
+
+
+@dataclass
+class StudyResult:
+    """The best trial of a study, and every trial's settings and score."""
+
+    scenes: tuple[str, ...]
+    best: dict[str, Any]
+    best_score: float
+    default_score: float
+    trials: list[dict[str, Any]]
+
+
+def _suggest(trial: Any, space: dict[str, dict]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for name, spec in space.items():
+        if spec["type"] == "randint":
+            params[name] = trial.suggest_int(name, *spec["range"])
+        elif spec["type"] == "uniform":
+            params[name] = trial.suggest_float(name, *spec["range"])
+        else:
+            params[name] = trial.suggest_categorical(name, list(spec["options"]))
+    return params
+
+
+def score(cfg: TuneConfig, spec: TrackerSpec, sequences: tuple[SequenceRange, ...],
+          out: Path) -> float:  # fmt: skip
+    """Mean objective over the grid's conditions of one spec on ``sequences``."""
+    run = replace(cfg.run, out=out, trackers=(str(spec),), sequences=sequences,
+                  cache=cfg.run.cache_root, external={})  # fmt: skip
+    values = []
+    for cell in run_grid(run, progress=False):
+        if cell.scores is None:
+            raise RuntimeError(f"{spec} on {cell.condition} failed: {cell.error}")
+        values.append(float(cell.scores["combined"][cfg.objective]))
+    return statistics.fmean(values)
+
+
+def study(cfg: TuneConfig, scenes: tuple[str, ...], *, progress: bool = True) -> StudyResult:
+    """Tune on the sequences of ``scenes``; resumes a stored study of the same scenes."""
+    import optuna
+
+    base = parse_tracker(cfg.tracker)
+    space = search_space(base)
+    seqs = tuple(s for scene in scenes for s in cfg.scenes()[scene])
+    key = "+".join(scenes)
+    folder = cfg.run.out / "studies" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    st = optuna.create_study(
+        study_name=key, direction="maximize", load_if_exists=True,
+        storage=f"sqlite:///{(folder / 'study.db').resolve()}",
+        sampler=optuna.samplers.TPESampler(seed=cfg.seed),
+    )  # fmt: skip
+    if not st.trials:
+        st.enqueue_trial(_defaults(base, space))
+    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in st.trials)
+
+    def objective(trial: Any) -> float:
+        spec = check_settings(base.name, {**base.settings, **_suggest(trial, space)})
+        trial.set_user_attr("spec", str(spec))
+        return score(cfg, spec, seqs, folder)
+
+    st.optimize(objective, n_trials=max(0, cfg.trials - done), show_progress_bar=progress)
+    complete = [t for t in st.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    trials = [{**t.params, "score": t.value} for t in complete]
+    best = {**base.settings, **st.best_params}
+    return StudyResult(scenes, best, st.best_value, complete[0].value, trials)
+
+
+def _defaults(base: TrackerSpec, space: dict[str, dict]) -> dict[str, Any]:
+    """The first trial: the tracker's own defaults for every tuned setting."""
+    known = tracker_settings(base.name)
+    return {k: known[k].default_value for k in space}
+
+
+@dataclass
+class Transfer:
+    """One row of the transfer table: a scene, scored with settings chosen elsewhere."""
+
+    scene: str
+    default: float
+    chosen_elsewhere: float
+    chosen_on_it: float
+    settings_elsewhere: dict[str, Any]
+
+
+def leave_one_out(cfg: TuneConfig, *, progress: bool = True) -> list[Transfer]:
+    """For each scene: tune on the others, score the best settings on it; also tune on it
+    alone (the best it could get). Needs at least two scenes."""
+    scenes = tuple(cfg.scenes())
+    if len(scenes) < 2:
+        raise ValueError(f"leave-one-out needs at least two scenes, got {list(scenes)}")
+    base = parse_tracker(cfg.tracker)
+    rows = []
+    for scene in scenes:
+        others = tuple(s for s in scenes if s != scene)
+        elsewhere = study(cfg, others, progress=progress)
+        own = study(cfg, (scene,), progress=progress)
+        chosen = check_settings(base.name, elsewhere.best)
+        folder = cfg.run.out / "studies" / "+".join((scene,))
+        rows.append(Transfer(scene, own.default_score,
+                             score(cfg, chosen, cfg.scenes()[scene], folder),
+                             own.best_score, elsewhere.best))  # fmt: skip
+    return rows
+
+
+def transfer_table(rows: list[Transfer], cfg: TuneConfig) -> str:
+    """The transfer table as Markdown."""
+    name = parse_tracker(cfg.tracker).name
+    lines = [
+        f"| left-out scene | {name} defaults | chosen on the other scenes | chosen on it |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r.scene} | {r.default:.3f} | {r.chosen_elsewhere:.3f} | "
+                     f"{r.chosen_on_it:.3f} |")  # fmt: skip
+    mean = lambda k: statistics.fmean(getattr(r, k) for r in rows)  # noqa: E731
+    lines.append(f"| **mean** | {mean('default'):.3f} | {mean('chosen_elsewhere'):.3f} | "
+                 f"{mean('chosen_on_it'):.3f} |")  # fmt: skip
+    lines += ["", f"Objective: mean {cfg.objective} over the conditions "
+              f"({', '.join(c.name for c in cfg.run.grid.conditions)}); "
+              f"{cfg.trials} trials per study (the first: the defaults)."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def write_results(out: Path, payload: dict[str, Any], table: str | None = None) -> None:
+    """``tune.json`` (every number) and ``transfer.md`` (the table), atomically."""
+    with atomic_write(out / "tune.json") as f:
+        json.dump(payload, f, indent=1, default=str)
+    if table is not None:
+        with atomic_write(out / "transfer.md") as f:
+            f.write(table + "\n")
