@@ -3,8 +3,8 @@
 Each arm is the model card's training recipe (docs/model-card.md) with only the
 ``semantic.*`` switches changed, trained once per seed with ``vsdmot train``,
 then tracked with the same runtime settings on the same proposals and scored
-with TrackEval (``bench_tracking.score_datasets``: the experiment runner). Runs already trained or scored
-under ``--work`` are reused, so an interrupted grid resumes where it stopped.
+with TrackEval (``bench_tracking.score_datasets``, the experiment runner). Runs already
+trained or scored under ``--work`` are reused, so an interrupted grid resumes where it stopped.
 
 ``--root`` is the folder holding the model card's training data (``synth-train``,
 ``synth-train-lq``, ``MOT15/PETS09-S2L1``) and the MobileNetV2 features file::
@@ -27,7 +27,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench_tracking import score_datasets
+from bench_tracking import score_datasets, sized
 from common import command
 
 from vsdmot.tracking.registry import build_tracker, describe_tracker
@@ -99,12 +99,12 @@ def run_one(arm: str, seed: int, args: argparse.Namespace, threads: int) -> Path
 
 def score(args: argparse.Namespace) -> None:
     """Score one model on every dataset (the ``--score`` mode of this script)."""
-    size = args.input_size
-    spec = f"vsdmot:weights={args.score},input_short_side={size},input_max_side={round(size * 5 / 3)}"
+    spec = sized(f"vsdmot:weights={args.score}", args.input_size)
     results = score_datasets({"vsdmot": spec}, args.data, {"": args.mot15, " lq": args.mot15_lq})
     results = {name: rows["vsdmot"] for name, rows in results.items()}
     with atomic_write(args.json) as f:
-        json.dump({"weights": describe_tracker(build_tracker(spec)), "results": results}, f, indent=2)
+        weights = describe_tracker(build_tracker(spec))
+        json.dump({"weights": weights, "results": results}, f, indent=2)
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:

@@ -31,10 +31,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from bench_detector import degrade_frames
 
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.degrade.base import REGISTRY
+from vsdmot.degrade.frames import degrade_frames
 from vsdmot.detection.files import bundled_yolov3_tiny, load_detector_file, read_detector_file
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector
 from vsdmot.eval.detection import score_detections

@@ -15,22 +15,17 @@ association, lifecycle). Each association strategy is measured in the same run.
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
+from common import ROOT, command, write_report
 
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.proposals import DetFileProposals
-from vsdmot.tracking.query_tracker import QueryTracker
-from vsdmot.tracking.weights import load_tracker_model
-from vsdmot.utils.io import atomic_write
+from vsdmot.tracking.registry import build_tracker, describe_tracker
 
-ROOT = Path(__file__).resolve().parents[1]
 WARMUP = 5  # first frames (imports, allocator warm-up) are not timed
 DEFAULT_SEQ = ROOT.parent / "shared" / "data" / "mot15" / "PETS09-S2L1"
 
@@ -58,14 +53,6 @@ class TimedModel:
     def next_track_queries(self, *args):
         return self._timed(self.model.next_track_queries, *args)
 
-    def eval(self):
-        self.model.eval()
-        return self
-
-    def to(self, device):
-        self.model.to(device)
-        return self
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,22 +62,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/association_speed.md")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    loaded = load_tracker_model(args.weights)
+    base = "vsdmot" if args.weights is None else f"vsdmot:weights={args.weights}"
+    base += ":" if args.weights is None else ","
     seq = MOTSequence(args.sequence)
     first, last = (int(v) for v in args.frames.split("-"))
     frames = [(t, seq.frame(t)) for t in range(first, last + 1)]
     props = DetFileProposals(seq.det_path)
     rows = {}
     for association in ("fused", "anchor", "e2e"):
-        timed = TimedModel(loaded.model)
-        tracker = QueryTracker(timed, loaded.tracker_params(association=association))  # type: ignore[arg-type]
+        tracker = build_tracker(f"{base}association={association}")
+        timed = tracker.core.model = TimedModel(tracker.core.model)  # type: ignore[attr-defined]
         per_frame = []
         for i, (t, frame) in enumerate(frames):
             p = props(frame, t)
             if i == WARMUP:
                 timed.seconds = 0.0
             start = time.perf_counter()
-            tracker.update(frame, p)
+            tracker.core.update(frame, p)  # type: ignore[attr-defined]
             if i >= WARMUP:
                 per_frame.append(time.perf_counter() - start)
         total = sum(per_frame)
@@ -101,15 +89,13 @@ def main(argv: list[str] | None = None) -> int:
             "rest_share": (total - timed.seconds) / total,
         }
         print(association, rows[association], flush=True)
-    command = "python " + " ".join(
-        shlex.quote(a) for a in ["benchmarks/bench_association.py", *sys.argv[1:]]
-    )
+    cmd, model = command("benchmarks/bench_association.py"), describe_tracker(tracker)
     lines = [
         "# Association's share of a frame",
         "",
-        f"Command: `{command}`",
+        f"Command: `{cmd}`",
         "",
-        f"Model: {loaded.describe()}; PETS09-S2L1 frames {first}-{last}, public detections, "
+        f"Model: {model}; PETS09-S2L1 frames {first}-{last}, public detections, "
         "1 thread, one run (the strategies side by side), the first 5 frames not timed. "
         "'Rest' is everything in `QueryTracker.update` outside the two model calls: "
         "preprocessing, motion prediction, association and track bookkeeping.",
@@ -122,12 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {r['ms_per_frame']:.1f} | {r['model_ms']:.1f} | {r['rest_ms']:.1f} | "
             f"{100 * r['rest_share']:.1f} % |"
         )
-    text = "\n".join(lines).replace(f"{ROOT}/", "") + "\n"
-    with atomic_write(args.out) as f:
-        f.write(text)
-    with atomic_write(args.out.with_suffix(".json")) as f:
-        json.dump({"command": command, "results": rows}, f, indent=1)
-    print(text)
+    write_report(args.out, lines, {"command": cmd, "results": rows})
     return 0
 
 

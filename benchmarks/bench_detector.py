@@ -36,8 +36,8 @@ import numpy as np
 import torch
 
 from vsdmot.data.sequence import MOTSequence
-from vsdmot.degrade.base import REGISTRY, sequence_key
-from vsdmot.degrade.degrader import Degrader
+from vsdmot.degrade.base import REGISTRY
+from vsdmot.degrade.frames import degrade_frames
 from vsdmot.detection.files import bundled_yolov3_tiny
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector
 from vsdmot.eval.detection import average_precision
@@ -84,18 +84,6 @@ def bench_runtimes(frames: list[np.ndarray], sizes: list[int], repeats: int) -> 
     return rows
 
 
-def degrade_frames(
-    seq: MOTSequence, frames: dict[int, np.ndarray], type_: str, severity: float
-) -> dict[int, np.ndarray]:
-    w, h = seq.frames.size
-    d = Degrader(type_, (w, h), seed=0, key=sequence_key(seq.name))
-    ts = sorted(frames)
-    if d.needs_clip:
-        out = d.stream([frames[t] for t in ts], [severity] * len(ts), start=ts[0])
-        return dict(zip(ts, out, strict=True))
-    return {t: d.frame(frames[t], t, severity) for t in ts}
-
-
 def bench_quality(
     seq: MOTSequence, frame_ids: list[int], detectors: dict, conditions: list[tuple[str, float]]
 ) -> tuple[dict, dict]:
@@ -105,7 +93,9 @@ def bench_quality(
     cost: dict[str, list[float]] = {name: [] for name in detectors}
     for type_, sev in conditions:
         cond = "clean" if type_ == "clean" else f"{type_} {sev:g}"
-        frames = clean if type_ == "clean" else degrade_frames(seq, clean, type_, sev)
+        frames = clean if type_ == "clean" else degrade_frames(
+            clean, type_, sev, name=seq.name, frame_size=seq.frames.size
+        )
         results[cond] = {}
         for name, (detect, operating) in detectors.items():
             pairs, matched, found, total = [], 0, 0, 0

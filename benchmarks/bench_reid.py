@@ -6,7 +6,8 @@ Usage (from the project root)::
         [--gaps 1,10] [--stride 5] [--out benchmarks/results/reid.md]
 
 Frames: PETS09-S2L1 601-795 (never trained on) and TUD-Stadtmitte (never trained
-on), clean and degraded on the fly as ``bench_ootb.py`` does. For every ``stride``-th
+on), clean and degraded on the fly as ``bench_ootb.py`` does
+(:func:`vsdmot.degrade.frames.degrade_frames`). For every ``stride``-th
 frame ``t`` and gap ``k``, the ground-truth objects of frame ``t`` are queries and
 those of frame ``t + k`` the gallery; an embedding ranks the gallery by cosine
 similarity. Reported: top-1 accuracy (the nearest gallery object is the same person)
@@ -26,28 +27,24 @@ Embeddings, each of the ground-truth box on the (degraded) frame:
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
 import statistics
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
-from bench_ootb import DEFAULT_DATA, DEFAULT_TYPES, ROOT, SPLITS, condition_frames
+from common import DEFAULT_TYPES, MOBILENET, MOT15, ROOT, SPLITS, command, write_report
 
 from vsdmot.data.sequence import MOTSequence
+from vsdmot.degrade.frames import degrade_frames
 from vsdmot.models.embedding import crop_boxes
 from vsdmot.models.tracker import PROPOSAL
 from vsdmot.tracking.deepsort import MobileNetV2Embedder
 from vsdmot.tracking.query_tracker import frame_to_tensor, proposals_to_model
-from vsdmot.tracking.weights import load_tracker_model
-from vsdmot.utils.io import atomic_write
+from vsdmot.tracking.registry import build_tracker, describe_tracker
 
 Embedder = Callable[[np.ndarray, np.ndarray], np.ndarray]
-TEACHER = ROOT.parent / "shared" / "weights" / "mobilenet_v2_imagenet_features.pt"
 
 
 def colour_histogram(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -61,10 +58,10 @@ def colour_histogram(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 def model_embedder(weights: Path | None) -> tuple[Embedder, str]:
-    loaded = load_tracker_model(weights)
-    model, params = loaded.model, loaded.tracker_params()
+    tracker = build_tracker("vsdmot" if weights is None else f"vsdmot:weights={weights}")
+    model, params = tracker.loaded.model, tracker.params.inputs  # type: ignore[attr-defined]
     if model.embed_head is None:
-        raise SystemExit(f"{loaded.path}: this model has no embedding head (embed_dim=0)")
+        raise SystemExit(f"{weights}: this model has no embedding head (embed_dim=0)")
 
     @torch.no_grad()
     def embed(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -80,7 +77,7 @@ def model_embedder(weights: Path | None) -> tuple[Embedder, str]:
         out = model.inference_step(image, mask, props, None)
         return out.embeddings[out.kinds == PROPOSAL].numpy()
 
-    return embed, loaded.describe()
+    return embed, describe_tracker(tracker)
 
 
 def teacher_embedder(path: Path) -> Embedder:
@@ -147,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--severity", type=float, default=3.0)
     ap.add_argument("--gaps", default="1,10")
     ap.add_argument("--stride", type=int, default=5)
-    ap.add_argument("--teacher", type=Path, default=TEACHER)
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--teacher", type=Path, default=MOBILENET)
+    ap.add_argument("--data", type=Path, default=MOT15)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/reid.md")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -171,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name, seq in seqs.items():
             first, last = SPLITS[name]
-            frames = dict(condition_frames(seq, first, last, type_, args.severity))
+            clean = {t: seq.frame(t) for t in range(first, last + 1)}
+            frames = degrade_frames(clean, type_, args.severity, name=seq.name,
+                                    frame_size=seq.frames.size)  # fmt: skip
             gt = seq.gt
             for ename, embed in embedders.items():
                 for g in gaps:
@@ -188,14 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(cond, {k: round(v["top1"], 3) for k, v in results[cond].items()}, flush=True)
 
-    command = "python " + " ".join(
-        shlex.quote(a) for a in ["benchmarks/bench_reid.py", *sys.argv[1:]]
-    )
+    cmd = command("benchmarks/bench_reid.py")
     cols = [f"{c} k={g}" for c in results for g in gaps]
     lines = [
         "# Re-identification on held-out footage (PETS09-S2L1 601-795, TUD-Stadtmitte)",
         "",
-        f"Command: `{command}`",
+        f"Command: `{cmd}`",
         "",
         f"Model: {model_desc}. Severity {args.severity:g}, constant schedule, seed 0; one "
         f"query frame in {args.stride}; gallery = the ground-truth objects k frames later. "
@@ -222,12 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             statistics.fmean(results[c][f"{ename} k={g}"]["top1"] for c in degraded) for g in gaps
         ]
         lines.append(f"| {ename} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
-    text = "\n".join(lines).replace(f"{ROOT}/", "") + "\n"
-    with atomic_write(args.out) as f:
-        f.write(text)
-    with atomic_write(args.out.with_suffix(".json")) as f:
-        json.dump({"command": command, "results": results}, f, indent=1)
-    print(text)
+    write_report(args.out, lines, {"command": cmd, "results": results})
     return 0
 
 

@@ -69,8 +69,9 @@ def run_one(name: str, seq_dir: Path, frames: int, d_model: int) -> dict[str, fl
     from vsdmot.models.config import ModelConfig
     from vsdmot.models.factory import build_model
     from vsdmot.proposals import DetFileProposals
-    from vsdmot.tracking.peers import PeerTracker
-    from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+    from vsdmot.tracking.params import TrackerParams
+    from vsdmot.tracking.query_tracker import QueryTracker
+    from vsdmot.tracking.registry import build_tracker, step
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     seq = MOTSequence(seq_dir)
@@ -78,7 +79,7 @@ def run_one(name: str, seq_dir: Path, frames: int, d_model: int) -> dict[str, fl
     images = [(t, seq.frame(t)) for t in range(1, frames + 1)]
     params = 0.0
     if name == "bytetrack":
-        tracker = PeerTracker("bytetrack", frame_rate=seq.info.frame_rate)
+        tracker = build_tracker("bytetrack", frame_rate=seq.info.frame_rate)
     else:
         cfg = ModelConfig(d_model=d_model, n_heads=8 if d_model >= 128 else 4)
         model = build_model(cfg, _branch(name, d_model))
@@ -88,10 +89,11 @@ def run_one(name: str, seq_dir: Path, frames: int, d_model: int) -> dict[str, fl
         if isinstance(teacher, torch.nn.Module):  # kept outside the module's parameters
             params += sum(p.numel() for p in teacher.parameters()) / 1e6
         tracker = QueryTracker(model, TrackerParams(input_short_side=576, input_max_side=768))
-    tracker.update(images[0][1], props(images[0][1], 1))  # warm-up (allocations, caches)
+    update = (lambda f, p: step(tracker, f, p)) if name == "bytetrack" else tracker.update
+    update(images[0][1], props(images[0][1], 1))  # warm-up (allocations, caches)
     start = time.perf_counter()
     for t, img in images[1:]:
-        tracker.update(img, props(img, t))
+        update(img, props(img, t))
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"fps": (len(images) - 1) / seconds, "params_M": params, "peak_rss_MB": peak_mb}
@@ -108,7 +110,8 @@ def interleaved(
     from vsdmot.models.config import ModelConfig
     from vsdmot.models.factory import build_model
     from vsdmot.proposals import DetFileProposals
-    from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+    from vsdmot.tracking.params import TrackerParams
+    from vsdmot.tracking.query_tracker import QueryTracker
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     seq = MOTSequence(seq_dir)

@@ -65,6 +65,13 @@ def score_datasets(
     return results
 
 
+def sized(spec: str, size: int | None) -> str:
+    """``spec`` with the model's input short side ``size`` (longer side at most 5/3 of it)."""
+    if size is None:
+        return spec
+    return f"{spec},input_short_side={size},input_max_side={round(size * 5 / 3)}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", required=True, type=Path)
@@ -74,9 +81,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/tracking.md"))
     args = ap.parse_args()
 
-    spec = f"vsdmot:weights={args.weights}"
-    if args.input_size is not None:
-        spec += f",input_short_side={args.input_size},input_max_side={round(args.input_size * 5 / 3)}"
+    spec = sized(f"vsdmot:weights={args.weights}", args.input_size)
     trackers = {"vsdmot": spec, "vsdmot (anchor)": f"{spec},association=anchor,motion=velocity",
                 **PEERS}  # fmt: skip
     results = score_datasets(trackers, args.data, {"": args.mot15})
@@ -89,10 +94,9 @@ def main() -> None:
         "",
         f"Command: `{command()}`",
         "",
-        *table(["data", "tracker", *METRICS],
-               [[d, t, *(fmt(v, m) for m in METRICS)] for d, rows in results.items()
-                for t, v in rows.items()]),  # fmt: skip
-    ]
+        *table(["data", "tracker", *METRICS], [[d, t, *(fmt(v, m) for m in METRICS)]
+               for d, rows in results.items() for t, v in rows.items()]),
+    ]  # fmt: skip
     write_report(args.out, lines, results)
 
 

@@ -13,7 +13,8 @@ from vsdmot.tracking.association import (
     build_associator,
 )
 from vsdmot.tracking.motion import build_motion
-from vsdmot.tracking.query_tracker import Track, TrackerParams, parse_setting
+from vsdmot.tracking.params import MotionParams, TrackerParams
+from vsdmot.tracking.query_tracker import Track
 
 A = np.array([0.0, 0.0, 10.0, 20.0])
 B = np.array([30.0, 0.0, 40.0, 20.0])
@@ -38,8 +39,13 @@ def _evidence(
     )
 
 
+def _fused(**settings) -> FusedAssociator:
+    p = TrackerParams(**settings)
+    return FusedAssociator(p.matching, p.appearance)
+
+
 def test_fused_two_stages_by_score() -> None:
-    fused = FusedAssociator(TrackerParams(high_thresh=0.5, low_thresh=0.1, low_match_iou=0.5))
+    fused = _fused(high_thresh=0.5, low_thresh=0.1, low_match_iou=0.5)
     # Track 0 meets a high detection, track 1 only a low one (still matched, stage 2),
     # and a detection below low_thresh matches nothing.
     ev = _evidence([A, B], [A + 1, B + 1, A + 100], [0.9, 0.3, 0.05])
@@ -51,7 +57,7 @@ def test_fused_two_stages_by_score() -> None:
 
 
 def test_fused_low_detections_do_not_revive_lost_tracks() -> None:
-    fused = FusedAssociator(TrackerParams(high_thresh=0.5))
+    fused = _fused(high_thresh=0.5)
     out = fused.associate(_evidence([A], [A], [0.3], misses=[2]))
     assert len(out.matches) == 0 and out.seen.tolist() == [False]
 
@@ -62,8 +68,7 @@ def test_appearance_resolves_crossing_tracks_and_dswr_scales_it() -> None:
     boxes = [A, A + np.array([0.0, 0.0, 0.0, 1.0])]
     track_emb = UNIT
     det_emb = UNIT[::-1].copy()  # detection 0 looks like track 1
-    settings = TrackerParams(appearance_weight=0.5, appearance_dswr=True)
-    fused = FusedAssociator(settings)
+    fused = _fused(appearance_weight=0.5, appearance_dswr=True)
     good = fused.associate(
         _evidence(boxes, boxes, [0.9, 0.9], track_emb=track_emb, det_emb=det_emb, quality=1.0)
     )
@@ -74,9 +79,7 @@ def test_appearance_resolves_crossing_tracks_and_dswr_scales_it() -> None:
     )
     assert sorted(blind.matches.tolist()) == [[0, 0], [1, 1]]
     # Without DSWR the constant weight keeps appearance on whatever q_t says.
-    constant = FusedAssociator(
-        TrackerParams(appearance_weight=0.5, appearance_dswr=False)
-    ).associate(
+    constant = _fused(appearance_weight=0.5, appearance_dswr=False).associate(
         _evidence(boxes, boxes, [0.9, 0.9], track_emb=track_emb, det_emb=det_emb, quality=0.0)
     )
     assert sorted(constant.matches.tolist()) == [[0, 1], [1, 0]]
@@ -85,7 +88,7 @@ def test_appearance_resolves_crossing_tracks_and_dswr_scales_it() -> None:
 def test_lost_track_is_reidentified_by_appearance_only() -> None:
     far = A + 200.0
     emb = np.array([[1.0, 0.0]])
-    fused = FusedAssociator(TrackerParams(reid_cos=0.8))
+    fused = _fused(reid_cos=0.8)
     lost = fused.associate(_evidence([A], [far], [0.9], misses=[3], track_emb=emb, det_emb=emb))
     assert lost.matches.tolist() == [[0, 0]]
     # An active track is not teleported by appearance: motion gates it.
@@ -121,15 +124,15 @@ def test_registry_builds_every_strategy_and_anchor_zero_is_e2e() -> None:
     }
     zero = build_associator(TrackerParams(association="anchor", anchor_iou=0.0))
     assert isinstance(zero, QueryOnlyAssociator)
-    with pytest.raises(ValueError, match="association"):
-        TrackerParams(association="greedy")
-    with pytest.raises(ValueError, match="motion"):
-        TrackerParams(motion="teleport")
+    with pytest.raises(ValueError, match="association 'greedy'"):
+        build_associator(TrackerParams(association="greedy"))
+    with pytest.raises(ValueError, match="motion model 'teleport'"):
+        build_motion(MotionParams(motion="teleport"), (1.0, 1.0))
 
 
 @pytest.mark.parametrize("name", ["kalman", "velocity"])
 def test_motion_models_follow_constant_velocity(name: str) -> None:
-    state = build_motion(name, 0.5, (1000.0, 1000.0)).start(A)
+    state = build_motion(MotionParams(name, 0.5), (1000.0, 1000.0)).start(A)
     for t in range(1, 10):
         state.predict()
         state.update(A + np.array([5.0 * t, 0, 5.0 * t, 0]))
@@ -138,13 +141,13 @@ def test_motion_models_follow_constant_velocity(name: str) -> None:
     state.update(None)
     pred = state.predict()
     assert pred[0] > 5.0 * 9 + 5.0, pred  # beyond the last seen position
-    static = build_motion("static", 0.5, (1000.0, 1000.0)).start(A)
+    static = build_motion(MotionParams("static", 0.5), (1000.0, 1000.0)).start(A)
     static.update(A + 5)
     assert static.predict().tolist() == (A + 5).tolist()
 
 
 def test_track_bank_is_a_unit_ema() -> None:
-    track = Track(1, build_motion("static", 0.5, (1.0, 1.0)).start(A), A, 0.9)
+    track = Track(1, build_motion(MotionParams("static", 0.5), (1.0, 1.0)).start(A), A, 0.9)
     track.remember(np.array([1.0, 0.0]), 0.9)
     track.remember(np.array([0.0, 1.0]), 0.9)
     assert track.embedding is not None
@@ -152,11 +155,21 @@ def test_track_bank_is_a_unit_ema() -> None:
     assert track.embedding[0] > track.embedding[1] > 0  # the old look dominates
 
 
-def test_parse_setting_is_typed_and_names_the_problem() -> None:
-    assert parse_setting("high-thresh=0.5") == ("high_thresh", 0.5)
-    with pytest.raises(ValueError, match="miss_tolerance needs a value of type int"):
-        parse_setting("miss_tolerance=many")
-    with pytest.raises(ValueError, match="NAME one of"):
-        parse_setting("speed=11")
-    with pytest.raises(ValueError, match="bool"):
-        parse_setting("appearance_dswr=maybe")
+def test_settings_are_grouped_by_concern_and_typed_when_stored() -> None:
+    from vsdmot.tracking.params import read_runtime_block, runtime_block
+
+    p = TrackerParams(high_thresh=0.5, miss_tolerance=3, motion="static")
+    assert (p.matching.high_thresh, p.lifecycle.miss_tolerance, p.movement.motion) == (
+        0.5, 3, "static")  # fmt: skip
+    assert TrackerParams(**p.flat()) == p
+    with pytest.raises(ValueError, match="unknown tracker setting"):
+        TrackerParams(speed=11)
+    block = runtime_block({"miss_tolerance": 3})
+    assert read_runtime_block(block, "m.pt") == {"miss_tolerance": 3}
+    assert read_runtime_block({"miss_tolerance": 3}, "m.pt") == {"miss_tolerance": 3}  # v0
+    with pytest.raises(ValueError, match="m.pt: unknown runtime setting"):
+        read_runtime_block({"version": 1, "settings": {"speed": 1}}, "m.pt")
+    with pytest.raises(ValueError, match="version 9"):
+        read_runtime_block({"version": 9, "settings": {}}, "m.pt")
+    with pytest.raises(ValueError, match="appearance_dswr='maybe' is not a bool"):
+        read_runtime_block({"appearance_dswr": "maybe"}, "m.pt")

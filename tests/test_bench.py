@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from vsdmot.bench import GridSpec, RunConfig, motc_v1, run_grid, summarise
-from vsdmot.tracking.registry import TrackerSpec, parse_tracker
-from vsdmot.utils.specs import SpecError
 from vsdmot.cli.main import app
 from vsdmot.data.synth import SynthConfig, generate_sequence
 from vsdmot.eval import evaluate
+from vsdmot.tracking.registry import TrackerSpec, parse_tracker
+from vsdmot.utils.specs import SpecError
 
 
 @pytest.fixture(scope="module")

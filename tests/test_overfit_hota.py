@@ -25,9 +25,8 @@ from vsdmot.degrade.dataset import DegradeJob, degrade_dataset
 from vsdmot.engine.trainer import train
 from vsdmot.eval import evaluate
 from vsdmot.proposals import DetFileProposals
-from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams
+from vsdmot.tracking.registry import build_tracker
 from vsdmot.tracking.run import track_frames
-from vsdmot.tracking.weights import load_tracker_model
 
 FRAMES = 12
 
@@ -76,12 +75,11 @@ def _overfit(root: Path, weights: Path | None, steps: int, joint: bool = False):
         overrides += [f"model.backbone_weights={weights}", "model.trainable_stages=1"]
     result = train(compose_config("tiny-cpu", overrides), root / "run")
 
-    loaded = load_tracker_model(result.model_path)
-    params = TrackerParams(input_short_side=192, input_max_side=256)
-    seq = MOTSequence(seq_dir)
-    run = track_frames(
-        QueryTracker(loaded.model, params), seq, DetFileProposals(seq.det_path), progress=False
+    tracker = build_tracker(
+        f"vsdmot:weights={result.model_path},input_short_side=192,input_max_side=256"
     )
+    seq = MOTSequence(seq_dir)
+    run = track_frames(tracker, seq, DetFileProposals(seq.det_path), progress=False)
     write_mot(root / "pred" / "SEQ.txt", run.results, "result")
     scores = evaluate(data_root, root / "pred", progress=False).combined
     return scores, seq_dir, run

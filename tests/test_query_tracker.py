@@ -9,11 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from trackers import ByteTrackTracker
 
 from vsdmot.models.tracker import FrameOutput, TrackQueries
 from vsdmot.tracking.base import FrameTracks
-from vsdmot.tracking.peers import PeerTracker
-from vsdmot.tracking.query_tracker import QueryTracker, TrackerParams, proposals_to_model
+from vsdmot.tracking.params import TrackerParams
+from vsdmot.tracking.query_tracker import QueryTracker, proposals_to_model
+from vsdmot.tracking.registry import build_tracker, step
 from vsdmot.tracking.run import track_frames
 
 W, H = 200, 100
@@ -158,7 +160,7 @@ def test_proposals_are_normalised_and_clipped() -> None:
 
 
 def test_track_frames_keeps_numbering_over_skipped_frames() -> None:
-    tracker = PeerTracker("bytetrack", frame_rate=25, minimum_consecutive_frames=1)
+    tracker = build_tracker("bytetrack:minimum_consecutive_frames=1", frame_rate=25)
     box = np.array([[10, 10, 40, 80, 0.9]])
     frames = [(t, None if t == 3 else np.zeros((H, W, 3), np.uint8)) for t in range(1, 6)]
     run = track_frames(tracker, frames, lambda f, t: box, progress=False)
@@ -168,13 +170,13 @@ def test_track_frames_keeps_numbering_over_skipped_frames() -> None:
     assert set(run.results.track_id.tolist()) == {1}
 
 
-@pytest.mark.parametrize("name", ["bytetrack", "ocsort", "botsort", "sort"])
+@pytest.mark.parametrize("name", ["bytetrack", "ocsort", "botsort", "sort", "cbiou"])
 def test_peers_report_mot_ids_from_one(name: str) -> None:
-    tracker = PeerTracker(name, frame_rate=25)  # type: ignore[arg-type]
+    tracker = build_tracker(name, frame_rate=25)
     frame = np.zeros((H, W, 3), np.uint8)
     seen: set[int] = set()
     for t in range(8):
-        out = tracker.update(frame, np.array([[10 + t, 10, 40 + t, 80, 0.9]]))
+        out = step(tracker, frame, np.array([[10 + t, 10, 40 + t, 80, 0.9]]))
         seen |= set(out.tracker_ids.tolist())
     assert seen == {1}
 
@@ -248,7 +250,7 @@ def test_overlapped_detection_gives_the_same_tracks_and_raises_in_order() -> Non
 
     runs = [
         track_frames(
-            PeerTracker("bytetrack", frame_rate=25),
+            build_tracker("bytetrack", frame_rate=25),
             iter(frames),
             detect,
             progress=False,
@@ -266,13 +268,13 @@ def test_overlapped_detection_gives_the_same_tracks_and_raises_in_order() -> Non
 
     seen: list[int] = []
 
-    class Recorder(PeerTracker):
-        def update(self, frame, proposals):
+    class Recorder(ByteTrackTracker):
+        def update(self, detections, frame=None, timestamp=None):
             seen.append(len(seen) + 1)
-            return super().update(frame, proposals)
+            return super().update(detections)
 
     with pytest.raises(RuntimeError, match="frame 5"):
-        track_frames(Recorder("bytetrack"), iter(frames), failing, progress=False)
+        track_frames(Recorder(), iter(frames), failing, progress=False)
     assert seen == [1, 2, 3, 4]  # every frame before the failure was tracked, in order
 
 

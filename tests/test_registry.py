@@ -54,7 +54,8 @@ def test_import_vsdmot_registers_its_trackers_with_trackers() -> None:
 
 def test_specs_are_typed_from_the_registry_and_errors_list_the_valid_names() -> None:
     spec = parse_tracker("ByteTrack:lost_track_buffer=10,minimum_iou_threshold=0.25")
-    assert spec == TrackerSpec("bytetrack", {"lost_track_buffer": 10, "minimum_iou_threshold": 0.25})
+    settings = {"lost_track_buffer": 10, "minimum_iou_threshold": 0.25}
+    assert spec == TrackerSpec("bytetrack", settings)
     assert parse_tracker(str(spec)) == spec
     assert parse_tracker("deepsort:nn_budget=none").settings == {"nn_budget": None}
     assert parse_tracker("vsdmot:appearance_dswr=on").settings == {"appearance_dswr": True}

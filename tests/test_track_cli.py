@@ -94,7 +94,7 @@ def test_runtime_settings_by_name_and_their_errors(
            "--set", "appearance-dswr=off", "--set", "miss_tolerance=4")  # fmt: skip
     assert out.is_file()
     for bad, message in (
-        (["--set", "speed=3"], "NAME one of"),
+        (["--set", "speed=3"], "no setting 'speed'"),
         (["--set", "miss_tolerance=lots"], "type int"),
         (["--association", "greedy"], "association"),
         (["--motion", "teleport"], "motion"),

@@ -15,7 +15,7 @@ from vsdmot.cli.main import app
 from vsdmot.data.sources import FrameSizeError, ImageFolderSource
 from vsdmot.data.synth import SynthConfig, generate_sequence
 from vsdmot.proposals import HOGPeopleProposals
-from vsdmot.tracking.peers import PeerTracker
+from vsdmot.tracking.registry import build_tracker
 from vsdmot.tracking.run import track_frames
 
 runner = CliRunner()
@@ -146,7 +146,7 @@ def test_ctrl_c_keeps_what_was_tracked() -> None:
     box = np.array([[10, 10, 40, 80, 0.9]])
     for overlap in (False, True):
         run = track_frames(
-            PeerTracker("sort", minimum_consecutive_frames=1),
+            build_tracker("sort:minimum_consecutive_frames=1"),
             frames(),
             lambda f, t: box,
             progress=False,
@@ -207,10 +207,10 @@ def test_runtime_reads_the_settings_recorded_with_the_weights(tmp_path: Path) ->
     path = tmp_path / "model.pt"
     save_model(path, build_default_model(cfg), cfg, step=0)
     loaded = load_tracker_model(path)
-    params = loaded.tracker_params()
+    params = loaded.tracker_params().inputs
     assert (params.input_short_side, params.input_max_side) == (224, 320)
     assert params.proposal_min_score == 0.25  # the lowest proposal score it trained on
-    assert loaded.tracker_params(input_short_side=300).input_short_side == 300  # the user wins
+    assert loaded.tracker_params(input_short_side=300).inputs.input_short_side == 300
 
 
 def test_atomic_write_removes_temporaries_of_killed_writers(tmp_path: Path) -> None:
