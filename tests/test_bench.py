@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from vsdmot.bench import GridSpec, RunConfig, motc_v1, run_grid, summarise
+from vsdmot.bench import Condition, GridSpec, RunConfig, motc_v1, run_grid, summarise
 from vsdmot.cli.main import app
 from vsdmot.data.synth import SynthConfig, generate_sequence
 from vsdmot.eval import evaluate
@@ -144,3 +144,11 @@ def test_specs_and_the_standard_grid():
     assert v1.schedules == ("constant", "random_walk") and v1.protocol == "redetect"
     with pytest.raises(SpecError, match="miss_tolerance needs a value of type int"):
         parse_tracker("vsdmot:miss_tolerance=many")
+    # Conditions in the same grammar, beside (or instead of) the product grid.
+    grid = GridSpec(extra=(Condition.parse("fog:severity=2,schedule=ramp"),
+                           Condition.parse("clean")))  # fmt: skip
+    assert [c.name for c in grid.conditions] == ["clean", "fog-s2-ramp"]
+    with pytest.raises(SpecError, match="unknown degradation type 'sepia'"):
+        Condition.parse("sepia:severity=2")
+    with pytest.raises(SpecError, match="no option 'strength'"):
+        Condition.parse("fog:strength=2")

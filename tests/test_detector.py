@@ -381,7 +381,7 @@ def test_spec_options_change_the_cache_key(real_files) -> None:
     assert build_proposal_source("yolo:runtime=torch").key == a.key  # same boxes, other engine
     with pytest.raises(ProposalError, match="unknown class 'unicorn'"):
         build_proposal_source("yolo:classes=unicorn")
-    with pytest.raises(ProposalError, match="unknown YOLO option"):
+    with pytest.raises(ProposalError, match="yolo has no option .colour.; its options: cfg, classes"):
         build_proposal_source("yolo:colour=red")
 
 
@@ -453,5 +453,8 @@ def test_class_aware_nms_with_boxes_past_the_left_edge() -> None:
 
 
 def test_yolo_letterbox_option_must_be_a_boolean() -> None:
-    with pytest.raises(ProposalError, match="letterbox must be true or false"):
-        build_proposal_source("yolo:letterbox=no")
+    with pytest.raises(ProposalError, match="letterbox needs a value of type bool"):
+        build_proposal_source("yolo:letterbox=maybe")
+    # The one spec grammar: booleans as on/off, yes/no, true/false, 1/0.
+    assert build_proposal_source("yolo:letterbox=no").key == build_proposal_source(
+        "yolo:letterbox=false").key  # fmt: skip

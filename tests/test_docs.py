@@ -39,6 +39,7 @@ import typer
 from typer.testing import CliRunner
 
 from vsdmot.cli.main import app
+from vsdmot.cli.track import SETTING_FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -336,12 +337,11 @@ def _cap(args: list[str], flags: tuple[str, ...], limit: int) -> None:
             args[i + 1] = str(min(int(args[i + 1]), limit))
 
 
+#: Flags that set a vsdmot setting: such a command runs vsdmot (with the tiny weights).
 MODEL_FLAGS = (
-    "--birth-thresh",
-    "--keep-thresh",
-    "--miss-tolerance",
+    *(f"--{name.replace('_', '-')}" for name in SETTING_FLAGS),
+    "--set",
     "--input-size",
-    "--max-tracks",
 )
 
 
@@ -359,8 +359,8 @@ def adapt(c: DocCommand, weights: Path, frames: int = FRAMES) -> list[str]:
         if "--device" in args:
             _set(args, "--device", "cpu")
         tracker = args[args.index("--tracker") + 1] if "--tracker" in args else "vsdmot"
-        if tracker == "vsdmot":
-            if "--weights" in args or set(MODEL_FLAGS) & set(args):
+        if tracker.split(":")[0] == "vsdmot":
+            if "--weights" in args or set(MODEL_FLAGS) & set(args) or ":" in tracker:
                 _set(args, "--weights", str(weights))
                 _set(args, "--max-frames", str(MODEL_FRAMES))
             else:
@@ -456,6 +456,9 @@ TRACKING_RUNS = [
     "vsdmot track my_video.mp4 --weights runs/tiny/model.pt",
     "vsdmot track data/lq/SYNTH-0000 --tracker bytetrack",
     "vsdmot track data/lq/SYNTH-0000 --tracker deepsort",
+    "vsdmot track data/lq/SYNTH-0000 --tracker 'bytetrack:lost_track_buffer=10'",
+    "vsdmot track data/lq/SYNTH-0000 --tracker cbiou",
+    "vsdmot track data/lq/SYNTH-0000 --tracker 'vsdmot:association=anchor,miss_tolerance=20'",
 ]
 
 
@@ -466,7 +469,8 @@ def test_tracking_commands_run(work: Path, tiny_weights: Path) -> None:
     lines = (work / "tracks" / "SYNTH-0000.jsonl").read_text().splitlines()
     assert {"frame", "tracks"} <= set(json.loads(lines[0]))
     assert (work / "tracks" / "SYNTH-0000.mp4").is_file()
-    for name in ("img1", "glob", "tuned", "bytetrack/SYNTH-0000", "deepsort/SYNTH-0000"):
+    for name in ("img1", "glob", "tuned", "bytetrack/SYNTH-0000", "deepsort/SYNTH-0000", "b10",
+                 "cbiou/SYNTH-0000", "a"):  # fmt: skip
         assert (work / "tracks" / f"{name}.txt").is_file(), name
     header = (work / "tracks" / "tuned.frames.csv").read_text().splitlines()[0]
     assert header.startswith("frame,tracks")

@@ -24,8 +24,8 @@ from vsdmot.data.mot import MOTFormatError, read_mot, read_seqinfo
 from vsdmot.degrade.schedules import make_schedule
 from vsdmot.detection.darknet import DarknetError, build_darknet, parse_cfg
 from vsdmot.proposals import ProposalError, build_proposal_source, load_proposal_db
-from vsdmot.proposals.build import parse_options
 from vsdmot.proposals.yolo import parse_classes
+from vsdmot.utils.specs import SpecError, parse_spec
 
 N = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
@@ -265,13 +265,14 @@ def test_proposal_specs_build_or_name_the_problem(head: str, opts) -> None:
 
 @FUZZ
 @given(text=st.text(alphabet=st.sampled_from(list("ab=,:+ 0123.-")), max_size=30))
-def test_option_strings_parse_or_name_the_problem(text: str) -> None:
+def test_spec_strings_parse_or_name_the_problem(text: str) -> None:
     try:
-        out = parse_options(text)
-    except ProposalError as exc:
-        assert "key=value" in str(exc)
+        spec = parse_spec(text)
+    except SpecError as exc:
+        assert "key=value" in str(exc) or "empty name" in str(exc) or "twice" in str(exc)
         return
-    assert all(k and k == k.strip() for k in out)
+    assert spec.name and all(k and k == k.strip() for k in spec.options)
+    assert parse_spec(str(spec)) == spec
 
 
 @FUZZ

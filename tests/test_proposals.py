@@ -93,7 +93,7 @@ def test_bad_database_and_specs(tmp_path: Path) -> None:
         build_proposal_source("yolo-magic")
     with pytest.raises(ProposalError, match="det.txt not found"):
         build_proposal_source("det", sequence=tmp_path)
-    with pytest.raises(ProposalError, match="unknown HOG option"):
+    with pytest.raises(ProposalError, match="hog has no option .zoom."):
         build_proposal_source("hog:zoom=2")
 
 

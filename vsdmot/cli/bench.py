@@ -65,6 +65,13 @@ def bench_command(
         list[str] | None,
         typer.Option(help="NAME=DIR: results made elsewhere, DIR/<condition>/SEQ.txt."),
     ] = None,
+    condition: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Further condition TYPE[:severity=S,schedule=X] (repeatable); "
+            "with --types '' only these."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Degradation seed.")] = 0,
     max_frames: Annotated[
         int | None, typer.Option(min=1, help="Only the first N frames of each sequence.")
@@ -74,16 +81,17 @@ def bench_command(
 ) -> None:
     """Run trackers on clean and degraded copies of DATA and write OUT/report.{md,html,json}."""
     from vsdmot._version import __version__
-    from vsdmot.bench import MOTC_V1, GridSpec, RunConfig, run_grid, write_report
+    from vsdmot.bench import MOTC_V1, Condition, GridSpec, RunConfig, run_grid, write_report
     from vsdmot.utils.specs import split_specs
 
     grid = GridSpec(
-        types=tuple(split_specs(types)) if types else MOTC_V1["types"],  # type: ignore[arg-type]
+        types=tuple(split_specs(types)) if types is not None else MOTC_V1["types"],  # type: ignore[arg-type]
         severities=_floats(severities, "severities"),
         schedules=tuple(split_specs(schedules)),
         protocol=proposals,
         seed=seed,
         max_frames=max_frames,
+        extra=tuple(Condition.parse(c) for c in condition or []),
     )
     ext = {}
     for item in external or []:

@@ -64,6 +64,10 @@ def tune_command(
     types: Annotated[str, typer.Option(help="Degradation types (default: clean only).")] = "",
     severities: Annotated[str, typer.Option(help="Peak severities of those types.")] = "3",
     schedules: Annotated[str, typer.Option(help="constant, random_walk, ...")] = "constant",
+    condition: Annotated[
+        list[str] | None,
+        typer.Option(help="Further condition TYPE[:severity=S,schedule=X] (repeatable)."),
+    ] = None,
     proposals: Annotated[
         str, typer.Option(help="fixed (each clean sequence's det.txt) or redetect.")
     ] = "fixed",
@@ -77,7 +81,7 @@ def tune_command(
     """Tune TRACKER's search space on DATA (Optuna; objective: mean over conditions)."""
     from dataclasses import asdict
 
-    from vsdmot.experiments.grid import GridSpec
+    from vsdmot.experiments.grid import Condition, GridSpec
     from vsdmot.experiments.runner import RunConfig, SequenceRange, check_run
     from vsdmot.experiments.tune import (
         TuneConfig,
@@ -91,7 +95,8 @@ def tune_command(
     from vsdmot.utils.specs import split_specs
 
     grid = GridSpec(tuple(split_specs(types)), _floats(severities), tuple(split_specs(schedules)),
-                    protocol=proposals, seed=seed, max_frames=max_frames)  # fmt: skip
+                    protocol=proposals, seed=seed, max_frames=max_frames,
+                    extra=tuple(Condition.parse(c) for c in condition or []))  # fmt: skip
     seqs = tuple(SequenceRange.parse(s) for s in sequence or [])
     run = RunConfig(data=data, out=out, grid=grid, trackers=(tracker,), detector=detector,
                     sequences=seqs)  # fmt: skip

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from vsdmot.degrade.base import REGISTRY, check_severity
 from vsdmot.degrade.schedules import schedule_params
+from vsdmot.utils.specs import SpecError, parse_spec, typed_options
 
 #: Proposal protocols: ``fixed`` (the clean frames' detections in every condition:
 #: isolates the tracker) and ``redetect`` (a detector runs on the degraded frames).
@@ -40,6 +41,32 @@ class Condition:
     def clean(self) -> bool:
         return self.type is None
 
+    @classmethod
+    def parse(cls, text: str) -> Condition:
+        """A condition in the one spec grammar: ``clean`` or ``TYPE[:severity=S,schedule=X]``.
+
+        >>> Condition.parse("fog:severity=3,schedule=random_walk").name
+        'fog-s3-random_walk'
+        >>> Condition.parse("clean").clean
+        True
+        """
+        spec = parse_spec(text)
+        if spec.name == "clean" and not spec.options:
+            return cls(None)
+        if spec.name not in REGISTRY:
+            raise SpecError(f"condition {text!r}: unknown degradation type {spec.name!r}; "
+                            f"known: {', '.join(sorted(REGISTRY))}")  # fmt: skip
+        opts = typed_options(spec, _condition_options)
+        condition = cls(spec.name, float(opts.get("severity", 3.0)),
+                        opts.get("schedule", "constant"))  # fmt: skip
+        check_severity(condition.severity)
+        schedule_params(condition.schedule, condition.severity)
+        return condition
+
+
+def _condition_options(*, severity: float = 3.0, schedule: str = "constant") -> None:
+    """The options of a condition spec (their types and names)."""
+
 
 @dataclass(frozen=True)
 class GridSpec:
@@ -52,6 +79,8 @@ class GridSpec:
     protocol: str = "redetect"
     seed: int = 0
     max_frames: int | None = None
+    extra: tuple[Condition, ...] = ()
+    """Further conditions beside the type x severity x schedule product (``--condition``)."""
     conditions: list[Condition] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -66,12 +95,16 @@ class GridSpec:
             schedule_params(sched, max(self.severities, default=1.0))
         if self.types and (not self.severities or not self.schedules):
             raise ValueError("degraded conditions need at least one severity and schedule")
-        conditions = [Condition(None)] + [
+        product = [
             Condition(t, float(s), sched)
             for t in self.types
             for s in self.severities
             for sched in self.schedules
         ]
+        conditions = [Condition(None)]
+        for c in product + [c for c in self.extra if not c.clean]:
+            if c not in conditions:
+                conditions.append(c)
         object.__setattr__(self, "conditions", conditions)
 
     def cache_key(self, condition: Condition) -> str:

@@ -21,37 +21,12 @@ from vsdmot.proposals.base import ProposalError, ProposalSource
 from vsdmot.proposals.cache import CachedProposals
 from vsdmot.proposals.detfile import DB_SUFFIXES, DetFileProposals
 from vsdmot.proposals.hog import HOGPeopleProposals
+from vsdmot.utils.specs import SpecError, parse_spec, typed_options
 
 SPEC_HELP = (
     "'det', a det.txt / .npz / .json path, 'yolo[:key=value,...]', 'hog[:key=value,...]' "
     "or 'ultralytics[:MODEL]'"
 )
-
-
-def parse_options(text: str) -> dict[str, Any]:
-    """``"a=1,b=2.5,c=true"`` -> ``{"a": 1, "b": 2.5, "c": True}``.
-
-    >>> parse_options("upscale=2,tighten=false,scale=1.05")
-    {'upscale': 2, 'tighten': False, 'scale': 1.05}
-    """
-    out: dict[str, Any] = {}
-    for item in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ProposalError(f"option {item!r} is not key=value")
-        out[key.strip()] = _parse_value(value.strip())
-    return out
-
-
-def _parse_value(value: str) -> Any:
-    if value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    for conv in (int, float):
-        try:
-            return conv(value)
-        except ValueError:
-            pass
-    return value
 
 
 def build_proposal_source(
@@ -72,6 +47,8 @@ def build_proposal_source(
     spec = spec.strip()
     head, _, rest = spec.partition(":")
     kind = head.lower()
+    if kind == "ultralytics" and rest and "=" not in rest:
+        rest = f"model={rest}"  # the short form, ultralytics:yolov8s.pt
     source: ProposalSource
     if spec.lower() == "det":
         if sequence is None or not (Path(sequence) / "det" / "det.txt").is_file():
@@ -81,7 +58,7 @@ def build_proposal_source(
     if kind == "yolo":
         from vsdmot.proposals.yolo import YOLOProposals
 
-        options = parse_options(rest)
+        options = _options(kind, rest, YOLOProposals)
         if min_score > 0:
             options.setdefault("score", min_score)
         try:
@@ -91,7 +68,7 @@ def build_proposal_source(
         except OverflowError as exc:
             raise ProposalError(f"{spec}: option value out of range ({exc})") from exc
     elif kind == "hog":
-        options = {"min_score": min_score, **parse_options(rest)}
+        options = {"min_score": min_score, **_options(kind, rest, HOGPeopleProposals)}
         try:
             source = HOGPeopleProposals(**options)
         except TypeError as exc:
@@ -101,7 +78,8 @@ def build_proposal_source(
     elif kind == "ultralytics":
         from vsdmot.proposals.ultralytics import UltralyticsProposals
 
-        source = UltralyticsProposals(rest or "yolov8n.pt", conf=max(min_score, 0.01))
+        model = _options(kind, rest, lambda *, model="yolov8n.pt": None).get("model", "yolov8n.pt")
+        source = UltralyticsProposals(model, conf=max(min_score, 0.01))
     elif Path(spec).suffix.lower() in (*DB_SUFFIXES, ".txt"):
         return DetFileProposals(spec, min_score=min_score)
     else:
@@ -109,3 +87,11 @@ def build_proposal_source(
     if cache_dir is not None and video is not None:
         return CachedProposals(source, cache_dir, video)
     return source
+
+
+def _options(kind: str, rest: str, target: Any) -> dict[str, Any]:
+    """The spec's options typed by ``target``'s parameters (the one spec grammar)."""
+    try:
+        return typed_options(parse_spec(f"{kind}:{rest}"), target)
+    except SpecError as exc:
+        raise ProposalError(str(exc)) from None

@@ -8,7 +8,9 @@ target's parameter type, so errors can name the parameter and the type it needs.
 
 from __future__ import annotations
 
+import inspect
 import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Union, get_args, get_origin
 
@@ -131,6 +133,51 @@ def coerce(value: str, kind: Any, name: str) -> Any:
     if kind in (str, Any) or kind is None:
         return text
     raise SpecError(f"{name} ({getattr(kind, '__name__', kind)}) cannot be set from text")
+
+
+def typed_options(spec: Spec, target: Any) -> dict[str, Any]:
+    """``spec``'s options typed by the keyword parameters of ``target`` (a class or a
+    function); an unknown key is an error listing the valid ones. Parameters annotated
+    ``Any`` take numbers and booleans when the text is one.
+
+    >>> def detector(*, size: int = 512, score: float = 0.1, classes: Any = "person"): ...
+    >>> typed_options(parse_spec("yolo:size=416,classes=person+car"), detector)
+    {'size': 416, 'classes': 'person+car'}
+    >>> typed_options(parse_spec("yolo:sise=416"), detector)
+    Traceback (most recent call last):
+    ...
+    vsdmot.utils.specs.SpecError: yolo has no option 'sise'; its options: classes, score, size
+    """
+    func = target.__init__ if isinstance(target, type) else target
+    params = {
+        k: p for k, p in inspect.signature(func).parameters.items()
+        if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }  # fmt: skip
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:  # unresolvable annotations: fall back to guessing from the text
+        hints = {}
+    out: dict[str, Any] = {}
+    for key, text in spec.options.items():
+        if key not in params:
+            raise SpecError(
+                f"{spec.name} has no option {key!r}; its options: {', '.join(sorted(params))}"
+            )
+        kind = hints.get(key, Any)
+        out[key] = _guess(text) if kind is Any else coerce(text, kind, f"{spec.name}: {key}")
+    return out
+
+
+def _guess(text: str) -> Any:
+    """A number or boolean when the text is one, else the text."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _unwrap(kind: Any) -> tuple[Any, bool]:
