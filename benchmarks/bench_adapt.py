@@ -22,15 +22,13 @@ and the share of the teacher's clean-vs-degraded AP50 gap it closes:
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
 import statistics
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from common import MOT15, ROOT, command, write_report
 
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.degrade.base import REGISTRY
@@ -38,10 +36,8 @@ from vsdmot.degrade.frames import degrade_frames
 from vsdmot.detection.files import bundled_yolov3_tiny, load_detector_file, read_detector_file
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector
 from vsdmot.eval.detection import score_detections
-from vsdmot.utils.io import atomic_write
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mot15"
+DEFAULT_DATA = MOT15
 #: (sequence, first, last): evaluation frames, outside every training range.
 EVAL_RANGES = (("PETS09-S2L1", 601, 795), ("TUD-Stadtmitte", 1, 179))
 OPERATING = 0.3
@@ -81,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         gt = {t: seq.gt.for_frame(t).boxes_xyxy() for t in ids}
         conditions = [("clean", 0.0)] + [(k, s) for k in types for s in severities]
         for kind, sev in conditions:
-            frames = clean if kind == "clean" else degrade_frames(seq, clean, kind, sev)
+            frames = degrade_frames(clean, None if kind == "clean" else kind, sev,
+                                    name=seq.name, frame_size=seq.frames.size)  # fmt: skip
             cond = "clean" if kind == "clean" else f"{kind} {sev:g}"
             for name, det in detectors.items():
                 score = score_detections([(det(frames[t]), gt[t]) for t in ids], OPERATING)
@@ -89,9 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             print(seq_name, cond, {n: round(results[n][cond][-1]["ap50"], 3) for n in detectors},
                   flush=True)  # fmt: skip
 
-    command = "python " + " ".join(shlex.quote(a) for a in ["benchmarks/bench_adapt.py",
-                                                            *sys.argv[1:]])  # fmt: skip
-    write_report(args.out, command, args, results, types, severities, held_out)
+    report(args.out, command("benchmarks/bench_adapt.py"), args, results, types, severities,
+           held_out)  # fmt: skip
     return 0
 
 
@@ -117,7 +113,7 @@ def summary_rows(results, types, severities, held_out) -> list[dict]:
     return rows
 
 
-def write_report(out: Path, command, args, results, types, severities, held_out) -> None:
+def report(out: Path, command, args, results, types, severities, held_out) -> None:
     reference_held = next(iter(held_out.values()), [])
     # The teacher's groups use the (first) student's held-out list, so rows compare alike.
     rows = summary_rows(results, types, severities, {"teacher": reference_held, **held_out})
@@ -187,10 +183,7 @@ def write_report(out: Path, command, args, results, types, severities, held_out)
             cells.append(f"{statistics.fmean(r['recall'] for r in rs):.2f} / "
                          f"{statistics.fmean(r['precision'] for r in rs):.2f}")  # fmt: skip
         lines.append(f"| {cond} | " + " | ".join(cells) + " |")
-    with atomic_write(out) as f:
-        f.write("\n".join(lines) + "\n")
-    with atomic_write(out.with_suffix(".json")) as f:
-        json.dump({"command": command, "summary": rows, "results": results}, f, indent=1)
+    write_report(out, lines, {"command": command, "summary": rows, "results": results})
 
 
 if __name__ == "__main__":

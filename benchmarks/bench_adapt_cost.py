@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import argparse
 import platform
-import shlex
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
+from common import MOT15, ROOT, command, table, write_report
 
 from vsdmot.detection.adapt import AdaptConfig
 from vsdmot.detection.adapt_data import open_adapt_sources
 from vsdmot.detection.files import bundled_yolov3_tiny
 from vsdmot.engine.adapt import adapt_detector
-from vsdmot.utils.io import atomic_write
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "mot15" / "PETS09-S2L1"
+DATA = MOT15 / "PETS09-S2L1"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,25 +47,20 @@ def main(argv: list[str] | None = None) -> int:
         rate = (len(times) - 2) / (times[-1] - times[1])
         rows.append((threads, rate))
         print(threads, f"{rate:.3f} steps/s", flush=True)
-    command = "python " + " ".join(shlex.quote(a) for a in ["benchmarks/bench_adapt_cost.py",
-                                                            *sys.argv[1:]])  # fmt: skip
     lines = [
         "# Robust detector: training cost on 2 CPU cores",
         "",
-        f"Command: `{command}`",
+        f"Command: `{command('benchmarks/bench_adapt_cost.py')}`",
         "",
         f"Machine: {platform.machine()}, torch {torch.__version__}. Batch {args.batch_size} "
         f"clean/degraded pairs at {args.size} px (PETS09-S2L1 768x576 -> 320x416), all loss "
         "terms; the rate includes degrading the next batch in a worker thread.",
         "",
-        "| torch threads | steps/s | frames/s | 500 steps (the shipped recipe) |",
-        "|---:|---:|---:|---:|",
-    ]
-    for threads, rate in rows:
-        lines.append(f"| {threads} | {rate:.3f} | {rate * args.batch_size:.1f} | "
-                     f"{500 / rate / 60:.0f} min |")  # fmt: skip
-    with atomic_write(args.out) as f:
-        f.write("\n".join(lines) + "\n")
+        *table(["torch threads", "steps/s", "frames/s", "500 steps (the shipped recipe)"],
+               [[t, f"{r:.3f}", f"{r * args.batch_size:.1f}", f"{500 / r / 60:.0f} min"]
+                for t, r in rows], "---:|"),
+    ]  # fmt: skip
+    write_report(args.out, lines)
     return 0
 
 

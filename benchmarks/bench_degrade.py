@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+from common import MOT15, ROOT, table, write_report
 
 from vsdmot.degrade import DEGRADATION_TYPES, Degrader
+from vsdmot.utils.timing import time_calls
 
-ROOT = Path(__file__).resolve().parents[1]
-PETS = ROOT.parent / "shared" / "data" / "mot15" / "PETS09-S2L1"
+PETS = MOT15 / "PETS09-S2L1"
 SIZE = (768, 576)
 
 
@@ -39,12 +39,9 @@ def load_frames(n: int) -> tuple[list[np.ndarray], str]:
 
 def bench(type_: str, frames: list[np.ndarray], severity: float) -> float:
     d = Degrader(type_, SIZE, seed=0)
-    list(d.stream(frames[:2], [severity] * 2))  # warm-up (kernels, codec libraries)
-    start = time.perf_counter()
-    out = list(d.stream(frames, [severity] * len(frames)))
-    elapsed = time.perf_counter() - start
-    assert len(out) == len(frames)
-    return len(frames) / elapsed
+    # the first run is the warm-up (kernels, codec libraries)
+    run = lambda n: list(d.stream(frames[:n], [severity] * n))  # noqa: E731
+    return len(frames) / time_calls(run, [2, len(frames)], warmup=1)[0]
 
 
 def main() -> None:
@@ -66,14 +63,10 @@ def main() -> None:
         "",
         f"Command: `{cmd}`",
         "",
-        "| type | frames/s | ms/frame |",
-        "|---|---:|---:|",
-        *(f"| {t} | {fps:.1f} | {1000 / fps:.1f} |" for t, fps in rows),
-        "",
+        *table(["type", "frames/s", "ms/frame"],
+               [[t, f"{fps:.1f}", f"{1000 / fps:.1f}"] for t, fps in rows], "---:|"),
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

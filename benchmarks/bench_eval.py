@@ -24,14 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import MOT15, ROOT, write_report
 
 from vsdmot.data.mot import MOTAnnotations, read_mot, write_mot
 from vsdmot.eval import evaluate, load_sequences, score_sequences
 from vsdmot.utils.boxes import box_iou, ltwh_to_xyxy
-from vsdmot.utils.io import atomic_write
 
-ROOT = Path(__file__).resolve().parents[1]
-MOT15 = ROOT.parent / "shared" / "data" / "mot15"
 OUT = ROOT / "benchmarks" / "results" / "eval.md"
 
 
@@ -93,7 +91,8 @@ def main() -> int:
         for name, m in [*result.sequences.items(), ("COMBINED", result.combined)]
     ]
     med = statistics.median
-    text = "\n".join(
+    write_report(
+        OUT,
         [
             "# Evaluation speed: `vsdmot.eval.evaluate` on real MOT15",
             "",
@@ -120,12 +119,8 @@ def main() -> int:
             "| sequence | GT dets | dets | HOTA | DetA | AssA | MOTA | IDF1 | IDSW |",
             "|---|---|---|---|---|---|---|---|---|",
             *rows,
-            "",
-        ]
+        ],
     )
-    with atomic_write(OUT) as f:
-        f.write(text)
-    print(text)
     return 0
 
 

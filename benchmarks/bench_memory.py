@@ -15,7 +15,6 @@ time: flat means no per-frame growth beyond the results themselves.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -24,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from vsdmot.data.synth import SynthConfig, generate_sequence
-from vsdmot.utils.io import atomic_write
+from common import ROOT, command, table, write_report
 
-ROOT = Path(__file__).resolve().parents[1]
+from vsdmot.data.synth import SynthConfig, generate_sequence
 
 
 def rss_mib(pid: int) -> float | None:
@@ -83,31 +81,22 @@ def main(argv: list[str] | None = None) -> int:
         cfg = SynthConfig(width=160, height=120, n_frames=max(lengths), objects=(3, 5))
         seq = generate_sequence(work / "LONG", cfg, seed=11)
         rows = [track(seq, n, work) for n in lengths]
-    command = "python " + " ".join(
-        shlex.quote(a) for a in ["benchmarks/bench_memory.py", *sys.argv[1:]]
-    )
+    cmd = command("benchmarks/bench_memory.py")
     lines = [
         "# Memory on long streams: `vsdmot track` over 1k and 10k frames",
         "",
-        f"Command: `{command}`",
+        f"Command: `{cmd}`",
         "",
         "Generated 160x120 sequence, shipped model at input 96 px, det.txt proposals, "
         "resident memory (VmRSS) of the `vsdmot track` process sampled every 0.5 s.",
         "",
-        "| frames | run time s | peak RSS MiB | RSS at 10 % / 50 % / 100 % of the run, MiB |",
-        "|---:|---:|---:|---|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['frames']} | {r['seconds']:.0f} | {r['peak_mib']:.0f} | "
-            f"{r['rss_10']:.0f} / {r['rss_50']:.0f} / {r['rss_100']:.0f} |"
-        )
-    text = "\n".join(lines) + "\n"
-    with atomic_write(args.out) as f:
-        f.write(text)
-    with atomic_write(args.out.with_suffix(".json")) as f:
-        json.dump({"command": command, "rows": rows}, f, indent=1)
-    print(text)
+        *table(["frames", "run time s", "peak RSS MiB",
+                "RSS at 10 % / 50 % / 100 % of the run, MiB"],
+               [[r["frames"], f"{r['seconds']:.0f}", f"{r['peak_mib']:.0f}",
+                 f"{r['rss_10']:.0f} / {r['rss_50']:.0f} / {r['rss_100']:.0f}"] for r in rows],
+               "---:|"),
+    ]  # fmt: skip
+    write_report(args.out, lines, {"command": cmd, "rows": rows})
     return 0
 
 

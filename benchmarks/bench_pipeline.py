@@ -17,24 +17,25 @@ detector in the main thread (as before the worker thread), same threads.
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
-import sys
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
+from common import MOT15, ROOT, command, table, write_report
 
-from vsdmot.data.mot import read_mot
+from vsdmot.data.mot import MOTAnnotations, read_mot, write_mot
 from vsdmot.data.sequence import MOTSequence
+from vsdmot.data.sources import open_source
 from vsdmot.eval import evaluate
+from vsdmot.proposals import build_proposal_source
 from vsdmot.tracking.pipeline import TrackJob, track_source
-from vsdmot.utils.io import atomic_write
+from vsdmot.tracking.registry import build_tracker, step
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SEQ = ROOT.parent / "shared" / "data" / "mot15" / "PETS09-S2L1"
+DEFAULT_SEQ = MOT15 / "PETS09-S2L1"
 FIRST, LAST = 601, 795
 
 
@@ -87,15 +88,6 @@ def run(clip: Path, work: Path, model_size: int, yolo_size: int, overlap: bool) 
 def stage_times(clip: Path, work: Path, model_size: int, yolo_size: int) -> dict[str, float]:
     """Median ms per frame of each stage, run one after the other (no overlap), 1 thread
     each as in the pipeline: decode, detector, model + association, and writing."""
-    import statistics
-
-    import torch
-
-    from vsdmot.data.mot import write_mot
-    from vsdmot.data.sources import open_source
-    from vsdmot.proposals import build_proposal_source
-    from vsdmot.tracking.registry import build_tracker, step
-
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     tracker = build_tracker(vsdmot_spec(model_size))
@@ -124,8 +116,6 @@ def stage_times(clip: Path, work: Path, model_size: int, yolo_size: int) -> dict
     source.close()
     out = {k: 1000 * statistics.median(v[3:]) for k, v in times.items()}
     start = time.perf_counter()
-    from vsdmot.data.mot import MOTAnnotations
-
     write_mot(work / "stages.txt", MOTAnnotations.from_rows(np.asarray(rows)), "result")
     out["writing (per frame)"] = 1000 * (time.perf_counter() - start) / max(len(times["decode"]), 1)
     return out
@@ -149,13 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             for y in [int(v) for v in args.yolo_sizes.split(",")]:
                 rows.append(run(clip, work, m, y, True))
                 print(rows[-1], flush=True)
-    command = "python " + " ".join(
-        shlex.quote(a) for a in ["benchmarks/bench_pipeline.py", *sys.argv[1:]]
-    )
+    cmd = command("benchmarks/bench_pipeline.py")
     lines = [
         "# End to end: `vsdmot track video.mp4` at 768x576, input size vs speed vs HOTA",
         "",
-        f"Command: `{command}`",
+        f"Command: `{cmd}`",
         "",
         f"PETS09-S2L1 frames {FIRST}-{LAST} as a 768x576 MP4 (7 fps, {LAST - FIRST + 1} "
         "frames), shipped model, YOLOv3-tiny proposals (runtime `auto`: the faster of ONNX "
@@ -164,15 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         "(decode + detect + model + association); whole call: model and detector loading "
         "and writing the results included.",
         "",
-        "| model input (short side) | YOLO input (long side) | detector overlapped | "
-        "frames/s, loop | frames/s, whole call | HOTA | IDF1 |",
-        "|---:|---:|---|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['model_size']} | {r['yolo_size']} | {'yes' if r['overlap'] else 'no'} | "
-            f"{r['loop_fps']:.1f} | {r['wall_fps']:.1f} | {r['HOTA']:.3f} | {r['IDF1']:.3f} |"
-        )
+        *table(["model input (short side)", "YOLO input (long side)", "detector overlapped",
+                "frames/s, loop", "frames/s, whole call", "HOTA", "IDF1"],
+               [[r["model_size"], r["yolo_size"], "yes" if r["overlap"] else "no",
+                 f"{r['loop_fps']:.1f}", f"{r['wall_fps']:.1f}", f"{r['HOTA']:.3f}",
+                 f"{r['IDF1']:.3f}"] for r in rows], "---:|"),
+    ]  # fmt: skip
     lines += [
         "",
         "Stage by stage, one after the other, one thread each (median ms per frame, "
@@ -183,12 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         *(f"| {k} | {v:.1f} |" for k, v in stages.items()),
         f"| sum (what the pipeline would cost without overlap) | {sum(stages.values()):.1f} |",
     ]
-    text = "\n".join(lines) + "\n"
-    with atomic_write(args.out) as f:
-        f.write(text)
-    with atomic_write(args.out.with_suffix(".json")) as f:
-        json.dump({"command": command, "rows": rows, "stages_ms": stages}, f, indent=1)
-    print(text)
+    write_report(args.out, lines, {"command": cmd, "rows": rows, "stages_ms": stages})
     return 0
 
 

@@ -18,39 +18,28 @@ from __future__ import annotations
 import argparse
 import logging
 import platform
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from common import MOBILENET, ROOT, write_report
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from vsdmot.semantics import QualityConfig, QualityHead, Student, StudentConfig, Teacher
 from vsdmot.semantics.teachers import ClipTeacher, mobilenet_v2_teacher
+from vsdmot.utils.timing import repeat_ms
 
-ROOT = Path(__file__).resolve().parents[1]
-MOBILENET = ROOT.parent / "shared" / "weights" / "mobilenet_v2_imagenet_features.pt"
 FRAME_HW = (576, 768)
 
 log = logging.getLogger("bench_semantics")
 
 
-def time_ms(fn: Callable[[], object], reps: int, warmup: int = 3) -> float:
-    """Fastest wall time of ``fn`` in milliseconds.
-
-    The minimum, not the median: on a shared machine other jobs only ever add time, so
-    the fastest run is the best estimate of the code's own cost.
-    """
-    with torch.inference_mode():
-        for _ in range(warmup):
-            fn()
-        times = []
-        for _ in range(reps):
-            start = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - start) * 1e3)
-    return min(times)
+@torch.inference_mode()
+def time_ms(fn: Callable[[], object], reps: int) -> float:
+    """Fastest of ``reps`` runs after 3 warm-ups, ms: on a shared machine other jobs only
+    ever add time, so the fastest run is the best estimate of the code's own cost."""
+    return repeat_ms(fn, reps, warmup=3, stat=min)
 
 
 def gflops(module: nn.Module, x: Tensor, call: Callable[[Tensor], object] | None = None) -> float:
@@ -163,9 +152,7 @@ def main() -> None:
     ]
     lines += [f"| {r[0]} | {r[1]:.2f} | {r[2]:.3f} | {r[3]:.1f} | {r[4]:.1f} |" for r in rows]
     lines += ["", "Command:", "", "```", cmd, "```", ""]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
-    log.info("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

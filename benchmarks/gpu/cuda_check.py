@@ -23,8 +23,8 @@ Parts:
    at world size 1 (DistributedDataParallel, all_gather_object, barrier over nccl).
 3. ``track``: the ``vsdmot`` tracker (registry spec, shipped weights) over generated
    1066x800 frames and their simulated detections as proposals, at 800 px and 384 px short
-   side, frames/s after warm-up (frames decoded beforehand); on CUDA and, for reference,
-   on the CPU.
+   side, frames/s after warm-up (frames decoded beforehand, timed with
+   :func:`vsdmot.utils.timing.time_calls`); on CUDA and, for reference, on the CPU.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import math
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,44 +52,50 @@ PRESET = "mot17-gpu"
 SMOKE = ["data.augment.scales=[96,128]", "data.augment.max_size=192", "data.input_size=128",
          "data.max_size=192", "data.clip_length=2", "data.num_workers=0", "model.enc_layers=1",
          "model.dec_layers=2"]  # fmt: skip
+TRAIN_PARTS = ("train_amp", "train_amp_nw0", "train_fp32", "torchrun_cli", "torchrun_ddp")
 
 
 def log(msg: str) -> None:
     print(f"[cuda_check {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+def save(path: Path, data: dict) -> None:
+    from vsdmot.utils.io import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as f:
+        json.dump(data, f, indent=2, default=str)
+
+
 def train_overrides(work: Path, steps: int, device: str, amp: bool, smoke: bool) -> list[str]:
-    b = lambda v: "true" if v else "false"  # noqa: E731
     return [f"data.train=[{work / 'data'}]", "model.backbone_weights=null",
             "semantic.teacher.kind=mobilenet_v2",
             f"semantic.teacher.weights={work / 'mnv2_random_teacher.pt'}",
             "optim.warmup_steps=5", "train.epochs=null", f"train.steps={steps}",
             "train.log_every=1", "train.ckpt_every=1000000", "train.tensorboard=false",
-            f"train.device={device}", f"train.amp={b(amp)}", *(SMOKE if smoke else [])]  # fmt: skip
+            f"train.device={device}", f"train.amp={str(amp).lower()}",
+            *(SMOKE if smoke else [])]  # fmt: skip
 
 
 def summarise_run(run: Path, warmup: int) -> dict:
     """Loss first/last, finiteness, steps/s (median step time after ``warmup`` steps)."""
     path = run / "metrics.csv"
-    with path.open() if path.is_file() else open(os.devnull) as f:
-        rows = [{k: float(v) for k, v in r.items() if v not in ("", None)}
-                for r in csv.DictReader(f)]  # fmt: skip
+    rows = [{k: float(v) for k, v in r.items() if v not in ("", None)}
+            for r in csv.DictReader(path.open())] if path.is_file() else []  # fmt: skip
     if not rows:
         return {"metrics_error": "no metrics.csv rows"}
-    loss = [r["loss"] for r in rows]
-    it_s = [r["it_s"] for r in rows if "it_s" in r]
+    loss, it_s = [r["loss"] for r in rows], [r["it_s"] for r in rows if "it_s" in r]
     steps = [1.0 / v for v in (it_s[warmup:] if len(it_s) > warmup else it_s) if v > 0]
     k = max(1, min(5, len(loss) // 3))
     first_k, last_k = statistics.fmean(loss[:k]), statistics.fmean(loss[-k:])
-    return {
-        "steps_logged": len(rows), "loss_first": loss[0], "loss_last": loss[-1],
-        "loss_first_mean": first_k, "loss_last_mean": last_k, "loss_mean_of": k,
-        "loss_finite": all(math.isfinite(v) for v in loss), "loss_falls": last_k < first_k,
-        "steps_per_s_median": 1.0 / statistics.median(steps) if steps else None,
-        "steps_per_s_mean": len(steps) / sum(steps) if steps else None,
-        "warmup_steps_excluded": min(warmup, len(it_s)),
-        "loss_curve": [round(v, 4) for v in loss], "grad_norm_last": rows[-1].get("grad_norm"),
-    }  # fmt: skip
+    return {"steps_logged": len(rows), "loss_first": loss[0], "loss_last": loss[-1],
+            "loss_first_mean": first_k, "loss_last_mean": last_k, "loss_mean_of": k,
+            "loss_finite": all(math.isfinite(v) for v in loss), "loss_falls": last_k < first_k,
+            "steps_per_s_median": 1.0 / statistics.median(steps) if steps else None,
+            "steps_per_s_mean": len(steps) / sum(steps) if steps else None,
+            "warmup_steps_excluded": min(warmup, len(it_s)),
+            "loss_curve": [round(v, 4) for v in loss],
+            "grad_norm_last": rows[-1].get("grad_norm")}  # fmt: skip
 
 
 def cuda_mem() -> dict:
@@ -98,13 +105,6 @@ def cuda_mem() -> dict:
         return {}
     return {"peak_allocated_gib": torch.cuda.max_memory_allocated() / 2**30,
             "peak_reserved_gib": torch.cuda.max_memory_reserved() / 2**30}  # fmt: skip
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    tmp.replace(path)
 
 
 def guarded(result: dict, fn) -> None:
@@ -120,18 +120,43 @@ def guarded(result: dict, fn) -> None:
 # -- workers (each in its own process) --------------------------------------------------
 
 
+def forced_dist(device: str, result: dict):
+    """A process group (nccl on CUDA, gloo on CPU) with one checked all_reduce, and a
+    DistInfo whose ``enabled`` is True even at world size 1 (the Trainer's DDP path on)."""
+    import torch
+    import torch.distributed as tdist
+
+    from vsdmot.engine.distributed import DistInfo
+
+    @dataclass(frozen=True)
+    class ForcedDist(DistInfo):
+        @property
+        def enabled(self) -> bool:  # type: ignore[override]
+            return True
+
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    local, dev = int(os.environ.get("LOCAL_RANK", "0")), torch.device(device)
+    if dev.type == "cuda":
+        dev = torch.device("cuda", local)
+        torch.cuda.set_device(dev)
+    tdist.init_process_group("nccl" if dev.type == "cuda" else "gloo", rank=rank, world_size=world)
+    t = torch.ones(4, device=dev) * (rank + 1)
+    tdist.all_reduce(t)
+    result.update(backend=tdist.get_backend(), world_size=world, ddp_path_forced=True,
+                  all_reduce_ok=bool(t[0].item() == world * (world + 1) / 2))  # fmt: skip
+    return ForcedDist(rank, world, local, dev)
+
+
 def cmd_train(a: argparse.Namespace) -> int:
     import torch
 
     from vsdmot.config import compose_config
-    from vsdmot.engine.distributed import DistInfo
     from vsdmot.engine.trainer import train
 
     if a.threads:
         torch.set_num_threads(a.threads)
-    out = Path(a.work) / a.name
-    cfg = compose_config(PRESET, train_overrides(Path(a.work), a.steps, a.device, a.amp, a.smoke)
-                         + list(a.override))  # fmt: skip
+    over = train_overrides(Path(a.work), a.steps, a.device, a.amp, a.smoke) + list(a.override)
+    cfg, out = compose_config(PRESET, over), Path(a.work) / a.name
     m = cfg.model
     result: dict = {
         "part": a.name, "preset": PRESET, "device": a.device, "amp": a.amp,
@@ -145,31 +170,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         "torch_threads": torch.get_num_threads(), "num_workers": cfg.data.num_workers,
         "extra_overrides": list(a.override),
     }  # fmt: skip
-    dist = None
-    if a.force_ddp:
-        import torch.distributed as tdist
-
-        @dataclass(frozen=True)
-        class ForcedDist(DistInfo):
-            """DistInfo whose ``enabled`` is True even at world size 1 (DDP path on)."""
-
-            @property
-            def enabled(self) -> bool:  # type: ignore[override]
-                return True
-
-        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        dev = torch.device(a.device)
-        if dev.type == "cuda":
-            dev = torch.device("cuda", local)
-            torch.cuda.set_device(dev)
-        tdist.init_process_group("nccl" if dev.type == "cuda" else "gloo", rank=rank,
-                                 world_size=world)  # fmt: skip
-        t = torch.ones(4, device=dev) * (rank + 1)  # a real collective on the backend, checked
-        tdist.all_reduce(t)
-        result.update(backend=tdist.get_backend(), world_size=world, ddp_path_forced=True,
-                      all_reduce_ok=bool(t[0].item() == world * (world + 1) / 2))  # fmt: skip
-        dist = ForcedDist(rank, world, local, dev)
+    dist = forced_dist(a.device, result) if a.force_ddp else None
     cuda = a.device.startswith("cuda")
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -179,9 +180,9 @@ def cmd_train(a: argparse.Namespace) -> int:
         torch.cuda.synchronize()
     result.update(wall_s_train_call=time.perf_counter() - t0, **cuda_mem(),
                   **summarise_run(out, a.warmup))  # fmt: skip
-    if a.force_ddp:
-        tdist.destroy_process_group()
-    write_json(Path(a.json), result)
+    if dist is not None:
+        torch.distributed.destroy_process_group()
+    save(Path(a.json), result)
     log(f"train part {a.name}: ok={result.get('ok')} json={a.json}")
     return 0 if result.get("ok") else 1
 
@@ -194,58 +195,58 @@ def cmd_track(a: argparse.Namespace) -> int:
     from vsdmot.data.sequence import MOTSequence, list_sequences
     from vsdmot.proposals import DetFileProposals
     from vsdmot.tracking.registry import build_tracker, describe_tracker, step
+    from vsdmot.utils.timing import time_calls
 
     if a.threads:
         torch.set_num_threads(a.threads)
-    dev, frames = a.device, []  # (sequence, BGR frame, (P, 5) proposals), decoded beforehand
+    frames = []  # (sequence, BGR frame, (P, 5) proposals), decoded beforehand
     for seq in map(MOTSequence, list_sequences(a.data)):
         props = DetFileProposals(seq.det_path)
-        for t in range(1, len(seq) + 1):
-            if len(frames) < a.frames + a.warmup:
-                frame = seq.frame(t)
-                frames.append((seq.name, frame, props(frame, t)))
-    cuda = dev.startswith("cuda")
+        for t in range(1, min(len(seq), a.frames + a.warmup - len(frames)) + 1):
+            frame = seq.frame(t)
+            frames.append((seq.name, frame, props(frame, t)))
+    cuda = a.device.startswith("cuda")
     result: dict = {
-        "part": f"track_{dev.split(':')[0]}", "device": dev, "frames_available": len(frames),
-        "frame_size": list(frames[0][1].shape[:2][::-1]),
+        "part": f"track_{a.device.split(':')[0]}", "device": a.device,
+        "frames_available": len(frames), "frame_size": list(frames[0][1].shape[:2][::-1]),
         "mean_proposals": float(np.mean([len(f[2]) for f in frames])),
         "torch_threads": torch.get_num_threads(), "sizes": {},
     }  # fmt: skip
     for spec in a.sizes.split(","):
         short, max_side = (int(v) for v in spec.split(":"))
         tracker = build_tracker(f"vsdmot:input_short_side={short},input_max_side={max_side}",
-                                device=dev)  # fmt: skip
+                                device=a.device)  # fmt: skip
         result["weights"] = describe_tracker(tracker)
         r: dict = {"input_short_side": short, "input_max_side": max_side}
+        timed, n_tracks, seq = frames[a.warmup : a.warmup + a.frames] or frames[: a.frames], [], []
 
-        def timed(tracker=tracker, r=r, short=short, max_side=max_side) -> None:
+        def update(item, n_tracks=n_tracks, seq=seq, tracker=tracker) -> None:
+            if seq[-1:] != [item[0]]:  # a new sequence: a new tracker state
+                tracker.reset()
+                seq.append(item[0])
+            n_tracks.append(len(step(tracker, item[1], item[2])))
+
+        def run(tracker=tracker, r=r, timed=timed, n_tracks=n_tracks, short=short,
+                max_side=max_side, update=update) -> None:  # fmt: skip
             for _, frame, props in frames[: a.warmup]:  # cuDNN autotune, allocator
                 step(tracker, frame, props)
-            timed = frames[a.warmup : a.warmup + a.frames] or frames[: a.frames]
             if cuda:
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
-            seq, n_tracks, t0 = None, [], time.perf_counter()
-            for name, frame, props in timed:
-                if name != seq:
-                    tracker.reset()
-                    seq = name
-                n_tracks.append(len(step(tracker, frame, props)))
-            if cuda:
-                torch.cuda.synchronize()
-            dt = time.perf_counter() - t0
+            tracker.reset()
+            dt = sum(time_calls(update, timed, sync=torch.cuda.synchronize if cuda else None))
             h, w = timed[0][1].shape[:2]
             r.update(frames=len(timed), seconds=dt, fps=len(timed) / dt,
                      ms_per_frame=1000 * dt / len(timed),
                      model_input_wh=list(resize_size(w, h, short, max_side)),
-                     mean_tracks_reported=float(np.mean(n_tracks)), **cuda_mem())  # fmt: skip
+                     mean_tracks_reported=float(np.mean(n_tracks[-len(timed) :])),
+                     **cuda_mem())  # fmt: skip
 
-        tracker.reset()
-        guarded(r, timed)
+        guarded(r, run)
         result["sizes"][str(short)] = r
-        log(f"track {dev} {short}px: {r.get('fps', 'FAILED')}")
+        log(f"track {a.device} {short}px: {r.get('fps', 'FAILED')}")
     result["ok"] = all(v.get("ok") for v in result["sizes"].values())
-    write_json(Path(a.json), result)
+    save(Path(a.json), result)
     return 0 if result["ok"] else 1
 
 
@@ -255,10 +256,8 @@ def cmd_track(a: argparse.Namespace) -> int:
 class Driver:
     def __init__(self, a: argparse.Namespace) -> None:
         self.a, self.out, self.work = a, Path(a.out), Path(a.work)
-        self.json_path = self.out / "cuda_check.json"
-        self.start = time.perf_counter()
+        self.json_path, self.start = self.out / "cuda_check.json", time.perf_counter()
         self.results: dict = {"args": vars(a), "parts": {}, "failures": []}
-        self.extra_over: list[str] = []
         py_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
         self.env = {**os.environ, "PYTHONPATH": py_path, "PYTHONUNBUFFERED": "1"}
         if a.smoke:
@@ -266,7 +265,7 @@ class Driver:
 
     def save(self) -> None:
         self.results["elapsed_s"] = time.perf_counter() - self.start
-        write_json(self.json_path, self.results)
+        save(self.json_path, self.results)
 
     def part(self, name: str, argv: list[str], limit: float, min_needed: float = 20) -> dict:
         """Run one part; record rc, wall time, failure (timeout, rc != 0) and its JSON."""
@@ -275,20 +274,19 @@ class Driver:
         if left < min_needed:
             rec.update(skipped=True, reason=f"global budget: {left:.0f}s left < {min_needed}s")
             self.results["failures"].append(f"{name}: skipped ({rec['reason']})")
-            log(f"SKIP {name}: {rec['reason']}")
         else:
-            limit = min(limit, left - 5)
-            log(f"RUN {name} (limit {limit:.0f}s): {rec['cmd']}")
+            log(f"RUN {name} (limit {min(limit, left - 5):.0f}s): {rec['cmd']}")
             t0 = time.perf_counter()
             try:
-                rec["rc"] = subprocess.run(argv, env=self.env, cwd=ROOT, timeout=limit).returncode
+                rec["rc"] = subprocess.run(argv, env=self.env, cwd=ROOT,
+                                           timeout=min(limit, left - 5)).returncode  # fmt: skip
             except subprocess.TimeoutExpired:
                 rec["rc"] = "timeout"
             rec["wall_s"] = time.perf_counter() - t0
             if rec["rc"] != 0:
                 why = f"{name}: rc={rec['rc']} after {rec['wall_s']:.0f}s"
                 self.results["failures"].append(why)
-            log(f"END {name}: rc={rec['rc']} in {rec['wall_s']:.1f}s")
+        log(f"END {name}: {rec.get('rc', rec.get('reason'))}")
         p = self.work / f"{name}.json"
         rec.update(json.loads(p.read_text()) if p.is_file() else {})
         self.results["parts"][name] = rec
@@ -318,11 +316,8 @@ class Driver:
             info["nvidia_smi"] = f"unavailable: {exc}"
         self.results["env"] = info
         log("env: " + json.dumps(info))
-        self.save()
 
     def run(self) -> int:
-        import shutil
-
         import torch
 
         from vsdmot.nn.mobilenet_v2 import MobileNetV2Features
@@ -330,45 +325,39 @@ class Driver:
         a, py, work = self.a, sys.executable, self.work
         shutil.rmtree(work, ignore_errors=True)  # a rerun on a warm machine: runs must not exist
         work.mkdir(parents=True)
-        self.out.mkdir(parents=True, exist_ok=True)
         self.env_info()
         dev = "cuda" if torch.cuda.is_available() and not a.cpu_only else "cpu"
         self.results["train_device"] = dev
-        me = [py, str(Path(__file__).resolve())]
-        threads = ["--threads", "1"] if a.smoke else []
-
-        # data: the project's generator through its CLI, and a random teacher file
-        w, h = (320, 240) if a.smoke else (1066, 800)
+        me, threads = [py, str(Path(__file__).resolve())], ["--threads", "1"] if a.smoke else []
+        w, h = (320, 240) if a.smoke else (1066, 800)  # the generator through its CLI
         rec = self.part("synth", [py, str(CLI), "synth", str(work / "data"), "--sequences",
                                   str(a.sequences), "--frames", str(a.frames), "--seed", "0",
                                   "--width", str(w), "--height", str(h)], 240)  # fmt: skip
         torch.manual_seed(0)
         torch.save(MobileNetV2Features().state_dict(), work / "mnv2_random_teacher.pt")
         if rec.get("rc") != 0:
-            log("synth failed: nothing else can run")
             return self.finish()
+        extra: list[str] = []
 
-        def train(name: str, steps: int, amp: bool, *extra: str) -> list[str]:
-            over = [x for o in self.extra_over for x in ("--override", o)]
-            return ["train", "--work", str(work), "--name", name, "--steps", str(steps),
+        def train(name: str, steps: int, amp: bool, *more: str) -> list[str]:
+            return [*me, "train", "--work", str(work), "--name", name, "--steps", str(steps),
                     "--device", dev, "--json", str(work / f"{name}.json"), "--warmup",
                     str(a.warmup), *threads, *(["--amp"] if amp else []),
-                    *(["--smoke"] if a.smoke else []), *extra, *over]  # fmt: skip
+                    *(["--smoke"] if a.smoke else []), *more,
+                    *(x for o in extra for x in ("--override", o))]  # fmt: skip
 
         # 1. AMP training, in process (peak memory is this process's)
-        rec = self.part("train_amp", [*me, *train("train_amp", a.train_steps, True)], 200, 60)
+        rec = self.part("train_amp", train("train_amp", a.train_steps, True), 200, 60)
         if rec.get("rc") not in (0, None) and not a.smoke:
             # DataLoader workers die in small /dev/shm containers: retry in-process loading
-            log("train_amp failed: retrying once with data.num_workers=0")
-            self.extra_over = ["data.num_workers=0"]
-            self.part("train_amp_nw0", [*me, *train("train_amp_nw0", a.train_steps, True)], 150, 60)
-
-        # 2a. torchrun, the real CLI
+            extra.append("data.num_workers=0")
+            self.part("train_amp_nw0", train("train_amp_nw0", a.train_steps, True), 150, 60)
+        # 2a. torchrun, the real CLI; 2b. the process group forced and the DDP path on
         torchrun = Path(py).parent / "torchrun"
         tr = [str(torchrun)] if torchrun.is_file() else [py, "-m", "torch.distributed.run"]
         tr += ["--standalone", "--nproc_per_node=1"]
         run_dir = work / "torchrun_cli"
-        over = train_overrides(work, a.torchrun_steps, dev, True, a.smoke) + self.extra_over
+        over = train_overrides(work, a.torchrun_steps, dev, True, a.smoke) + extra
         rec = self.part("torchrun_cli", [*tr, str(CLI), "train", "--config", PRESET, "--out",
                                          str(run_dir), *over], 120, 40)  # fmt: skip
         logtxt = (run_dir / "train.log").read_text() if (run_dir / "train.log").is_file() else ""
@@ -377,68 +366,56 @@ class Driver:
                    "(no nccl group, no DDP wrapper)")  # fmt: skip
         rec.update((k, v) for k, v in summarise_run(run_dir, min(a.warmup, 3)).items()
                    if k != "loss_curve")  # fmt: skip
-        self.save()
-
-        # 2b. torchrun with the process group forced (nccl on CUDA) and the DDP path on
-        self.part("torchrun_ddp", [*tr, me[1], *train("torchrun_ddp", a.torchrun_steps, True,
-                                                       "--force-ddp")], 120, 40)  # fmt: skip
-
+        self.part("torchrun_ddp", [*tr, *train("torchrun_ddp", a.torchrun_steps, True,
+                                               "--force-ddp")[1:]], 120, 40)  # fmt: skip
         # 3. tracker speed, GPU then CPU reference
         for name, device, frames, warm in (("track_cuda", "cuda", a.track_frames, "10"),
                                            ("track_cpu", "cpu", a.cpu_frames, "3")):  # fmt: skip
-            if device == "cuda" and dev != "cuda":
-                continue
-            self.part(name, [*me, "track", "--data", str(work / "data"), "--device", device,
-                             "--sizes", "800:1333,384:640", "--frames", str(frames), "--warmup",
-                             warm, *(threads if device == "cpu" else []), "--json",
-                             str(work / f"{name}.json")], 120, 30)  # fmt: skip
-
+            if device == "cpu" or dev == "cuda":
+                self.part(name, [*me, "track", "--data", str(work / "data"), "--device", device,
+                                 "--frames", str(frames), "--warmup", warm,
+                                 *(threads if device == "cpu" else []), "--json",
+                                 str(work / f"{name}.json")], 120, 30)  # fmt: skip
         # 4. fp32 training for comparison (lowest priority: last)
         if a.fp32_steps > 0:
-            self.part("train_fp32", [*me, *train("train_fp32", a.fp32_steps, False)], 150, 60)
+            self.part("train_fp32", train("train_fp32", a.fp32_steps, False), 150, 60)
         return self.finish()
 
     def finish(self) -> int:
-        P, e = self.results["parts"], self.results.get("env", {})
+        parts, e = self.results["parts"], self.results.get("env", {})
         f = lambda v, nd=2: "-" if v is None else (f"{v:.{nd}f}" if isinstance(v, float)  # noqa: E731
                                                    else str(v))  # fmt: skip
-        lines = ["", "=" * 78,
-                 f"torch {e.get('torch')} (CUDA {e.get('torch_cuda')}, cuDNN {e.get('cudnn')}, "
-                 f"NCCL {e.get('nccl')}); nvidia-smi: {e.get('nvidia_smi')}",
+        lines = ["", "=" * 78, f"torch {e.get('torch')} (CUDA {e.get('torch_cuda')}, cuDNN "
+                 f"{e.get('cudnn')}, NCCL {e.get('nccl')}); nvidia-smi: {e.get('nvidia_smi')}",
                  f"{'part':<14}{'ok':<5}{'steps/s':>9}{'(mean)':>8}{'peak GiB':>10}"
                  f"{'loss first':>12}{'last':>9}{'falls':>7}"]  # fmt: skip
-        for name in ("train_amp", "train_amp_nw0", "train_fp32", "torchrun_cli", "torchrun_ddp"):
-            if r := P.get(name):
-                ok = r.get("ok", True) and r.get("rc") == 0
-                lines.append(f"{name:<14}{'yes' if ok else 'NO':<5}"
-                             f"{f(r.get('steps_per_s_median')):>9}{f(r.get('steps_per_s_mean')):>8}"
-                             f"{f(r.get('peak_allocated_gib')):>10}{f(r.get('loss_first'), 3):>12}"
-                             f"{f(r.get('loss_last'), 3):>9}{f(r.get('loss_falls')):>7}")
-        for name in ("train_amp", "train_amp_nw0", "train_fp32"):
-            if (r := P.get(name) or {}).get("loss_curve"):
+        for name in (n for n in TRAIN_PARTS if n in parts):
+            r = parts[name]
+            ok = "yes" if r.get("ok", True) and r.get("rc") == 0 else "NO"
+            lines.append(f"{name:<14}{ok:<5}{f(r.get('steps_per_s_median')):>9}"
+                         f"{f(r.get('steps_per_s_mean')):>8}{f(r.get('peak_allocated_gib')):>10}"
+                         f"{f(r.get('loss_first'), 3):>12}{f(r.get('loss_last'), 3):>9}"
+                         f"{f(r.get('loss_falls')):>7}")  # fmt: skip
+            if r.get("loss_curve"):
                 k = r.get("loss_mean_of")
                 lines.append(f"  {name}: amp={r.get('amp_active')} {r.get('amp_dtype')}, "
                              f"loss_first{k}_mean={f(r.get('loss_first_mean'), 3)} "
                              f"loss_last{k}_mean={f(r.get('loss_last_mean'), 3)}, "
                              f"finite={r.get('loss_finite')}, scales={r.get('input_scales')}")
-        if ddp := P.get("torchrun_ddp"):
+        if ddp := parts.get("torchrun_ddp"):
             lines.append(f"  torchrun_ddp: backend={ddp.get('backend')} all_reduce_ok="
                          f"{ddp.get('all_reduce_ok')} world={ddp.get('world_size')}")  # fmt: skip
-        if cli := P.get("torchrun_cli"):
+        if cli := parts.get("torchrun_cli"):
             made = cli.get("process_group_created")
             lines.append(f"  torchrun_cli: process_group_created={made}")
         lines.append(f"{'tracker':<14}{'device':<8}{'px':>6}{'model in':>12}{'fps':>9}"
                      f"{'ms/frame':>10}{'frames':>8}{'peak GiB':>10}")  # fmt: skip
-        for name in ("track_cuda", "track_cpu"):
-            r = P.get(name) or {}
+        for r in (parts.get(n) or {} for n in ("track_cuda", "track_cpu")):
             for size, s in (r.get("sizes") or {}).items():
                 wh = "x".join(map(str, s.get("model_input_wh", []))) or "-"
                 lines.append(f"{'':<14}{r.get('device', '-'):<8}{size:>6}{wh:>12}"
                              f"{f(s.get('fps'), 1):>9}{f(s.get('ms_per_frame'), 1):>10}"
                              f"{f(s.get('frames')):>8}{f(s.get('peak_allocated_gib')):>10}")
-            if r.get("torch_threads"):
-                lines.append(f"{'':<14}({r.get('device')}: {r.get('torch_threads')} torch threads,"
-                             f" {f(r.get('mean_proposals'), 1)} proposals/frame)")  # fmt: skip
         fails = self.results["failures"]
         lines += ["failures: " + ("; ".join(fails) if fails else "none"),
                   f"elapsed {time.perf_counter() - self.start:.0f}s; json: {self.json_path}",
@@ -459,13 +436,10 @@ def main(argv: list[str] | None = None) -> int:
     al.add_argument("--smoke", action="store_true", help="CPU dry run: tiny sizes, 1 thread")
     al.add_argument("--cpu-only", action="store_true")
     al.add_argument("--budget", type=float, default=380.0, help="global seconds for all parts")
-    for flag, default, what in (("--sequences", 2, None),
-                                ("--frames", 60, "frames per generated sequence"),
-                                ("--train-steps", 30, None), ("--fp32-steps", 15, None),
-                                ("--torchrun-steps", 10, None),
-                                ("--warmup", 5, "train steps left out of steps/s"),
-                                ("--track-frames", 100, None), ("--cpu-frames", 20, None)):
-        al.add_argument(flag, type=int, default=default, help=what)
+    for flag, default in (("--sequences", 2), ("--frames", 60), ("--train-steps", 30),
+                          ("--fp32-steps", 15), ("--torchrun-steps", 10), ("--warmup", 5),
+                          ("--track-frames", 100), ("--cpu-frames", 20)):  # fmt: skip
+        al.add_argument(flag, type=int, default=default)
     tr = sub.add_parser("train", help="one training run (worker)")
     tk = sub.add_parser("track", help="tracker speed (worker)")
     for w in (tr, tk):
@@ -473,17 +447,15 @@ def main(argv: list[str] | None = None) -> int:
         w.add_argument("--warmup", type=int, default=10 if w is tk else 5)
         w.add_argument("--threads", type=int, default=0)
         w.add_argument("--json", required=True)
-    tr.add_argument("--work", required=True)
-    tr.add_argument("--name", required=True)
+    for flag in ("--work", "--name"):
+        tr.add_argument(flag, required=True)
     tr.add_argument("--steps", type=int, required=True)
-    tr.add_argument("--amp", action="store_true")
-    tr.add_argument("--smoke", action="store_true")
-    tr.add_argument("--force-ddp", action="store_true")
+    for flag in ("--amp", "--smoke", "--force-ddp"):
+        tr.add_argument(flag, action="store_true")
     tr.add_argument("--override", action="append", default=[], help="extra KEY=VALUE")
     tk.add_argument("--data", required=True)
     tk.add_argument("--sizes", default="800:1333,384:640")
     tk.add_argument("--frames", type=int, default=100)
-
     a = p.parse_args(argv)
     return {"all": lambda: Driver(a).run(), "train": lambda: cmd_train(a),
             "track": lambda: cmd_track(a)}[a.cmd]()  # fmt: skip

@@ -72,6 +72,10 @@ def bench_command(
             "with --types '' only these."
         ),
     ] = None,
+    sequence: Annotated[
+        list[str] | None,
+        typer.Option(help="SEQ[:first=N,last=M] (repeatable; default: every sequence, whole)."),
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Degradation seed.")] = 0,
     max_frames: Annotated[
         int | None, typer.Option(min=1, help="Only the first N frames of each sequence.")
@@ -82,6 +86,7 @@ def bench_command(
     """Run trackers on clean and degraded copies of DATA and write OUT/report.{md,html,json}."""
     from vsdmot._version import __version__
     from vsdmot.bench import MOTC_V1, Condition, GridSpec, RunConfig, run_grid, write_report
+    from vsdmot.experiments.runner import SequenceRange
     from vsdmot.utils.specs import split_specs
 
     grid = GridSpec(
@@ -100,7 +105,8 @@ def bench_command(
             raise ValueError(f"--external {item!r}: expected NAME=DIR")
         ext[name.strip()] = Path(folder)
     cfg = RunConfig(data=data, out=out, grid=grid, trackers=tuple(split_specs(trackers)),
-                    external=ext, detector=detector, jobs=jobs)  # fmt: skip
+                    external=ext, detector=detector, jobs=jobs,
+                    sequences=tuple(SequenceRange.parse(s) for s in sequence or []))  # fmt: skip
     cells = list(run_grid(cfg, progress=progress))
     import torch
 
