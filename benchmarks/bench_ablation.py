@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench_tracking import score_datasets, sized
-from common import command
+from common import command, table, write_report
 
 from vsdmot.tracking.registry import build_tracker, describe_tracker
 from vsdmot.utils.io import atomic_write
@@ -111,7 +111,7 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else float("nan")
 
 
-def report(args: argparse.Namespace, done: dict[tuple[str, int], Path]) -> str:
+def report(args: argparse.Namespace, done: dict[tuple[str, int], Path]) -> list[str]:
     """Markdown: HOTA mean ± std per dataset and arm, then the issue's two checks."""
     by_arm: dict[str, list[dict]] = {}
     for (arm, _seed), path in sorted(done.items()):
@@ -129,23 +129,17 @@ def report(args: argparse.Namespace, done: dict[tuple[str, int], Path]) -> str:
         "",
         f"Command: `{command()}`",
         "",
-        "| data | " + " | ".join(f"{a} (n={len(by_arm[a])})" for a in arms) + " |",
-        "|---|" + "---:|" * len(arms),
     ]
-    stats: dict[tuple[str, str], tuple[float, float]] = {}
-    for data in datasets:
-        cells = []
-        for arm in arms:
-            m, s = _mean_std([r[data]["HOTA"] for r in by_arm[arm]])
-            stats[(data, arm)] = (m, s)
-            cells.append(f"{m:.3f} ± {s:.3f}")
-        lines.append(f"| {data} | " + " | ".join(cells) + " |")
-    lines += ["", "Per seed (HOTA / IDSW):", "", "| arm | seed | "
-              + " | ".join(datasets) + " |", "|---|---|" + "---:|" * len(datasets)]  # fmt: skip
-    for (arm, seed), path in sorted(done.items()):
-        res = json.loads(path.read_text())["results"]
-        cells = [f"{res[d]['HOTA']:.3f} / {int(res[d]['IDSW'])}" for d in datasets]
-        lines.append(f"| {arm} | {seed} | " + " | ".join(cells) + " |")
+    stats = {(d, a): _mean_std([r[d]["HOTA"] for r in by_arm[a]]) for d in datasets for a in arms}
+    lines += table(["data", *(f"{a} (n={len(by_arm[a])})" for a in arms)],
+                   [[d, *(f"{stats[(d, a)][0]:.3f} ± {stats[(d, a)][1]:.3f}" for a in arms)]
+                    for d in datasets], "---:|")  # fmt: skip
+    per_seed = [(arm, seed, json.loads(path.read_text())["results"])
+                for (arm, seed), path in sorted(done.items())]  # fmt: skip
+    lines += ["", "Per seed (HOTA / IDSW):", "", "| arm | seed | " + " | ".join(datasets)
+              + " |", "|---|---|" + "---:|" * len(datasets)]  # fmt: skip
+    lines += [f"| {arm} | {seed} | " + " | ".join(f"{res[d]['HOTA']:.3f} / {int(res[d]['IDSW'])}"
+              for d in datasets) + " |" for arm, seed, res in per_seed]  # fmt: skip
     if "none" in arms and "student+dswr" in arms:
         lines += ["", "Targets (student+dswr vs none; 'std' = the larger of the two arms'):", ""]
         for data in datasets:
@@ -159,7 +153,7 @@ def report(args: argparse.Namespace, done: dict[tuple[str, int], Path]) -> str:
                 verdict = "met" if diff > std else "not met"
                 what = "beats none by more than the std"
             lines.append(f"- {data}: {diff:+.3f} (std {std:.3f}) — {what}: **{verdict}**")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main() -> None:
@@ -197,11 +191,10 @@ def main() -> None:
                 done[job] = fut.result()
             except RuntimeError as err:
                 print(f"{job[0]} seed {job[1]}: {err}", file=sys.stderr)
-            else:
-                # Rewritten after every finished run: a partial grid is still reported.
-                with atomic_write(args.out) as f:
-                    f.write(report(args, done))
-    print(args.out.read_text() if args.out.is_file() else "no run finished")
+            else:  # rewritten after every finished run: a partial grid is still reported
+                write_report(args.out, report(args, done))
+    if not done:
+        print("no run finished")
 
 
 if __name__ == "__main__":

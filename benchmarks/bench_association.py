@@ -20,14 +20,15 @@ import time
 from pathlib import Path
 
 import torch
-from common import ROOT, command, write_report
+from common import MOT15, ROOT, command, table, write_report
 
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.proposals import DetFileProposals
 from vsdmot.tracking.registry import build_tracker, describe_tracker
+from vsdmot.utils.timing import time_calls
 
 WARMUP = 5  # first frames (imports, allocator warm-up) are not timed
-DEFAULT_SEQ = ROOT.parent / "shared" / "data" / "mot15" / "PETS09-S2L1"
+DEFAULT_SEQ = MOT15 / "PETS09-S2L1"
 
 
 class TimedModel:
@@ -66,21 +67,17 @@ def main(argv: list[str] | None = None) -> int:
     base += ":" if args.weights is None else ","
     seq = MOTSequence(args.sequence)
     first, last = (int(v) for v in args.frames.split("-"))
-    frames = [(t, seq.frame(t)) for t in range(first, last + 1)]
     props = DetFileProposals(seq.det_path)
+    frames = [(seq.frame(t), props(seq.frame(t), t)) for t in range(first, last + 1)]
     rows = {}
     for association in ("fused", "anchor", "e2e"):
         tracker = build_tracker(f"{base}association={association}")
         timed = tracker.core.model = TimedModel(tracker.core.model)  # type: ignore[attr-defined]
-        per_frame = []
-        for i, (t, frame) in enumerate(frames):
-            p = props(frame, t)
-            if i == WARMUP:
-                timed.seconds = 0.0
-            start = time.perf_counter()
-            tracker.core.update(frame, p)  # type: ignore[attr-defined]
-            if i >= WARMUP:
-                per_frame.append(time.perf_counter() - start)
+        update = tracker.core.update  # type: ignore[attr-defined]
+        for frame, p in frames[:WARMUP]:
+            update(frame, p)
+        timed.seconds = 0.0
+        per_frame = time_calls(lambda f, u=update: u(*f), frames[WARMUP:])
         total = sum(per_frame)
         rows[association] = {
             "ms_per_frame": 1e3 * statistics.fmean(per_frame),
@@ -100,14 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         "'Rest' is everything in `QueryTracker.update` outside the two model calls: "
         "preprocessing, motion prediction, association and track bookkeeping.",
         "",
-        "| association | ms / frame | model | rest | rest share |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, r in rows.items():
-        lines.append(
-            f"| {name} | {r['ms_per_frame']:.1f} | {r['model_ms']:.1f} | {r['rest_ms']:.1f} | "
-            f"{100 * r['rest_share']:.1f} % |"
-        )
+        *table(["association", "ms / frame", "model", "rest", "rest share"],
+               [[name, *(f"{r[k]:.1f}" for k in ("ms_per_frame", "model_ms", "rest_ms")),
+                 f"{100 * r['rest_share']:.1f} %"] for name, r in rows.items()], "---:|"),
+    ]  # fmt: skip
     write_report(args.out, lines, {"command": cmd, "results": rows})
     return 0
 

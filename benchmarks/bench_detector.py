@@ -25,15 +25,14 @@ import argparse
 import json
 import os
 import platform
-import shlex
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from common import MOT15, ROOT, command, table, write_report
 
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.degrade.base import REGISTRY
@@ -43,10 +42,8 @@ from vsdmot.detection.yolo import DetectorOptions, YOLODetector
 from vsdmot.eval.detection import average_precision
 from vsdmot.proposals import HOGPeopleProposals
 from vsdmot.proposals.boxes import match_count
-from vsdmot.utils.io import atomic_write
+from vsdmot.utils.timing import time_calls
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mot15"
 SEQUENCES = ("PETS09-S2L1", "TUD-Stadtmitte")
 #: Operating thresholds for recall / precision (AP50 uses every box).
 YOLO_OPERATING = 0.3
@@ -74,9 +71,7 @@ def bench_runtimes(frames: list[np.ndarray], sizes: list[int], repeats: int) -> 
             for i, frame in enumerate(frames):
                 shift = (r * len(frames) + i) % len(keys)
                 for k in keys[shift:] + keys[:shift]:
-                    start = time.perf_counter()
-                    configs[k](frame)
-                    times[k].append((time.perf_counter() - start) * 1000)
+                    times[k] += [1e3 * t for t in time_calls(configs[k], [frame])]
         for (rt, s), ts in times.items():
             rows.append({"runtime": rt, "size": s, "threads": threads, "ms": statistics.median(ts)})
     torch.set_num_threads(1)
@@ -126,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="320,416,512")
     ap.add_argument("--severities", default="1,3,5")
     ap.add_argument("--runtime-frames", type=int, default=10)
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--data", type=Path, default=MOT15)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/detector.md")
     ap.add_argument(
         "--runtimes-only",
@@ -150,9 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.runtimes_only:
         previous = json.loads(args.out.with_suffix(".json").read_text())
         quality, cost = previous["quality"], previous["cost"]
-        command = previous["command"]
         names = list(next(iter(next(iter(quality.values())).values())))
-        write_report(args, command, sizes, runtimes, quality, cost, names)
+        report(args, previous["command"], sizes, runtimes, quality, cost, names)
         return 0
     detectors = {"HOG": (HOGPeopleProposals(), HOG_OPERATING)}
     for s in sizes:
@@ -164,19 +158,18 @@ def main(argv: list[str] | None = None) -> int:
         ids = sorted(set(np.linspace(1, len(seq), args.frames).round().astype(int).tolist()))
         quality[name], cost[name] = bench_quality(seq, ids, detectors, conditions)
 
-    command = "python " + " ".join(
-        shlex.quote(a) for a in ["benchmarks/bench_detector.py", *sys.argv[1:]]
-    )
-    write_report(args, command, sizes, runtimes, quality, cost, list(detectors))
+    cmd = command("benchmarks/bench_detector.py")
+    report(args, cmd, sizes, runtimes, quality, cost, list(detectors))
     return 0
 
 
-def write_report(args, command, sizes, runtimes, quality, cost, names) -> None:
+def report(args, cmd, sizes, runtimes, quality, cost, names) -> None:
+    ms = {(r["runtime"], r["threads"], r["size"]): r["ms"] for r in runtimes}
     runtime_cmd = "python benchmarks/bench_detector.py --runtimes-only"
     lines = [
         "# Person proposals: HOG vs YOLOv3-tiny, clean and degraded; detector runtimes",
         "",
-        f"Command: `{command}`",
+        f"Command: `{cmd}`",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (shared, timings noisy), "
         f"torch {torch.__version__}, OpenCV {cv2.__version__}. YOLOv3-tiny = the original "
@@ -188,20 +181,9 @@ def write_report(args, command, sizes, runtimes, quality, cost, names) -> None:
         "Every frame goes through every configuration in turn, so the ratios are side by side "
         f"(measured with `{runtime_cmd}` on an otherwise idle machine).",
         "",
-        "| runtime | threads | " + " | ".join(f"size {s}" for s in sizes) + " |",
-        "|---|---:|" + "---:|" * len(sizes),
-    ]
-    for threads in (1, 2):
-        for rt in ("torch", "opencv", "onnx"):
-            ms = {
-                r["size"]: r["ms"]
-                for r in runtimes
-                if r["runtime"] == rt and r["threads"] == threads
-            }
-            lines.append(
-                f"| {rt} | {threads} | " + " | ".join(f"{ms[s]:.1f}" for s in sizes) + " |"
-            )
-    lines += [
+        *table(["runtime", "threads", *(f"size {s}" for s in sizes)],
+               [[rt, n, *(f"{ms[(rt, n, s)]:.1f}" for s in sizes)]
+                for n in (1, 2) for rt in ("torch", "opencv", "onnx")], "---:|"),
         "",
         "## Quality",
         "",
@@ -209,7 +191,7 @@ def write_report(args, command, sizes, runtimes, quality, cost, names) -> None:
         f"operating threshold (YOLO score >= {YOLO_OPERATING}, HOG score >= {HOG_OPERATING}) "
         "/ AP50 over all returned boxes (YOLO score >= 0.05).",
         "",
-    ]
+    ]  # fmt: skip
     summary: dict[str, dict[str, list[float]]] = {}
     for seq_name, res in quality.items():
         lines += [
@@ -219,39 +201,20 @@ def write_report(args, command, sizes, runtimes, quality, cost, names) -> None:
             + ", ".join(f"{k} {v:.0f}" for k, v in cost[seq_name].items())
             + ".",
             "",
-            "| condition | " + " | ".join(names) + " |",
-            "|---|" + "---|" * len(names),
-        ]
-        for cond, per in res.items():
-            cells = " | ".join(
+            *table(["condition", *names], [[cond, *(
                 f"{per[n]['recall']:.2f} / {per[n]['precision']:.2f} / **{per[n]['ap50']:.2f}**"
-                for n in names
-            )
-            lines.append(f"| {cond} | {cells} |")
+                for n in names)] for cond, per in res.items()]),
+        ]  # fmt: skip
+        for cond, per in res.items():
             key = "clean" if cond == "clean" else f"severity {cond.rsplit(' ', 1)[1]}"
             for n in names:
                 summary.setdefault(key, {}).setdefault(n, []).append(per[n]["ap50"])
         lines.append("")
-    lines += [
-        "### Mean AP50 over both sequences and every degradation type",
-        "",
-        "| condition | " + " | ".join(names) + " |",
-        "|---|" + "---:|" * len(names),
-    ]
-    for key, per in summary.items():
-        lines.append(
-            f"| {key} | " + " | ".join(f"{statistics.fmean(per[n]):.3f}" for n in names) + " |"
-        )
-    text = "\n".join(lines) + "\n"
-    with atomic_write(args.out) as f:
-        f.write(text)
-    with atomic_write(args.out.with_suffix(".json")) as f:
-        json.dump(
-            {"command": command, "runtimes": runtimes, "quality": quality, "cost": cost},
-            f,
-            indent=1,
-        )
-    print(text)
+    lines += ["### Mean AP50 over both sequences and every degradation type", "",
+              *table(["condition", *names], [[key, *(f"{statistics.fmean(per[n]):.3f}"
+                     for n in names)] for key, per in summary.items()], "---:|")]  # fmt: skip
+    write_report(args.out, lines, {"command": cmd, "runtimes": runtimes, "quality": quality,
+                                   "cost": cost})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from common import DEFAULT_TYPES, MOT15, ROOT, SPLITS, command, write_report
+from common import DEFAULT_TYPES, MOT15, ROOT, SPLITS, command, table, write_report
 
 from vsdmot.data.mot import write_mot
 from vsdmot.data.sequence import MOTSequence
@@ -88,6 +88,20 @@ class Trackers(TrackerPool):
                 self._made[key] = tracker
             tracker = self._made[key]
         return tracker
+
+
+def summary_rows(results: dict[str, dict], trackers: list[str]) -> list[list[str]]:
+    """Clean HOTA, mean degraded HOTA / AssA, total degraded IDSW, and rPC per tracker."""
+    degraded = [c for c in results if c != "clean"]
+    mean = lambda t, m: statistics.fmean(results[c][t][m] for c in degraded)  # noqa: E731
+    clean = {t: results["clean"][t]["HOTA"] for t in trackers}
+    return [["clean HOTA", *(f"{clean[t]:.3f}" for t in trackers)],
+            ["mean degraded HOTA", *(f"{mean(t, 'HOTA'):.3f}" for t in trackers)],
+            ["mean degraded AssA", *(f"{mean(t, 'AssA'):.3f}" for t in trackers)],
+            ["IDSW, all degraded",
+             *(f"{sum(results[c][t]['IDSW'] for c in degraded):.0f}" for t in trackers)],
+            ["rPC (degraded / clean)",
+             *(f"{mean(t, 'HOTA') / max(clean[t], 1e-9):.3f}" for t in trackers)]]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,47 +196,27 @@ def main(argv: list[str] | None = None) -> int:
 
     cmd = command("benchmarks/bench_ootb.py")
     vsdmot = pool.make(base, False, seqs["PETS09-S2L1"].info.frame_rate)
-    degraded = [c for c in results if c != "clean"]
     if public:
         proposals = "Proposals: the public detections (det/det.txt) in every condition. "
     else:
         used = "; ".join(f"{k}: {d.describe()}" for k, d in detectors.items() if k != "hog")  # type: ignore[attr-defined]
-        hog = "(HOG reference: `hog` defaults). " if use_hog else ""
-        proposals = f"Proposals: {used}. {hog}"
-    head = " | ".join(trackers)
+        proposals = f"Proposals: {used}. " + (
+            "(HOG reference: `hog` defaults). " if use_hog else ""
+        )
     lines = [
         "# Out of the box on degraded real footage (PETS09-S2L1 601-795, TUD-Stadtmitte)"
-        + (", public detections" if public else ""),
-        "",
-        f"Command: `{cmd}`",
-        "",
+        + (", public detections" if public else ""), "", f"Command: `{cmd}`", "",
         f"Model: {describe_tracker(vsdmot)}, run with {vsdmot.params}. {proposals}"  # type: ignore[attr-defined]
         f"Severity {args.severity:g}, constant schedule, seed 0. "
-        "Cells: HOTA / DetA / AssA / IDF1, mean of the two sequences.",
-        "",
-        f"| condition | {head} |",
-        "|---|" + "---|" * len(trackers),
-    ]
-    for cond, res in results.items():
-        lines.append(f"| {cond} | " + " | ".join(" / ".join(f"{res[t][m]:.3f}" for m in SHOWN)
-                                                 for t in trackers) + " |")  # fmt: skip
-    mean = lambda t, m: statistics.fmean(results[c][t][m] for c in degraded)  # noqa: E731
-    summary = {
-        "clean HOTA": lambda t: f"{results['clean'][t]['HOTA']:.3f}",
-        "mean degraded HOTA": lambda t: f"{mean(t, 'HOTA'):.3f}",
-        "mean degraded AssA": lambda t: f"{mean(t, 'AssA'):.3f}",
-        "IDSW, all degraded": lambda t: f"{sum(results[c][t]['IDSW'] for c in degraded):.0f}",
-        "rPC (degraded / clean)":
-            lambda t: f"{mean(t, 'HOTA') / max(results['clean'][t]['HOTA'], 1e-9):.3f}",
-    }  # fmt: skip
-    lines += ["", f"| summary | {head} |", "|---|" + "---:|" * len(trackers)]
-    lines += [f"| {k} | " + " | ".join(map(cell, trackers)) + " |" for k, cell in summary.items()]
-    lines += ["", "Per sequence (HOTA):", "", f"| condition | sequence | {head} |",
-              "|---|---|" + "---:|" * len(trackers)]  # fmt: skip
-    for cond, res in results.items():
-        for s in seqs:
-            lines.append(f"| {cond} | {s} | " + " | ".join(f"{res[f'{t} [{s}]']['HOTA']:.3f}"
-                                                         for t in trackers) + " |")  # fmt: skip
+        "Cells: HOTA / DetA / AssA / IDF1, mean of the two sequences.", "",
+        *table(["condition", *trackers], [[c, *(" / ".join(f"{r[t][m]:.3f}" for m in SHOWN)
+                                               for t in trackers)] for c, r in results.items()]),
+        "", *table(["summary", *trackers], summary_rows(results, trackers), "---:|"),
+        "", "Per sequence (HOTA):", "",
+        *table(["condition", "sequence", *trackers],
+               [[c, s, *(f"{r[f'{t} [{s}]']['HOTA']:.3f}" for t in trackers)]
+                for c, r in results.items() for s in seqs], "---:|"),
+    ]  # fmt: skip
     write_report(args.out, lines, {"command": cmd, "results": results})
     return 0
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shlex
 import statistics
 import sys
 import time
@@ -28,14 +27,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import MOT15, ROOT, command, table, write_report
 
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.proposals import DetFileProposals, HOGPeopleProposals
 from vsdmot.proposals.boxes import match_count
-from vsdmot.utils.io import atomic_write
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mot15"
 SEQUENCES = ("TUD-Stadtmitte", "PETS09-S2L1")
 
 
@@ -58,8 +55,9 @@ class Score:
     def recall(self) -> float:
         return self.matches / self.gt if self.gt else 0.0
 
-    def cells(self) -> str:
-        return f"{self.precision:.3f} | {self.recall:.3f} | {self.predicted / max(self.gt, 1):.2f}"
+    def cells(self) -> list[str]:
+        return [f"{self.precision:.3f}", f"{self.recall:.3f}",
+                f"{self.predicted / max(self.gt, 1):.2f}"]  # fmt: skip
 
 
 def evaluate(seq: MOTSequence, frames: list[int]) -> tuple[dict[str, Score], list[float]]:
@@ -67,20 +65,12 @@ def evaluate(seq: MOTSequence, frames: list[int]) -> tuple[dict[str, Score], lis
     hog = HOGPeopleProposals()
     raw = HOGPeopleProposals(upscale=1.0, tighten=False)
     public = DetFileProposals(seq.det_path)
-    scores = {
-        k: Score()
-        for k in (
-            "public det",
-            "HOG default",
-            "HOG default, score >= 0.5",
-            "HOG raw windows (upscale 1, untightened)",
-        )
-    }
+    scores = {k: Score() for k in ("public det", "HOG default", "HOG default, score >= 0.5",
+                                   "HOG raw windows (upscale 1, untightened)")}  # fmt: skip
     hog(seq.frame(frames[0]), frames[0])  # warm-up: first-call allocations
     cost: list[float] = []
     for t in frames:
-        img = seq.frame(t)
-        gt = seq.gt.for_frame(t).boxes_xyxy()
+        img, gt = seq.frame(t), seq.gt.for_frame(t).boxes_xyxy()
         start = time.perf_counter()
         props = hog(img, t)
         cost.append((time.perf_counter() - start) * 1000)
@@ -94,7 +84,7 @@ def evaluate(seq: MOTSequence, frames: list[int]) -> tuple[dict[str, Score], lis
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=50)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=MOT15)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/proposals.md")
     args = parser.parse_args(argv)
     if not (args.data / SEQUENCES[0] / "seqinfo.ini").is_file():
@@ -105,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "Command (from the project root):",
         "",
         "```",
-        "python "
-        + " ".join(shlex.quote(a) for a in ["benchmarks/bench_proposals.py", *sys.argv[1:]]),
+        command("benchmarks/bench_proposals.py"),
         "```",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (shared with other jobs, "
@@ -134,15 +123,12 @@ def main(argv: list[str] | None = None) -> int:
             f"HOG default cost: median {statistics.median(cost):.0f} ms/frame "
             f"(mean {statistics.fmean(cost):.0f}, min {min(cost):.0f}, max {max(cost):.0f}).",
             "",
-            "| proposals | precision | recall | boxes per gt box |",
-            "|---|---|---|---|",
-            *(f"| {k} | {s.cells()} |" for k, s in scores.items()),
+            *table(["proposals", "precision", "recall", "boxes per gt box"],
+                   [[k, *s.cells()] for k, s in scores.items()]),
             "",
         ]
         print(f"{name}: done", file=sys.stderr)
-    with atomic_write(args.out) as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.out, lines[:-1])
     return 0
 
 

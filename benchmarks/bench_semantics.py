@@ -22,12 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from common import MOBILENET, ROOT, write_report
+from common import MOBILENET, ROOT, table, write_report
 from torch import Tensor, nn
-from torch.utils.flop_counter import FlopCounterMode
 
-from vsdmot.semantics import QualityConfig, QualityHead, Student, StudentConfig, Teacher
-from vsdmot.semantics.teachers import ClipTeacher, mobilenet_v2_teacher
+from vsdmot.eval.model_cost import gflops, load_average, n_params, random_clip_teacher
+from vsdmot.semantics import QualityConfig, QualityHead, Student, StudentConfig
+from vsdmot.semantics.teachers import mobilenet_v2_teacher
 from vsdmot.utils.timing import repeat_ms
 
 FRAME_HW = (576, 768)
@@ -35,52 +35,26 @@ FRAME_HW = (576, 768)
 log = logging.getLogger("bench_semantics")
 
 
-@torch.inference_mode()
-def time_ms(fn: Callable[[], object], reps: int) -> float:
-    """Fastest of ``reps`` runs after 3 warm-ups, ms: on a shared machine other jobs only
-    ever add time, so the fastest run is the best estimate of the code's own cost."""
-    return repeat_ms(fn, reps, warmup=3, stat=min)
-
-
-def gflops(module: nn.Module, x: Tensor, call: Callable[[Tensor], object] | None = None) -> float:
-    counter = FlopCounterMode(display=False)
-    with torch.inference_mode(), counter:
-        (call or module)(x)
-    return counter.get_total_flops() / 1e9
-
-
-def load_average() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        return "unknown"
-
-
-def n_params(module: nn.Module) -> float:
-    return sum(p.numel() for p in module.parameters()) / 1e6
-
-
-def clip_vit_b32() -> ClipTeacher:
-    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
-
-    torch.manual_seed(0)
-    model = CLIPVisionModelWithProjection(CLIPVisionConfig()).eval()
-    return ClipTeacher(
-        model, input_size=224, mean=(0.5,) * 3, std=(0.25,) * 3, resize="squash", name="clip"
-    )
+def row(name: str, module: nn.Module, x: Tensor, net: Callable[[Tensor], object],
+        embed: Callable[[], object], reps: int) -> list[str]:  # fmt: skip
+    """Parameters, GFLOPs of ``net(x)``, and the fastest of ``reps`` runs (after 3 warm-ups)
+    of ``net(x)`` and of ``embed()``, in ms: on a shared machine other jobs only ever add
+    time, so the fastest run is the best estimate of the code's own cost."""
+    with torch.inference_mode():
+        ms = [repeat_ms(fn, reps, warmup=3, stat=min) for fn in (lambda: net(x), embed)]
+    log.info("%s done", name)
+    return [name, f"{n_params(module):.2f}", f"{gflops(net, x):.3f}", *(f"{v:.1f}" for v in ms)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "semantics.md"
-    )
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/semantics.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
-    frame = torch.rand(1, 3, *FRAME_HW)
+    frame, reps = torch.rand(1, 3, *FRAME_HW), args.reps
 
     students = {
         "student (default: width 1.0, depth 14, 160 px)": StudentConfig(),
@@ -90,69 +64,31 @@ def main() -> None:
     for name, cfg in students.items():
         net = Student(cfg, embed_dim=512).eval()
         x = torch.rand(1, 3, cfg.input_size, cfg.input_size)
-        rows.append(
-            (
-                name,
-                n_params(net),
-                gflops(net, x),
-                time_ms(lambda n=net, x=x: n(x), args.reps),
-                time_ms(lambda n=net: n.embed(frame), args.reps),
-            )
-        )
-        log.info("%s done", name)
-
+        rows.append(row(name, net, x, net, lambda n=net: n.embed(frame), reps))
     head = QualityHead(QualityConfig()).eval()
     prepared = head.prepare([frame[0]])
-    rows.append(
-        (
-            "DSWR quality head (64 px + full-res detail map)",
-            n_params(head),
-            gflops(head, prepared),
-            time_ms(lambda: head(prepared), args.reps),
-            time_ms(lambda: head(head.prepare([frame[0]])), args.reps),
-        )
-    )
-
-    teachers: dict[str, Teacher] = {
-        "CLIP ViT-B/32 teacher (random weights, 224 px)": clip_vit_b32()
-    }
+    rows.append(row("DSWR quality head (64 px + full-res detail map)", head, prepared, head,
+                    lambda: head(head.prepare([frame[0]])), reps))  # fmt: skip
+    teachers = {"CLIP ViT-B/32 teacher (random weights, 224 px)": random_clip_teacher()}
     if MOBILENET.is_file():
         teachers["MobileNetV2 stand-in teacher (ImageNet, 224 px)"] = mobilenet_v2_teacher(
             MOBILENET
         )
-    for name, teacher in teachers.items():
-        x = teacher.preprocess(frame)
-        rows.append(
-            (
-                name,
-                n_params(teacher),
-                gflops(teacher, x, teacher.encode),
-                time_ms(lambda t=teacher, x=x: t.encode(x), args.reps),
-                time_ms(lambda t=teacher: t.embed(frame), args.reps),
-            )
-        )
-        log.info("%s done", name)
+    for name, t in teachers.items():
+        rows.append(row(name, t, t.preprocess(frame), t.encode, lambda t=t: t.embed(frame), reps))
 
-    cmd = (
-        f".venv/bin/python benchmarks/bench_semantics.py --reps {args.reps} "
-        f"--threads {args.threads}"
-    )
-    lines = [
-        "# Semantic branch: student vs teachers",
-        "",
+    write_report(args.out, [
+        "# Semantic branch: student vs teachers", "",
         f"CPU: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
         f"{args.threads} thread(s), batch 1, fastest of {args.reps} runs. FLOPs count one "
         "multiply-add as 2. The CLIP row uses random weights (architecture and cost of "
         "ViT-B/32, not its accuracy). `embed` includes resizing a 768 x 576 frame and "
         "normalisation. Measured on a machine shared with other jobs (load average "
-        f"{load_average()}): compare rows, not runs.",
-        "",
-        "| model | params (M) | GFLOPs | network ms/frame | embed ms/frame |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    lines += [f"| {r[0]} | {r[1]:.2f} | {r[2]:.3f} | {r[3]:.1f} | {r[4]:.1f} |" for r in rows]
-    lines += ["", "Command:", "", "```", cmd, "```", ""]
-    write_report(args.out, lines)
+        f"{load_average()}): compare rows, not runs.", "",
+        *table(["model", "params (M)", "GFLOPs", "network ms/frame", "embed ms/frame"], rows,
+               "---:|"), "", "Command:", "", "```",
+        f".venv/bin/python benchmarks/bench_semantics.py --reps {args.reps} "
+        f"--threads {args.threads}", "```", ""])  # fmt: skip
 
 
 if __name__ == "__main__":

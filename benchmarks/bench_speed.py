@@ -31,6 +31,7 @@ import torch
 from common import MOBILENET, MOT15, ROOT, command, table, write_report
 
 from vsdmot.data.sequence import MOTSequence
+from vsdmot.eval.model_cost import n_params, random_clip_teacher
 from vsdmot.models.config import ModelConfig
 from vsdmot.models.factory import build_model
 from vsdmot.proposals import DetFileProposals
@@ -57,16 +58,8 @@ def _branch(name: str, d_model: int):
         teacher_cfg = TeacherConfig(kind="mobilenet_v2", weights=str(MOBILENET))
         return build_semantic_branch(SemanticConfig(semantics="teacher", teacher=teacher_cfg),
                                      d_model)  # fmt: skip
-    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
-
-    from vsdmot.semantics.teachers import ClipTeacher
-
-    torch.manual_seed(0)
-    tower = CLIPVisionModelWithProjection(CLIPVisionConfig()).eval()
-    teacher = ClipTeacher(tower, input_size=224, mean=(0.5,) * 3, std=(0.25,) * 3,
-                          resize="squash", name="clip-vit-b32-random")  # fmt: skip
     return build_semantic_branch(SemanticConfig(semantics="teacher", embed_dim=512), d_model,
-                                 teacher=teacher)  # fmt: skip
+                                 teacher=random_clip_teacher())  # fmt: skip
 
 
 def _tracker(name: str, d_model: int, short_side: int) -> tuple[QueryTracker, float]:
@@ -76,8 +69,7 @@ def _tracker(name: str, d_model: int, short_side: int) -> tuple[QueryTracker, fl
     model = build_model(ModelConfig(d_model=d_model, n_heads=8 if d_model >= 128 else 4),
                         _branch(name, d_model))  # fmt: skip
     teacher = getattr(model.semantic_branch, "teacher", None)
-    modules = [model, *([teacher] if isinstance(teacher, torch.nn.Module) else [])]
-    params = sum(p.numel() for m in modules for p in m.parameters()) / 1e6
+    params = n_params(model, *([teacher] if isinstance(teacher, torch.nn.Module) else []))
     inputs = TrackerParams(input_short_side=short_side, input_max_side=round(short_side * 4 / 3))
     return QueryTracker(model, inputs), params
 

@@ -381,7 +381,7 @@ def test_spec_options_change_the_cache_key(real_files) -> None:
     assert build_proposal_source("yolo:runtime=torch").key == a.key  # same boxes, other engine
     with pytest.raises(ProposalError, match="unknown class 'unicorn'"):
         build_proposal_source("yolo:classes=unicorn")
-    with pytest.raises(ProposalError, match="yolo has no option .colour.; its options: cfg, classes"):
+    with pytest.raises(ProposalError, match="no option .colour.; its options: cfg, classes"):
         build_proposal_source("yolo:colour=red")
 
 

@@ -53,6 +53,8 @@ KNOWN_MISMATCHES: dict[tuple[str, str], str] = {}
 #: Python blocks not executed: (doc, text the block contains) -> reason.
 SKIP_PYTHON = {
     ("docs/distillation.md", "CLIPVisionModelWithProjection"): "downloads CLIP from the hub",
+    # Run for real in tests/test_registry.py (on generated gt/ and det/ folders).
+    ("docs/tuning.md", "Tuner("): "needs gt/ and det/ folders of MOT files",
 }
 
 # Frames of each generated sequence in the runs (the docs use 60-150).

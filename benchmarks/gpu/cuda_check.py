@@ -7,6 +7,9 @@ what it measured) and prints a final table::
     python benchmarks/gpu/cuda_check.py all --out $OUT            # on the GPU machine
     python benchmarks/gpu/cuda_check.py all --out /tmp/cc --smoke  # CPU dry run, tiny sizes
 
+BENCHMARKS.md's GPU numbers: ``bash benchmarks/gpu/run.sh --budget 380`` (on one H200),
+which runs ``python benchmarks/gpu/cuda_check.py all``.
+
 Parts:
 
 1. ``train``: the ``mot17-gpu`` preset (ResNet-50 layout, 6+6 layers, d=256, clips of 5
@@ -30,20 +33,15 @@ Parts:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import math
 import os
-import platform
 import shlex
 import shutil
-import statistics
-import subprocess
 import sys
 import time
-import traceback
-from dataclasses import dataclass
 from pathlib import Path
+
+from vsdmot.eval import gpu_check
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -52,19 +50,10 @@ PRESET = "mot17-gpu"
 SMOKE = ["data.augment.scales=[96,128]", "data.augment.max_size=192", "data.input_size=128",
          "data.max_size=192", "data.clip_length=2", "data.num_workers=0", "model.enc_layers=1",
          "model.dec_layers=2"]  # fmt: skip
-TRAIN_PARTS = ("train_amp", "train_amp_nw0", "train_fp32", "torchrun_cli", "torchrun_ddp")
 
 
 def log(msg: str) -> None:
     print(f"[cuda_check {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def save(path: Path, data: dict) -> None:
-    from vsdmot.utils.io import atomic_write
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as f:
-        json.dump(data, f, indent=2, default=str)
 
 
 def train_overrides(work: Path, steps: int, device: str, amp: bool, smoke: bool) -> list[str]:
@@ -77,74 +66,7 @@ def train_overrides(work: Path, steps: int, device: str, amp: bool, smoke: bool)
             *(SMOKE if smoke else [])]  # fmt: skip
 
 
-def summarise_run(run: Path, warmup: int) -> dict:
-    """Loss first/last, finiteness, steps/s (median step time after ``warmup`` steps)."""
-    path = run / "metrics.csv"
-    rows = [{k: float(v) for k, v in r.items() if v not in ("", None)}
-            for r in csv.DictReader(path.open())] if path.is_file() else []  # fmt: skip
-    if not rows:
-        return {"metrics_error": "no metrics.csv rows"}
-    loss, it_s = [r["loss"] for r in rows], [r["it_s"] for r in rows if "it_s" in r]
-    steps = [1.0 / v for v in (it_s[warmup:] if len(it_s) > warmup else it_s) if v > 0]
-    k = max(1, min(5, len(loss) // 3))
-    first_k, last_k = statistics.fmean(loss[:k]), statistics.fmean(loss[-k:])
-    return {"steps_logged": len(rows), "loss_first": loss[0], "loss_last": loss[-1],
-            "loss_first_mean": first_k, "loss_last_mean": last_k, "loss_mean_of": k,
-            "loss_finite": all(math.isfinite(v) for v in loss), "loss_falls": last_k < first_k,
-            "steps_per_s_median": 1.0 / statistics.median(steps) if steps else None,
-            "steps_per_s_mean": len(steps) / sum(steps) if steps else None,
-            "warmup_steps_excluded": min(warmup, len(it_s)),
-            "loss_curve": [round(v, 4) for v in loss],
-            "grad_norm_last": rows[-1].get("grad_norm")}  # fmt: skip
-
-
-def cuda_mem() -> dict:
-    import torch
-
-    if not torch.cuda.is_available():
-        return {}
-    return {"peak_allocated_gib": torch.cuda.max_memory_allocated() / 2**30,
-            "peak_reserved_gib": torch.cuda.max_memory_reserved() / 2**30}  # fmt: skip
-
-
-def guarded(result: dict, fn) -> None:
-    """Run ``fn``; a failure is reported in ``result``, not hidden."""
-    try:
-        fn()
-        result["ok"] = True
-    except Exception as exc:
-        traceback.print_exc()
-        result.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:2000])
-
-
 # -- workers (each in its own process) --------------------------------------------------
-
-
-def forced_dist(device: str, result: dict):
-    """A process group (nccl on CUDA, gloo on CPU) with one checked all_reduce, and a
-    DistInfo whose ``enabled`` is True even at world size 1 (the Trainer's DDP path on)."""
-    import torch
-    import torch.distributed as tdist
-
-    from vsdmot.engine.distributed import DistInfo
-
-    @dataclass(frozen=True)
-    class ForcedDist(DistInfo):
-        @property
-        def enabled(self) -> bool:  # type: ignore[override]
-            return True
-
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    local, dev = int(os.environ.get("LOCAL_RANK", "0")), torch.device(device)
-    if dev.type == "cuda":
-        dev = torch.device("cuda", local)
-        torch.cuda.set_device(dev)
-    tdist.init_process_group("nccl" if dev.type == "cuda" else "gloo", rank=rank, world_size=world)
-    t = torch.ones(4, device=dev) * (rank + 1)
-    tdist.all_reduce(t)
-    result.update(backend=tdist.get_backend(), world_size=world, ddp_path_forced=True,
-                  all_reduce_ok=bool(t[0].item() == world * (world + 1) / 2))  # fmt: skip
-    return ForcedDist(rank, world, local, dev)
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -152,37 +74,25 @@ def cmd_train(a: argparse.Namespace) -> int:
 
     from vsdmot.config import compose_config
     from vsdmot.engine.trainer import train
+    from vsdmot.eval.training_run import summarise_training
+    from vsdmot.utils.sysinfo import cuda_peak_memory
 
-    if a.threads:
-        torch.set_num_threads(a.threads)
     over = train_overrides(Path(a.work), a.steps, a.device, a.amp, a.smoke) + list(a.override)
-    cfg, out = compose_config(PRESET, over), Path(a.work) / a.name
-    m = cfg.model
-    result: dict = {
-        "part": a.name, "preset": PRESET, "device": a.device, "amp": a.amp,
-        "amp_dtype": cfg.train.amp_dtype if a.amp else None,
-        "amp_active": a.amp and a.device.startswith("cuda"),
-        "input_scales": list(cfg.data.augment.scales), "max_size": cfg.data.augment.max_size,
-        "clip_length": cfg.data.clip_length,
-        "model": {k: getattr(m, k) for k in ("backbone", "d_model", "enc_layers", "dec_layers",
-                                              "n_levels", "ffn_dim")},
-        "semantics": f"{cfg.semantic.semantics}/dswr={cfg.semantic.dswr}", "steps": a.steps,
-        "torch_threads": torch.get_num_threads(), "num_workers": cfg.data.num_workers,
-        "extra_overrides": list(a.override),
-    }  # fmt: skip
-    dist = forced_dist(a.device, result) if a.force_ddp else None
-    cuda = a.device.startswith("cuda")
+    cfg, out, cuda = compose_config(PRESET, over), Path(a.work) / a.name, a.device[:4] == "cuda"
+    result = {"part": a.name, "preset": PRESET, **gpu_check.train_record(cfg, a.device, a.amp),
+              "steps": a.steps, "extra_overrides": list(a.override)}  # fmt: skip
+    dist = gpu_check.forced_dist(a.device, result) if a.force_ddp else None
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
-    guarded(result, lambda: result.update(final_step=train(cfg, out, dist=dist).step))
+    gpu_check.guarded(result, lambda: result.update(final_step=train(cfg, out, dist=dist).step))
     if cuda:
         torch.cuda.synchronize()
-    result.update(wall_s_train_call=time.perf_counter() - t0, **cuda_mem(),
-                  **summarise_run(out, a.warmup))  # fmt: skip
+    result.update(wall_s_train_call=time.perf_counter() - t0, **cuda_peak_memory(),
+                  **summarise_training(out, a.warmup))  # fmt: skip
     if dist is not None:
         torch.distributed.destroy_process_group()
-    save(Path(a.json), result)
+    gpu_check.save_json(Path(a.json), result)
     log(f"train part {a.name}: ok={result.get('ok')} json={a.json}")
     return 0 if result.get("ok") else 1
 
@@ -191,62 +101,33 @@ def cmd_track(a: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from vsdmot.data.preprocess import resize_size
     from vsdmot.data.sequence import MOTSequence, list_sequences
     from vsdmot.proposals import DetFileProposals
-    from vsdmot.tracking.registry import build_tracker, describe_tracker, step
-    from vsdmot.utils.timing import time_calls
+    from vsdmot.tracking.registry import build_tracker, describe_tracker
 
-    if a.threads:
-        torch.set_num_threads(a.threads)
     frames = []  # (sequence, BGR frame, (P, 5) proposals), decoded beforehand
     for seq in map(MOTSequence, list_sequences(a.data)):
         props = DetFileProposals(seq.det_path)
         for t in range(1, min(len(seq), a.frames + a.warmup - len(frames)) + 1):
-            frame = seq.frame(t)
-            frames.append((seq.name, frame, props(frame, t)))
-    cuda = a.device.startswith("cuda")
+            frames.append((seq.name, seq.frame(t), props(seq.frame(t), t)))
     result: dict = {
         "part": f"track_{a.device.split(':')[0]}", "device": a.device,
         "frames_available": len(frames), "frame_size": list(frames[0][1].shape[:2][::-1]),
         "mean_proposals": float(np.mean([len(f[2]) for f in frames])),
         "torch_threads": torch.get_num_threads(), "sizes": {},
     }  # fmt: skip
-    for spec in a.sizes.split(","):
-        short, max_side = (int(v) for v in spec.split(":"))
-        tracker = build_tracker(f"vsdmot:input_short_side={short},input_max_side={max_side}",
-                                device=a.device)  # fmt: skip
+    cuda = a.device.startswith("cuda")
+    for short, max_side in (map(int, spec.split(":")) for spec in a.sizes.split(",")):
+        spec = f"vsdmot:input_short_side={short},input_max_side={max_side}"
+        tracker = build_tracker(spec, device=a.device)
         result["weights"] = describe_tracker(tracker)
-        r: dict = {"input_short_side": short, "input_max_side": max_side}
-        timed, n_tracks, seq = frames[a.warmup : a.warmup + a.frames] or frames[: a.frames], [], []
-
-        def update(item, n_tracks=n_tracks, seq=seq, tracker=tracker) -> None:
-            if seq[-1:] != [item[0]]:  # a new sequence: a new tracker state
-                tracker.reset()
-                seq.append(item[0])
-            n_tracks.append(len(step(tracker, item[1], item[2])))
-
-        def run(tracker=tracker, r=r, timed=timed, n_tracks=n_tracks, short=short,
-                max_side=max_side, update=update) -> None:  # fmt: skip
-            for _, frame, props in frames[: a.warmup]:  # cuDNN autotune, allocator
-                step(tracker, frame, props)
-            if cuda:
-                torch.cuda.synchronize()
-                torch.cuda.reset_peak_memory_stats()
-            tracker.reset()
-            dt = sum(time_calls(update, timed, sync=torch.cuda.synchronize if cuda else None))
-            h, w = timed[0][1].shape[:2]
-            r.update(frames=len(timed), seconds=dt, fps=len(timed) / dt,
-                     ms_per_frame=1000 * dt / len(timed),
-                     model_input_wh=list(resize_size(w, h, short, max_side)),
-                     mean_tracks_reported=float(np.mean(n_tracks[-len(timed) :])),
-                     **cuda_mem())  # fmt: skip
-
-        guarded(r, run)
-        result["sizes"][str(short)] = r
+        r = result["sizes"][str(short)] = {
+            "input_short_side": short, "input_max_side": max_side,
+            "model_input_wh": gpu_check.model_input_wh(frames[0][1], short, max_side),
+            **gpu_check.tracker_fps(tracker, frames, a.warmup, a.frames, cuda)}  # fmt: skip
         log(f"track {a.device} {short}px: {r.get('fps', 'FAILED')}")
     result["ok"] = all(v.get("ok") for v in result["sizes"].values())
-    save(Path(a.json), result)
+    gpu_check.save_json(Path(a.json), result)
     return 0 if result["ok"] else 1
 
 
@@ -265,7 +146,7 @@ class Driver:
 
     def save(self) -> None:
         self.results["elapsed_s"] = time.perf_counter() - self.start
-        save(self.json_path, self.results)
+        gpu_check.save_json(self.json_path, self.results)
 
     def part(self, name: str, argv: list[str], limit: float, min_needed: float = 20) -> dict:
         """Run one part; record rc, wall time, failure (timeout, rc != 0) and its JSON."""
@@ -276,13 +157,7 @@ class Driver:
             self.results["failures"].append(f"{name}: skipped ({rec['reason']})")
         else:
             log(f"RUN {name} (limit {min(limit, left - 5):.0f}s): {rec['cmd']}")
-            t0 = time.perf_counter()
-            try:
-                rec["rc"] = subprocess.run(argv, env=self.env, cwd=ROOT,
-                                           timeout=min(limit, left - 5)).returncode  # fmt: skip
-            except subprocess.TimeoutExpired:
-                rec["rc"] = "timeout"
-            rec["wall_s"] = time.perf_counter() - t0
+            rec.update(gpu_check.run_limited(argv, min(limit, left - 5), env=self.env, cwd=ROOT))
             if rec["rc"] != 0:
                 why = f"{name}: rc={rec['rc']} after {rec['wall_s']:.0f}s"
                 self.results["failures"].append(why)
@@ -293,39 +168,18 @@ class Driver:
         self.save()
         return rec
 
-    def env_info(self) -> None:
-        import torch
-
-        cuda = torch.cuda.is_available()
-        info = {"python": sys.version.split()[0], "platform": platform.platform(),
-                "torch": torch.__version__, "torch_cuda": torch.version.cuda,
-                "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available()
-                else None, "cuda_available": cuda,
-                "nccl": ".".join(map(str, torch.cuda.nccl.version())) if cuda else None,
-                "cpu_count": os.cpu_count()}  # fmt: skip
-        if cuda:
-            p = torch.cuda.get_device_properties(0)
-            info.update(torch_gpu=p.name, gpu_mem_gib=p.total_memory / 2**30,
-                        sm=f"{p.major}.{p.minor}", multiprocessors=p.multi_processor_count)
-        try:
-            q = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total",
-                                "--format=csv,noheader"], capture_output=True, text=True,
-                               timeout=30)  # fmt: skip
-            info["nvidia_smi"] = q.stdout.strip() or q.stderr.strip()
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            info["nvidia_smi"] = f"unavailable: {exc}"
-        self.results["env"] = info
-        log("env: " + json.dumps(info))
-
     def run(self) -> int:
         import torch
 
+        from vsdmot.eval.training_run import summarise_training
         from vsdmot.nn.mobilenet_v2 import MobileNetV2Features
+        from vsdmot.utils.sysinfo import nvidia_smi, torch_environment
 
         a, py, work = self.a, sys.executable, self.work
         shutil.rmtree(work, ignore_errors=True)  # a rerun on a warm machine: runs must not exist
         work.mkdir(parents=True)
-        self.env_info()
+        self.results["env"] = {**torch_environment(), "nvidia_smi": nvidia_smi()}
+        log("env: " + json.dumps(self.results["env"]))
         dev = "cuda" if torch.cuda.is_available() and not a.cpu_only else "cpu"
         self.results["train_device"] = dev
         me, threads = [py, str(Path(__file__).resolve())], ["--threads", "1"] if a.smoke else []
@@ -339,19 +193,24 @@ class Driver:
             return self.finish()
         extra: list[str] = []
 
-        def train(name: str, steps: int, amp: bool, *more: str) -> list[str]:
-            return [*me, "train", "--work", str(work), "--name", name, "--steps", str(steps),
-                    "--device", dev, "--json", str(work / f"{name}.json"), "--warmup",
-                    str(a.warmup), *threads, *(["--amp"] if amp else []),
-                    *(["--smoke"] if a.smoke else []), *more,
-                    *(x for o in extra for x in ("--override", o))]  # fmt: skip
+        def train(name: str, steps: int, amp: bool = True, limit: float = 150,
+                  launch: tuple[str, ...] = tuple(me), need: float = 60) -> dict:  # fmt: skip
+            """One training part: in this interpreter, or under torchrun with the DDP path."""
+            return self.part(name, [*launch, "train", "--work", str(work), "--name", name,
+                                    "--steps", str(steps), "--device", dev, "--json",
+                                    str(work / f"{name}.json"), "--warmup", str(a.warmup),
+                                    *threads, *(["--amp"] if amp else []),
+                                    *(["--smoke"] if a.smoke else []),
+                                    *(["--force-ddp"] if launch != tuple(me) else []),
+                                    *(x for o in extra for x in ("--override", o))],
+                             limit, need)  # fmt: skip
 
         # 1. AMP training, in process (peak memory is this process's)
-        rec = self.part("train_amp", train("train_amp", a.train_steps, True), 200, 60)
+        rec = train("train_amp", a.train_steps, limit=200)
         if rec.get("rc") not in (0, None) and not a.smoke:
             # DataLoader workers die in small /dev/shm containers: retry in-process loading
             extra.append("data.num_workers=0")
-            self.part("train_amp_nw0", train("train_amp_nw0", a.train_steps, True), 150, 60)
+            train("train_amp_nw0", a.train_steps)
         # 2a. torchrun, the real CLI; 2b. the process group forced and the DDP path on
         torchrun = Path(py).parent / "torchrun"
         tr = [str(torchrun)] if torchrun.is_file() else [py, "-m", "torch.distributed.run"]
@@ -364,10 +223,9 @@ class Driver:
         rec.update(process_group_created="process group:" in logtxt,
                    note="WORLD_SIZE=1: init_distributed() returns before init_process_group "
                    "(no nccl group, no DDP wrapper)")  # fmt: skip
-        rec.update((k, v) for k, v in summarise_run(run_dir, min(a.warmup, 3)).items()
+        rec.update((k, v) for k, v in summarise_training(run_dir, min(a.warmup, 3)).items()
                    if k != "loss_curve")  # fmt: skip
-        self.part("torchrun_ddp", [*tr, *train("torchrun_ddp", a.torchrun_steps, True,
-                                               "--force-ddp")[1:]], 120, 40)  # fmt: skip
+        train("torchrun_ddp", a.torchrun_steps, True, 120, (*tr, me[1]), 40)
         # 3. tracker speed, GPU then CPU reference
         for name, device, frames, warm in (("track_cuda", "cuda", a.track_frames, "10"),
                                            ("track_cpu", "cpu", a.cpu_frames, "3")):  # fmt: skip
@@ -378,48 +236,15 @@ class Driver:
                                  str(work / f"{name}.json")], 120, 30)  # fmt: skip
         # 4. fp32 training for comparison (lowest priority: last)
         if a.fp32_steps > 0:
-            self.part("train_fp32", train("train_fp32", a.fp32_steps, False), 150, 60)
+            train("train_fp32", a.fp32_steps, False)
         return self.finish()
 
     def finish(self) -> int:
-        parts, e = self.results["parts"], self.results.get("env", {})
-        f = lambda v, nd=2: "-" if v is None else (f"{v:.{nd}f}" if isinstance(v, float)  # noqa: E731
-                                                   else str(v))  # fmt: skip
-        lines = ["", "=" * 78, f"torch {e.get('torch')} (CUDA {e.get('torch_cuda')}, cuDNN "
-                 f"{e.get('cudnn')}, NCCL {e.get('nccl')}); nvidia-smi: {e.get('nvidia_smi')}",
-                 f"{'part':<14}{'ok':<5}{'steps/s':>9}{'(mean)':>8}{'peak GiB':>10}"
-                 f"{'loss first':>12}{'last':>9}{'falls':>7}"]  # fmt: skip
-        for name in (n for n in TRAIN_PARTS if n in parts):
-            r = parts[name]
-            ok = "yes" if r.get("ok", True) and r.get("rc") == 0 else "NO"
-            lines.append(f"{name:<14}{ok:<5}{f(r.get('steps_per_s_median')):>9}"
-                         f"{f(r.get('steps_per_s_mean')):>8}{f(r.get('peak_allocated_gib')):>10}"
-                         f"{f(r.get('loss_first'), 3):>12}{f(r.get('loss_last'), 3):>9}"
-                         f"{f(r.get('loss_falls')):>7}")  # fmt: skip
-            if r.get("loss_curve"):
-                k = r.get("loss_mean_of")
-                lines.append(f"  {name}: amp={r.get('amp_active')} {r.get('amp_dtype')}, "
-                             f"loss_first{k}_mean={f(r.get('loss_first_mean'), 3)} "
-                             f"loss_last{k}_mean={f(r.get('loss_last_mean'), 3)}, "
-                             f"finite={r.get('loss_finite')}, scales={r.get('input_scales')}")
-        if ddp := parts.get("torchrun_ddp"):
-            lines.append(f"  torchrun_ddp: backend={ddp.get('backend')} all_reduce_ok="
-                         f"{ddp.get('all_reduce_ok')} world={ddp.get('world_size')}")  # fmt: skip
-        if cli := parts.get("torchrun_cli"):
-            made = cli.get("process_group_created")
-            lines.append(f"  torchrun_cli: process_group_created={made}")
-        lines.append(f"{'tracker':<14}{'device':<8}{'px':>6}{'model in':>12}{'fps':>9}"
-                     f"{'ms/frame':>10}{'frames':>8}{'peak GiB':>10}")  # fmt: skip
-        for r in (parts.get(n) or {} for n in ("track_cuda", "track_cpu")):
-            for size, s in (r.get("sizes") or {}).items():
-                wh = "x".join(map(str, s.get("model_input_wh", []))) or "-"
-                lines.append(f"{'':<14}{r.get('device', '-'):<8}{size:>6}{wh:>12}"
-                             f"{f(s.get('fps'), 1):>9}{f(s.get('ms_per_frame'), 1):>10}"
-                             f"{f(s.get('frames')):>8}{f(s.get('peak_allocated_gib')):>10}")
-        fails = self.results["failures"]
-        lines += ["failures: " + ("; ".join(fails) if fails else "none"),
-                  f"elapsed {time.perf_counter() - self.start:.0f}s; json: {self.json_path}",
-                  "=" * 78]  # fmt: skip
+        fails, env = self.results["failures"], self.results.get("env", {})
+        lines = ["", "=" * 78, *gpu_check.summary_lines(self.results["parts"], env),
+                 "failures: " + ("; ".join(fails) if fails else "none"),
+                 f"elapsed {time.perf_counter() - self.start:.0f}s; json: {self.json_path}",
+                 "=" * 78]  # fmt: skip
         self.results["table"] = "\n".join(lines)
         print(self.results["table"], flush=True)
         self.save()
@@ -457,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     tk.add_argument("--sizes", default="800:1333,384:640")
     tk.add_argument("--frames", type=int, default=100)
     a = p.parse_args(argv)
+    if a.cmd != "all" and a.threads:
+        import torch
+
+        torch.set_num_threads(a.threads)
     return {"all": lambda: Driver(a).run(), "train": lambda: cmd_train(a),
             "track": lambda: cmd_track(a)}[a.cmd]()  # fmt: skip
 
