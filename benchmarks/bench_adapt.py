@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from common import MOT15, ROOT, command, write_report
+from common import MOT15, ROOT, SPLITS, command, table, write_report
 
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.degrade.base import REGISTRY
@@ -37,9 +37,6 @@ from vsdmot.detection.files import bundled_yolov3_tiny, load_detector_file, read
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector
 from vsdmot.eval.detection import score_detections
 
-DEFAULT_DATA = MOT15
-#: (sequence, first, last): evaluation frames, outside every training range.
-EVAL_RANGES = (("PETS09-S2L1", 601, 795), ("TUD-Stadtmitte", 1, 179))
 OPERATING = 0.3
 AP_SCORE = 0.05
 
@@ -47,7 +44,7 @@ AP_SCORE = 0.05
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--detector", action="append", default=[], help="NAME=PATH.pt")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=MOT15)
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--severities", default="1,2,3,4,5")
     parser.add_argument("--types", default="", help="comma list (default: every type)")
@@ -70,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # results[detector][condition] = list of per-sequence scores
     results: dict[str, dict[str, list[dict]]] = {n: {} for n in detectors}
-    for seq_name, first, last in EVAL_RANGES:
+    for seq_name, (first, last) in SPLITS.items():
         seq = MOTSequence(args.data / seq_name, gt_format="mot15")
         ids = sorted(set(np.linspace(first, last, args.frames).round().astype(int).tolist()))
         clean = {t: seq.frame(t) for t in ids}
@@ -113,76 +110,53 @@ def summary_rows(results, types, severities, held_out) -> list[dict]:
     return rows
 
 
+def gap_cells(r: dict, teacher: dict) -> list[str]:
+    """A detector's mean AP50 per type group, each with the share of the teacher's
+    clean-vs-degraded gap it closes (``-`` for the teacher itself or an empty group)."""
+    cells = [f"{r['clean']:.3f}"]
+    for group in ("trained", "held_out", "mix"):
+        value, base = r[group], teacher[group]
+        if value is None or base is None:
+            cells += ["-", "-"]
+            continue
+        gap = teacher["clean"] - base
+        closed = (value - base) / gap if gap > 1e-9 else float("nan")
+        cells += [f"{value:.3f}", "-" if r["detector"] == "teacher" else f"{closed:+.0%}"]
+    return cells
+
+
 def report(out: Path, command, args, results, types, severities, held_out) -> None:
     reference_held = next(iter(held_out.values()), [])
     # The teacher's groups use the (first) student's held-out list, so rows compare alike.
     rows = summary_rows(results, types, severities, {"teacher": reference_held, **held_out})
-    t_groups = rows[0]
+    names = list(results)
+    ap = lambda cond: " / ".join(f"{_ap(results, n, cond):.2f}" for n in names)  # noqa: E731
+    mean = lambda n, cond, k: statistics.fmean(r[k] for r in results[n][cond])  # noqa: E731
     lines = [
-        "# Robust detector: clean-to-degraded distillation of YOLOv3-tiny",
-        "",
-        f"Command: `{command}`",
-        "",
+        "# Robust detector: clean-to-degraded distillation of YOLOv3-tiny", "",
+        f"Command: `{command}`", "",
         f"Evaluation frames (never trained on): PETS09-S2L1 601-795 and TUD-Stadtmitte 1-179, "
         f"{args.frames} of each evenly spread; input {args.size} px (letterbox), person class; "
         f"recall / precision at score >= {OPERATING}, AP50 over every box (score >= {AP_SCORE}). "
-        "Degradations with seed 0 and `vsdmot degrade`'s per-sequence parameters.",
-        "",
-        "## Summary (mean AP50 over both sequences; degraded: severities 3-5)",
-        "",
+        "Degradations with seed 0 and `vsdmot degrade`'s per-sequence parameters.", "",
+        "## Summary (mean AP50 over both sequences; degraded: severities 3-5)", "",
         "`gap closed` = (detector degraded - teacher degraded) / (teacher clean - teacher "
-        "degraded), on the same conditions.",
-        "",
-        "| detector | clean | trained types | gap closed | held-out types"
-        f" ({', '.join(reference_held) or 'none'}) | gap closed | mix | gap closed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        cells = [f"{r['clean']:.3f}"]
-        for group in ("trained", "held_out", "mix"):
-            value, base = r[group], t_groups[group]
-            if value is None or base is None:
-                cells += ["-", "-"]
-                continue
-            gap = t_groups["clean"] - base
-            closed = (value - base) / gap if gap > 1e-9 else float("nan")
-            cells += [f"{value:.3f}", "-" if r["detector"] == "teacher" else f"{closed:+.0%}"]
-        lines.append(f"| {r['detector']} | " + " | ".join(cells) + " |")
-    names = list(results)
-    lines += [
-        "",
-        "## AP50 per type and severity (both sequences averaged)",
-        "",
-        "Cells: " + " / ".join(names) + ".",
-        "",
-        "| type | " + " | ".join(f"sev {s:g}" for s in severities) + " |",
-        "|---|" + "---|" * len(severities),
-        "| clean | "
-        + " / ".join(f"{_ap(results, n, 'clean'):.2f}" for n in names)
-        + " |"
-        + " |" * (len(severities) - 1),
-    ]
-    for t in types:
-        mark = " (held out)" if t in reference_held else ""
-        cells = [" / ".join(f"{_ap(results, n, cond):.2f}" for n in names)
-                 for cond in (f"{t} {s:g}" for s in severities)]  # fmt: skip
-        lines.append(f"| {t}{mark} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        f"## Recall / precision at score >= {OPERATING}, severity 3",
-        "",
-        "| type | " + " | ".join(names) + " |",
-        "|---|" + "---|" * len(names),
-    ]
-    for cond in ["clean", *[f"{t} 3" for t in types]]:
-        if cond not in results[names[0]]:
-            continue
-        cells = []
-        for n in names:
-            rs = results[n][cond]
-            cells.append(f"{statistics.fmean(r['recall'] for r in rs):.2f} / "
-                         f"{statistics.fmean(r['precision'] for r in rs):.2f}")  # fmt: skip
-        lines.append(f"| {cond} | " + " | ".join(cells) + " |")
+        "degraded), on the same conditions.", "",
+        *table(["detector", "clean", "trained types", "gap closed",
+                f"held-out types ({', '.join(reference_held) or 'none'})", "gap closed", "mix",
+                "gap closed"], [[r["detector"], *gap_cells(r, rows[0])] for r in rows], "---:|"),
+        "", "## AP50 per type and severity (both sequences averaged)", "",
+        "Cells: " + " / ".join(names) + ".", "",
+        *table(["type", *(f"sev {s:g}" for s in severities)],
+               [["clean", ap("clean"), *[""] * (len(severities) - 1)]]
+               + [[t + (" (held out)" if t in reference_held else ""),
+                   *(ap(f"{t} {s:g}") for s in severities)] for t in types]),
+        "", f"## Recall / precision at score >= {OPERATING}, severity 3", "",
+        *table(["type", *names], [[c, *(f"{mean(n, c, 'recall'):.2f} / "
+                                        f"{mean(n, c, 'precision'):.2f}" for n in names)]
+                                  for c in ["clean", *[f"{t} 3" for t in types]]
+                                  if c in results[names[0]]]),
+    ]  # fmt: skip
     write_report(out, lines, {"command": command, "summary": rows, "results": results})
 
 

@@ -38,70 +38,43 @@ IDSW (sum), the mean over degraded types, and rPC = mean degraded HOTA / clean H
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 from pathlib import Path
 
 import torch
 from common import DEFAULT_TYPES, MOT15, ROOT, SPLITS, command, table, write_report
 
-from vsdmot.data.mot import write_mot
+from vsdmot.bench.tracker_rows import (
+    combine_sequences,
+    imagenet_tracker,
+    parse_variant,
+    score_span,
+    summary_rows,
+)
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.degrade.frames import degrade_frames
-from vsdmot.eval import evaluate
 from vsdmot.experiments.runner import TrackerPool
 from vsdmot.proposals import DetFileProposals, build_proposal_source
 from vsdmot.tracking.registry import TrackerSpec, describe_tracker, parse_tracker
-from vsdmot.tracking.run import track_frames
 
-METRICS = ("HOTA", "DetA", "AssA", "IDF1", "IDSW")
 SHOWN = ("HOTA", "DetA", "AssA", "IDF1")
-PEER_ROWS = {"ByteTrack": "bytetrack", "OC-SORT": "ocsort", "BoT-SORT": "botsort",
-             "SORT": "sort", "DeepSORT": "deepsort"}  # fmt: skip
-
-
-def parse_variant(spec: str, base: TrackerSpec) -> tuple[str, TrackerSpec, bool]:
-    """``"NAME=KEY=VALUE,KEY=VALUE"`` -> (name, vsdmot spec, use the ImageNet embedder)."""
-    name, _, rest = spec.partition("=")
-    items = [i.strip() for i in rest.split(",") if i.strip()]
-    imagenet = "embedder=imagenet" in items
-    items = [i for i in items if i != "embedder=imagenet"]
-    extra = parse_tracker("vsdmot:" + ",".join(items)) if items else parse_tracker("vsdmot")
-    return name.strip(), base.replace(**extra.settings), imagenet
+#: Row -> tracker: the vsdmot spec (``--weights``) with these settings, or a peer's spec.
+CATALOGUE: dict[str, dict | str] = {
+    "vsdmot": {}, "vsdmot (anchor)": {"association": "anchor", "motion": "velocity"},
+    "ByteTrack": "bytetrack", "OC-SORT": "ocsort", "BoT-SORT": "botsort", "SORT": "sort",
+    "DeepSORT": "deepsort"}  # fmt: skip
 
 
 class Trackers(TrackerPool):
     """One tracker per (spec, frame rate, embedder), reused across sequences and conditions."""
 
     def make(self, spec: TrackerSpec, imagenet: bool, fps: float):
-        tracker = self.get(spec, fps)
-        if imagenet:  # the model's embedding head swapped for ImageNet features of the crops
-            key = (f"{spec}+imagenet", float(fps))
-            if key not in self._made:
-                from vsdmot.tracking.deepsort import MobileNetV2Embedder
-                from vsdmot.tracking.query_tracker import QueryTracker
-                from vsdmot.tracking.registry import build_tracker
-
-                tracker = build_tracker(spec, frame_rate=fps)
-                tracker.core = QueryTracker(tracker.loaded.model, tracker.params,  # type: ignore[attr-defined]
-                                            embedder=MobileNetV2Embedder())  # type: ignore[attr-defined]  # fmt: skip
-                self._made[key] = tracker
-            tracker = self._made[key]
-        return tracker
-
-
-def summary_rows(results: dict[str, dict], trackers: list[str]) -> list[list[str]]:
-    """Clean HOTA, mean degraded HOTA / AssA, total degraded IDSW, and rPC per tracker."""
-    degraded = [c for c in results if c != "clean"]
-    mean = lambda t, m: statistics.fmean(results[c][t][m] for c in degraded)  # noqa: E731
-    clean = {t: results["clean"][t]["HOTA"] for t in trackers}
-    return [["clean HOTA", *(f"{clean[t]:.3f}" for t in trackers)],
-            ["mean degraded HOTA", *(f"{mean(t, 'HOTA'):.3f}" for t in trackers)],
-            ["mean degraded AssA", *(f"{mean(t, 'AssA'):.3f}" for t in trackers)],
-            ["IDSW, all degraded",
-             *(f"{sum(results[c][t]['IDSW'] for c in degraded):.0f}" for t in trackers)],
-            ["rPC (degraded / clean)",
-             *(f"{mean(t, 'HOTA') / max(clean[t], 1e-9):.3f}" for t in trackers)]]  # fmt: skip
+        if not imagenet:
+            return self.get(spec, fps)
+        key = (f"{spec}+imagenet", float(fps))
+        if key not in self._made:
+            self._made[key] = imagenet_tracker(spec, fps)
+        return self._made[key]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,9 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     main_det = "public" if public else "yolo"
 
     # row -> (proposal source, tracker spec, ImageNet embedder)
-    anchor = base.replace(association="anchor", motion="velocity")
-    catalogue = {"vsdmot": (base, False), "vsdmot (anchor)": (anchor, False)}
-    catalogue |= {row: (parse_tracker(name), False) for row, name in PEER_ROWS.items()}
+    catalogue = {row: (base.replace(**v) if isinstance(v, dict) else parse_tracker(v), False)
+                 for row, v in CATALOGUE.items()}  # fmt: skip
     rows: dict[str, tuple[str, TrackerSpec, bool]] = {}
     if use_hog:
         rows["vsdmot (HOG)"] = ("hog", base, False)
@@ -164,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for type_ in [None, *args.types.split(",")]:
             cond = "clean" if type_ is None else type_
-            per_tracker: dict[str, list[dict[str, float]]] = {t: [] for t in rows}
+            per_tracker: dict[str, list[dict]] = {t: [] for t in rows}
             for name, seq in seqs.items():
                 first, last = SPLITS[name]
                 if args.frames:
@@ -176,22 +148,13 @@ def main(argv: list[str] | None = None) -> int:
                 sources = {**detectors, **({"public": DetFileProposals(seq.det_path)}
                                            if public else {})}  # fmt: skip
                 props = {k: {t: det(f, t) for t, f in frames.items()} for k, det in sources.items()}
+                span = None if (first, last) == (1, len(seq)) else (first, last)
                 for tname, (det_name, spec, imagenet) in rows.items():
-                    run = track_frames(pool.make(spec, imagenet, seq.info.frame_rate),
-                                       iter(frames.items()), lambda f, t, p=props[det_name]: p[t],
-                                       progress=False, overlap=False)  # fmt: skip
-                    pred = Path(tmp) / cond / tname
-                    write_mot(pred / f"{name}.txt", run.results, "result")
-                    span = None if (first, last) == (1, len(seq)) else (first, last)
-                    res = evaluate(args.data, pred, sequences=[name], gt_format="mot15",
-                                   frame_range=span, progress=False)  # fmt: skip
-                    per_tracker[tname].append({m: float(getattr(res.combined, m)) for m in METRICS})
-            results[cond] = {}
-            for tname, rows_ in per_tracker.items():
-                results[cond][tname] = {m: (sum if m == "IDSW" else statistics.fmean)(
-                    r[m] for r in rows_) for m in METRICS}  # fmt: skip
-                for seq_name, r in zip(seqs, rows_, strict=True):
-                    results[cond][f"{tname} [{seq_name}]"] = r
+                    tracker = pool.make(spec, imagenet, seq.info.frame_rate)
+                    per_tracker[tname].append(score_span(tracker, frames, props[det_name],
+                                                         args.data, name, span,
+                                                         Path(tmp) / cond / tname))  # fmt: skip
+            results[cond] = combine_sequences(per_tracker, list(seqs))
             print(cond, {t: round(results[cond][t]["HOTA"], 3) for t in trackers}, flush=True)
 
     cmd = command("benchmarks/bench_ootb.py")
@@ -215,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         "", "Per sequence (HOTA):", "",
         *table(["condition", "sequence", *trackers],
                [[c, s, *(f"{r[f'{t} [{s}]']['HOTA']:.3f}" for t in trackers)]
-                for c, r in results.items() for s in seqs], "---:|"),
+                for c, r in results.items() for s in seqs], ["---|", *["---:|"] * len(trackers)]),
     ]  # fmt: skip
     write_report(args.out, lines, {"command": cmd, "results": results})
     return 0

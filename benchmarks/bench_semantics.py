@@ -25,7 +25,7 @@ import torch
 from common import MOBILENET, ROOT, table, write_report
 from torch import Tensor, nn
 
-from vsdmot.eval.model_cost import gflops, load_average, n_params, random_clip_teacher
+from vsdmot.bench.model_cost import gflops, load_average, n_params, random_clip_teacher
 from vsdmot.semantics import QualityConfig, QualityHead, Student, StudentConfig
 from vsdmot.semantics.teachers import mobilenet_v2_teacher
 from vsdmot.utils.timing import repeat_ms

@@ -30,11 +30,11 @@ import numpy as np
 import torch
 from common import MOBILENET, MOT15, ROOT, command, table, write_report
 
+from vsdmot.bench.model_cost import n_params, random_clip_teacher
+from vsdmot.bench.tracker_rows import public_frames
 from vsdmot.data.sequence import MOTSequence
-from vsdmot.eval.model_cost import n_params, random_clip_teacher
 from vsdmot.models.config import ModelConfig
 from vsdmot.models.factory import build_model
-from vsdmot.proposals import DetFileProposals
 from vsdmot.semantics.branch import build_semantic_branch
 from vsdmot.semantics.config import SemanticConfig, TeacherConfig
 from vsdmot.tracking.params import TrackerParams
@@ -74,17 +74,10 @@ def _tracker(name: str, d_model: int, short_side: int) -> tuple[QueryTracker, fl
     return QueryTracker(model, inputs), params
 
 
-def _frames(seq_dir: Path, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The first ``n`` frames of the sequence with their public detections."""
-    seq = MOTSequence(seq_dir)
-    props = DetFileProposals(seq.det_path)
-    return [(img, props(img, t)) for t, img in ((t, seq.frame(t)) for t in range(1, n + 1))]
-
-
 def run_one(name: str, seq_dir: Path, frames: int, d_model: int) -> dict[str, float]:
     """Frames/s of one configuration after one warm-up frame, this process's peak RSS."""
     torch.set_num_threads(THREADS)
-    images = _frames(seq_dir, frames)
+    images = [(img, props) for _, img, props in public_frames(seq_dir, frames)]
     if name == "bytetrack":
         fps = MOTSequence(seq_dir).info.frame_rate
         tracker, params = build_tracker("bytetrack", frame_rate=fps), 0.0
@@ -103,7 +96,7 @@ def interleaved(seq_dir: Path, frames: int, d_model: int, short_side: int) -> di
     names = [n for n in CONFIGS if n != "bytetrack"]
     trackers = {n: _tracker(n, d_model, short_side)[0] for n in names}
     times: dict[str, list[float]] = {n: [] for n in names}
-    for i, (img, boxes) in enumerate(_frames(seq_dir, frames)):
+    for i, (_, img, boxes) in enumerate(public_frames(seq_dir, frames)):
         for k in range(len(names)):
             name = names[(i + k) % len(names)]
             times[name] += time_calls(lambda x, n=name: trackers[n].update(*x), [(img, boxes)],

@@ -14,6 +14,8 @@ from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = [
+    # settings chosen leave-one-scene-out (vsdmot tune)
+    "transfer_public",
     # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)
     "adapt",
     "ootb_robust",

@@ -26,9 +26,13 @@ def command(script: str | None = None) -> str:
     return "python " + shlex.join(argv)
 
 
-def table(header: list[str], rows: list[list[object]], align: str = "---|") -> list[str]:
-    """Markdown table lines; the first column is left-aligned, the others by ``align``."""
-    lines = ["| " + " | ".join(header) + " |", "|---|" + align * (len(header) - 1)]
+def table(
+    header: list[str], rows: list[list[object]], align: str | list[str] = "---|"
+) -> list[str]:
+    """Markdown table lines; the first column is left-aligned, the others by ``align`` (one
+    for all, or one per column after the first)."""
+    aligns = [align] * (len(header) - 1) if isinstance(align, str) else align
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "".join(aligns)]
     return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 

@@ -41,7 +41,7 @@ import sys
 import time
 from pathlib import Path
 
-from vsdmot.eval import gpu_check
+from vsdmot.bench import gpu_check
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -72,9 +72,9 @@ def train_overrides(work: Path, steps: int, device: str, amp: bool, smoke: bool)
 def cmd_train(a: argparse.Namespace) -> int:
     import torch
 
+    from vsdmot.bench.training_run import summarise_training
     from vsdmot.config import compose_config
     from vsdmot.engine.trainer import train
-    from vsdmot.eval.training_run import summarise_training
     from vsdmot.utils.sysinfo import cuda_peak_memory
 
     over = train_overrides(Path(a.work), a.steps, a.device, a.amp, a.smoke) + list(a.override)
@@ -101,15 +101,15 @@ def cmd_track(a: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from vsdmot.data.sequence import MOTSequence, list_sequences
-    from vsdmot.proposals import DetFileProposals
+    from vsdmot.bench.tracker_rows import public_frames
+    from vsdmot.data.sequence import list_sequences
     from vsdmot.tracking.registry import build_tracker, describe_tracker
 
     frames = []  # (sequence, BGR frame, (P, 5) proposals), decoded beforehand
-    for seq in map(MOTSequence, list_sequences(a.data)):
-        props = DetFileProposals(seq.det_path)
-        for t in range(1, min(len(seq), a.frames + a.warmup - len(frames)) + 1):
-            frames.append((seq.name, seq.frame(t), props(seq.frame(t), t)))
+    for seq in list_sequences(a.data):
+        frames += [
+            (seq.name, f, p) for _, f, p in public_frames(seq, a.frames + a.warmup - len(frames))
+        ]
     result: dict = {
         "part": f"track_{a.device.split(':')[0]}", "device": a.device,
         "frames_available": len(frames), "frame_size": list(frames[0][1].shape[:2][::-1]),
@@ -171,7 +171,7 @@ class Driver:
     def run(self) -> int:
         import torch
 
-        from vsdmot.eval.training_run import summarise_training
+        from vsdmot.bench.training_run import summarise_training
         from vsdmot.nn.mobilenet_v2 import MobileNetV2Features
         from vsdmot.utils.sysinfo import nvidia_smi, torch_environment
 
