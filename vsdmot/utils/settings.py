@@ -1,13 +1,13 @@
-"""``NAME=VALUE`` settings typed by a dataclass's fields: the one parser behind every
-``--set`` flag and the scripts' setting lists."""
+"""``NAME=VALUE`` settings typed by a dataclass's fields (``vsdmot adapt-detector --set``);
+values are typed by the one spec grammar's :func:`~vsdmot.utils.specs.coerce`."""
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Any
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
+from vsdmot.utils.specs import coerce
 
 
 def parse_field_setting(cls: type, item: str) -> tuple[str, Any]:
@@ -29,25 +29,10 @@ def parse_field_setting(cls: type, item: str) -> tuple[str, Any]:
     """
     name, sep, text = item.partition("=")
     name = name.strip().replace("-", "_")
-    fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: hints.get(f.name, str) for f in dataclasses.fields(cls)}
     if not sep or name not in fields:
         raise ValueError(
             f"{item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(fields))}"
         )
-    kind = fields[name]
-    text = text.strip()
-    try:
-        if kind == "bool":
-            lowered = text.lower()
-            if lowered not in _TRUE + _FALSE:
-                raise ValueError(text)
-            return name, lowered in _TRUE
-        if kind == "int":
-            return name, int(text)
-        if kind == "float":
-            return name, float(text)
-        if kind.startswith("tuple"):
-            return name, tuple(v.strip() for v in text.split("+") if v.strip())
-    except ValueError:
-        raise ValueError(f"{item!r}: {name} needs a value of type {kind}, not {text!r}") from None
-    return name, text
+    return name, coerce(text, fields[name], name)
