@@ -8,11 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.sequences import generated_dataset
 from typer.testing import CliRunner
 
 from vsdmot.bench import Condition, GridSpec, RunConfig, motc_v1, run_grid, summarise
 from vsdmot.cli.main import app
-from vsdmot.data.synth import SynthConfig, generate_sequence
 from vsdmot.eval import evaluate
 from vsdmot.tracking.registry import TrackerSpec, parse_tracker
 from vsdmot.utils.specs import SpecError
@@ -20,11 +20,7 @@ from vsdmot.utils.specs import SpecError
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("bench") / "data"
-    for k in range(2):
-        generate_sequence(root / f"SYNTH-{k:04d}", SynthConfig(width=160, height=120,
-                                                               n_frames=20), seed=k)  # fmt: skip
-    return root
+    return generated_dataset(tmp_path_factory.mktemp("bench") / "data", frames=20)
 
 
 def bench(*args: str) -> str:

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import supervision as sv
+from helpers.sequences import generated_dataset
 from typer.testing import CliRunner
 
 import vsdmot  # noqa: F401  (registers vsdmot and deepsort)
 from vsdmot.cli.main import app
-from vsdmot.data.synth import SynthConfig, generate_sequence
 from vsdmot.tracking.registry import (
     TrackerSpec,
     build_tracker,
@@ -28,11 +28,7 @@ from vsdmot.utils.specs import SpecError
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("registry") / "data"
-    for k in range(2):
-        generate_sequence(root / f"SYNTH-{k:04d}", SynthConfig(width=160, height=120,
-                                                               n_frames=16), seed=k)  # fmt: skip
-    return root
+    return generated_dataset(tmp_path_factory.mktemp("registry") / "data", frames=16)
 
 
 def cli(*args: str):

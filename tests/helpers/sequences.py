@@ -111,3 +111,13 @@ def make_lq_pair(
     job = DegradeJob("gaussian_noise", severity=3.0, schedule=schedule, seed=0)
     degrade_dataset(root / "clean", root / "lq", job, progress=False)
     return root / "clean", root / "lq"
+
+
+def generated_dataset(root: Path, sequences: int = 2, frames: int = 20) -> Path:
+    """``root`` with small generated sequences ``SYNTH-0000``... (160 x 120, seeds 0..)."""
+    from vsdmot.data.synth import SynthConfig, generate_sequence
+
+    cfg = SynthConfig(width=160, height=120, n_frames=frames)
+    for k in range(sequences):
+        generate_sequence(root / f"SYNTH-{k:04d}", cfg, seed=k)
+    return root

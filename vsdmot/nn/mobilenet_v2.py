@@ -91,15 +91,7 @@ class MobileNetV2Features(nn.Module):
                 cin = c
         layers.append(_conv_bn_relu(cin, 1280, 1, 1))
         self.features = nn.Sequential(*layers)
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.features(x)
@@ -130,3 +122,17 @@ def load_mobilenet_v2_features(path: str | Path) -> MobileNetV2Features:
     net.load_state_dict(state, strict=True)
     logger.info("loaded MobileNetV2 features from %s", path)
     return net
+
+
+def init_weights(module: nn.Module) -> None:
+    """MobileNetV2's initialisation: He for convolutions, identity batch norm, and a
+    small truncated normal for linear layers."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)

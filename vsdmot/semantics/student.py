@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
-from vsdmot.nn.mobilenet_v2 import SETTINGS, InvertedResidual
+from vsdmot.nn.mobilenet_v2 import SETTINGS, InvertedResidual, init_weights
 from vsdmot.semantics.config import StudentConfig
 from vsdmot.semantics.preprocess import ImageInput, batch_resize, normalize, to_unit_rgb
 
@@ -86,24 +86,13 @@ class Student(nn.Module):
             nn.GELU(),
             nn.Linear(cfg.head_hidden, self.embed_dim),
         )
-        self._init_weights()
+        init_weights(self)
         # Pretrained trunks keep their ImageNet batch statistics: the batches the
         # student sees during tracking (a few frames of one clip) are too small and too
         # correlated to re-estimate them.
         self.frozen_bn = cfg.pretrained is not None
         if cfg.pretrained is not None:
             self.load_trunk(cfg.pretrained)
-
-    def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.trunc_normal_(m.weight, std=0.02)
-                nn.init.zeros_(m.bias)
 
     def load_trunk(self, path: str | Path) -> None:
         """Initialise the trunk from a MobileNetV2 ``features.*`` state dict (torchvision keys)."""

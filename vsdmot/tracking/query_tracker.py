@@ -36,10 +36,11 @@ import torch
 from vsdmot.data.preprocess import normalize_frame, resize_frame, resize_size
 from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_xyxy_to_cxcywh
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
-from vsdmot.tracking.association import FrameEvidence, box_iou, build_associator
+from vsdmot.tracking.association import FrameEvidence, build_associator
 from vsdmot.tracking.base import FrameTracks
 from vsdmot.tracking.motion import MotionModel, MotionState, build_motion
 from vsdmot.tracking.params import TrackerParams
+from vsdmot.utils.boxes import box_iou
 
 
 def frame_to_tensor(frame_bgr: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
