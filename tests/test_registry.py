@@ -4,6 +4,7 @@ flags that never silently drop, and tuning (ours and ``trackers``' own Tuner).""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -164,3 +165,21 @@ def test_trackers_own_tuner_tunes_a_vsdmot_registered_tracker(dataset, tmp_path)
                   images_dir=dataset, fixed_params={"max_age": 10})  # fmt: skip
     best = tuner.run()
     assert best["max_age"] == 10 and set(best) >= {"n_init", "max_cosine_distance"}
+
+
+def test_a_checkpoint_with_a_bad_runtime_block_is_refused_naming_it(tiny_weights, tmp_path):
+    import torch
+
+    from vsdmot.tracking.weights import WeightsError
+
+    blob = torch.load(tiny_weights, map_location="cpu", weights_only=True)
+    assert blob["runtime"]["version"] == 1  # what training writes
+    for block, message in [
+        ({"version": 1, "settings": {"speed": 3}}, "unknown runtime setting(s) speed"),
+        ({"version": 7, "settings": {}}, "version 7"),
+        ({"version": 1, "settings": {"min_hits": "2"}}, "min_hits='2' is not a int"),
+    ]:
+        path = tmp_path / "model.pt"
+        torch.save({**blob, "runtime": block}, path)
+        with pytest.raises(WeightsError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
+            build_tracker(f"vsdmot:weights={path}")
