@@ -198,5 +198,6 @@ def build_associator(params: TrackerParams) -> Associator:
     """The registered strategy ``association`` configured from ``params``."""
     name = params.matching.association
     if name not in ASSOCIATORS:
-        raise ValueError(f"unknown association {name!r}; choose from {sorted(ASSOCIATORS)}")
+        choices = sorted([*ASSOCIATORS, "botsort"])  # botsort: its own engine (query_botsort)
+        raise ValueError(f"unknown association {name!r}; choose from {choices}")
     return ASSOCIATORS[name](params)

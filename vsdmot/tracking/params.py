@@ -68,7 +68,14 @@ class LifecycleParams:
 class MotionParams:
     """Where each track is expected next (:mod:`vsdmot.tracking.motion`)."""
 
-    motion: str = setting("kalman", "Motion model: ``kalman`` | ``velocity`` | ``static``.")
+    motion: str = setting(
+        "kalman",
+        "Motion model: ``kalman`` | ``velocity`` | ``static`` (``botsort``: its own "
+        "width/height Kalman filter).",
+    )
+    cmc: bool = setting(
+        True, "``botsort``: camera-motion compensation (sparse optical flow) before matching."
+    )
     velocity_momentum: float = setting(
         0.5,
         "``velocity`` motion: smoothing of the per-track centre velocity.",
@@ -79,7 +86,11 @@ class MotionParams:
 class MatchingParams:
     """Which track takes which detection (:mod:`vsdmot.tracking.association`)."""
 
-    association: str = setting("fused", "``fused`` | ``anchor`` | ``e2e``.")
+    association: str = setting(
+        "fused",
+        "``fused`` | ``anchor`` | ``e2e`` | ``botsort`` (BoT-SORT's core from ``trackers``, "
+        "the model's evidence on top).",
+    )
     anchor_iou: float = setting(
         0.2,
         "``anchor``: IoU a track query needs with a proposal query (0: ``e2e``).",
@@ -109,6 +120,22 @@ class MatchingParams:
         0.8,
         "``fused``: an unmatched track is still seen on its query's box if the query "
         "scores at least this near its prediction (the detector missed it); 1.0: off.",
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceParams:
+    """``botsort``: what the model adds to BoT-SORT's core (all off: plain BoT-SORT)."""
+
+    rescore: float = setting(
+        0.0,
+        "Share of the model's objectness in a detection's confidence (0: the detector's).",
+    )
+    refine_boxes: bool = setting(
+        False, "Detections take the model's refined boxes instead of the detector's."
+    )
+    unconfirmed_iou: float = setting(
+        0.3, "IoU (x score) a new, unconfirmed track needs with a detection to continue."
     )
 
 
@@ -164,12 +191,14 @@ class TrackerParams:
         "lifecycle": LifecycleParams,
         "movement": MotionParams,
         "matching": MatchingParams,
+        "evidence": EvidenceParams,
         "appearance": AppearanceParams,
         "inputs": InputParams,
     }
     lifecycle: LifecycleParams
     movement: MotionParams
     matching: MatchingParams
+    evidence: EvidenceParams
     appearance: AppearanceParams
     inputs: InputParams
 

@@ -39,7 +39,7 @@ from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
 from vsdmot.tracking.association import FrameEvidence, build_associator
 from vsdmot.tracking.base import FrameTracks
 from vsdmot.tracking.motion import MotionModel, MotionState, build_motion
-from vsdmot.tracking.params import TrackerParams
+from vsdmot.tracking.params import InputParams, TrackerParams
 from vsdmot.utils.boxes import box_iou
 
 
@@ -48,8 +48,21 @@ def frame_to_tensor(frame_bgr: np.ndarray, size: tuple[int, int]) -> torch.Tenso
     return normalize_frame(resize_frame(frame_bgr, size)).unsqueeze(0)
 
 
-def proposals_to_model(proposals: np.ndarray, width: int, height: int) -> torch.Tensor:
-    """``(P, 5)`` pixel x1, y1, x2, y2, score -> normalised cx, cy, w, h, score."""
+def model_inputs(frame: np.ndarray, proposals: np.ndarray, p: InputParams, device: torch.device):
+    """The model's inputs: the frame as in training, and the proposals it is given, with
+    the indices (into ``proposals``) of those it is given."""
+    height, width = frame.shape[:2]
+    size = resize_size(width, height, p.input_short_side, p.input_max_side)
+    image = frame_to_tensor(frame, size).to(device)
+    mask = torch.zeros(1, size[1], size[0], dtype=torch.bool, device=device)
+    props, valid = proposals_to_model(proposals, width, height, with_index=True)
+    given = props[:, 4] >= p.proposal_min_score
+    return image, mask, props[given].to(device), valid[given.numpy()]
+
+
+def proposals_to_model(proposals: np.ndarray, width: int, height: int, with_index: bool = False):
+    """``(P, 5)`` pixel x1, y1, x2, y2, score -> normalised cx, cy, w, h, score (boxes of
+    no area dropped; ``with_index``: also the indices of the rows kept)."""
     p = np.asarray(proposals, dtype=np.float32).reshape(-1, 5)
     x1, x2 = np.clip(p[:, 0], 0, width), np.clip(p[:, 2], 0, width)
     y1, y2 = np.clip(p[:, 1], 0, height), np.clip(p[:, 3], 0, height)
@@ -63,7 +76,9 @@ def proposals_to_model(proposals: np.ndarray, width: int, height: int) -> torch.
         ],
         axis=1,
     )
-    return torch.from_numpy(out[(out[:, 2] > 0) & (out[:, 3] > 0)])
+    valid = np.flatnonzero((out[:, 2] > 0) & (out[:, 3] > 0))
+    kept = torch.from_numpy(out[valid])
+    return (kept, valid) if with_index else kept
 
 
 @dataclass
@@ -159,7 +174,7 @@ class QueryTracker:
         n_track = out.num_track
         embeddings = self._embeddings(frame, out, boxes)
         dets = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
-        extras = _semantic_extras(out.semantic)
+        extras = semantic_extras(out.semantic)
 
         assoc = self.associator.associate(
             FrameEvidence(
@@ -192,14 +207,7 @@ class QueryTracker:
     # -- the steps ------------------------------------------------------------------------
 
     def _inputs(self, frame: np.ndarray, proposals: np.ndarray):
-        """The model's inputs: the frame as in training, and the proposals it is given."""
-        p = self.params.inputs
-        height, width = frame.shape[:2]
-        size = resize_size(width, height, p.input_short_side, p.input_max_side)
-        image = frame_to_tensor(frame, size).to(self.device)
-        mask = torch.zeros(1, size[1], size[0], dtype=torch.bool, device=self.device)
-        props = proposals_to_model(proposals, width, height)
-        props = props[props[:, 4] >= p.proposal_min_score].to(self.device)
+        image, mask, props, _ = model_inputs(frame, proposals, self.params.inputs, self.device)
         return image, mask, props
 
     def _embeddings(self, frame: np.ndarray, out, boxes: np.ndarray) -> np.ndarray | None:
@@ -292,7 +300,7 @@ class QueryTracker:
         self._queries = self.model.next_track_queries(out, keep)
 
 
-def _semantic_extras(semantic) -> dict[str, float]:
+def semantic_extras(semantic) -> dict[str, float]:
     if semantic is None:
         return {}
     extras: dict[str, float] = {}

@@ -32,24 +32,19 @@ from vsdmot.tracking.base import (
     frame_tracks_to_detections,
 )
 from vsdmot.tracking.params import (
-    AppearanceParams as _A,
-)
-from vsdmot.tracking.params import (
-    InputParams as _I,
-)
-from vsdmot.tracking.params import (
-    LifecycleParams as _L,
-)
-from vsdmot.tracking.params import (
-    MatchingParams as _M,
-)
-from vsdmot.tracking.params import (
-    MotionParams as _V,
-)
-from vsdmot.tracking.params import (
+    AppearanceParams,
+    EvidenceParams,
+    InputParams,
+    LifecycleParams,
+    MatchingParams,
+    MotionParams,
     TrackerParams,
     setting_help,
 )
+
+# Short names for the defaults of the flat signature below (one source: params.py).
+_A, _E, _I, _L, _M, _V = (AppearanceParams, EvidenceParams, InputParams, LifecycleParams,
+                          MatchingParams, MotionParams)  # fmt: skip
 
 #: What the model-backed arguments mean (the settings' meanings live in params.py).
 _CONTEXT_HELP = {
@@ -92,11 +87,13 @@ class VSDMOTTracker(BaseTracker):
         "miss_tolerance": {"type": "randint", "range": [3, 40]},
         "dedup_iou": {"type": "uniform", "range": [0.3, 0.8]},
         "min_hits": {"type": "randint", "range": [1, 4]},
-        "association": {"type": "choice", "options": ["fused", "anchor"]},
+        "association": {"type": "choice", "options": ["fused", "anchor", "botsort"]},
         "high_thresh": {"type": "uniform", "range": [0.2, 0.6]},
         "match_iou": {"type": "uniform", "range": [0.1, 0.5]},
         "query_keep": {"type": "uniform", "range": [0.5, 1.0]},
         "appearance_weight": {"type": "uniform", "range": [0.0, 0.6]},
+        "rescore": {"type": "uniform", "range": [0.0, 1.0]},
+        "refine_boxes": {"type": "choice", "options": [False, True]},
     }
 
     @_settings_init
@@ -114,6 +111,7 @@ class VSDMOTTracker(BaseTracker):
         max_tracks: int = _L.max_tracks,
         motion: str = _V.motion,
         velocity_momentum: float = _V.velocity_momentum,
+        cmc: bool = _V.cmc,
         association: str = _M.association,
         anchor_iou: float = _M.anchor_iou,
         high_thresh: float = _M.high_thresh,
@@ -123,6 +121,9 @@ class VSDMOTTracker(BaseTracker):
         reid_cos: float = _M.reid_cos,
         query_box_cue: bool = _M.query_box_cue,
         query_keep: float = _M.query_keep,
+        rescore: float = _E.rescore,
+        refine_boxes: bool = _E.refine_boxes,
+        unconfirmed_iou: float = _E.unconfirmed_iou,
         appearance_weight: float = _A.appearance_weight,
         appearance_dswr: bool = _A.appearance_dswr,
         embedding_momentum: float = _A.embedding_momentum,
@@ -131,6 +132,7 @@ class VSDMOTTracker(BaseTracker):
         input_max_side: int = _I.input_max_side,
     ) -> None:
         """Load the weights and set up an empty tracker."""
+        from vsdmot.tracking.query_botsort import QueryBoTSORT
         from vsdmot.tracking.query_tracker import QueryTracker
         from vsdmot.tracking.weights import load_tracker_model
 
@@ -138,7 +140,11 @@ class VSDMOTTracker(BaseTracker):
         settings = {k: v for k, v in given.items() if k not in _CONTEXT_HELP}
         self.loaded = load_tracker_model(weights, device=device)
         self.params: TrackerParams = self.loaded.tracker_params(**settings)
-        self.core = QueryTracker(self.loaded.model, self.params, device=device)
+        # Engines by association: BoT-SORT's core keeps the identities itself; the other
+        # rules (fused, anchor, e2e) are associators inside vsdmot's own engine.
+        engines = {"botsort": QueryBoTSORT}
+        engine = engines.get(self.params.matching.association, QueryTracker)
+        self.core = engine(self.loaded.model, self.params, device=device)
         self._init_timestamp_state(frame_rate)
         self.tracks: list[Any] = []
         self.last = FrameTracks.empty()

@@ -1,0 +1,191 @@
+"""``association=botsort``: BoT-SORT's core from ``trackers``, the model's evidence on top.
+
+Identities, the width/height Kalman filter, camera-motion compensation, the two
+score stages and the lifecycle are ``trackers``' :class:`BoTSORTTracker`, unchanged.
+The model runs on every frame with the proposals and one track query per live
+BoT-SORT track (MOTRv2-style: the query follows the track it stands for), and adds
+evidence as *detections*, so the core never needs to know about it:
+
+* ``rescore``: a detection's confidence blends the detector's score with the
+  model's objectness for it (the proposal query's score, or the score of the
+  track query that holds the same object: a MOTR-trained model scores a proposal
+  low when a track query already has it);
+* ``refine_boxes``: detections take the model's refined boxes;
+* ``query_keep``: a track query that still scores at least this where no proposal
+  is (the detector missed the person) becomes a detection of its own refined box.
+
+With all three off (``rescore=0``, ``refine_boxes=off``, ``query_keep=1``) the
+tracks are plain BoT-SORT's on the same proposals, row for row (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import supervision as sv
+import torch
+from trackers.core.botsort.tracker import BoTSORTTracker
+from trackers.core.botsort.tracklet import BoTSORTTracklet
+
+from vsdmot.models.box_ops import box_cxcywh_to_xyxy
+from vsdmot.models.tracker import PROPOSAL, VSDMOT, FrameOutput, TrackQueries
+from vsdmot.tracking.base import FrameTracks, detections_to_frame_tracks
+from vsdmot.tracking.params import TrackerParams
+from vsdmot.tracking.query_tracker import model_inputs, semantic_extras
+from vsdmot.utils.boxes import box_iou
+
+
+class _Tracklet(BoTSORTTracklet):
+    """A BoT-SORT tracklet that remembers the detection box it last took, so the engine
+    can tell which query a track came from."""
+
+    def __init__(self, initial_bbox: np.ndarray, **kwargs) -> None:
+        super().__init__(initial_bbox=initial_bbox, **kwargs)
+        self.observation = np.array(initial_bbox, dtype=np.float64)
+        self.query_row = -1  # its row among the stored track queries (-1: it has none)
+        self.out_row = -1  # its row among this frame's model outputs (-1: not given)
+
+    def update(self, bbox: np.ndarray) -> None:
+        super().update(bbox)
+        self.observation = np.array(bbox, dtype=np.float64)
+
+
+class _Core(BoTSORTTracker):
+    """``trackers``' BoT-SORT whose new tracklets are :class:`_Tracklet` (its own spawn
+    rule, written again only to construct that class)."""
+
+    def _spawn_new_tracks(self, detection_boxes, confidences, unmatched_high_local,
+                          high_indices, out_det_indices, out_tracker_ids,
+                          is_first_frame=False) -> None:  # fmt: skip
+        for det_local_idx in unmatched_high_local:
+            global_idx = int(high_indices[det_local_idx])
+            out_det_indices.append(global_idx)
+            if float(confidences[global_idx]) < self.track_activation_threshold:
+                out_tracker_ids.append(-1)
+                continue
+            tracklet = _Tracklet(detection_boxes[global_idx],
+                                 state_estimator_class=self.state_estimator_class)  # fmt: skip
+            if is_first_frame and self.instant_first_frame_activation:
+                tracklet.tracker_id = self._allocate_tracker_id()
+            self.tracks.append(tracklet)
+            out_tracker_ids.append(tracklet.tracker_id)
+
+
+def build_core(params: TrackerParams) -> _Core:
+    """BoT-SORT configured from vsdmot's settings (``miss_tolerance`` counted in frames)."""
+    life, match = params.lifecycle, params.matching
+    return _Core(
+        lost_track_buffer=life.miss_tolerance,
+        frame_rate=30.0,  # the buffer is in 30 fps frames: this makes it plain frames
+        track_activation_threshold=life.birth_thresh,
+        minimum_consecutive_frames=life.min_hits,
+        minimum_iou_threshold_first_assoc=match.match_iou,
+        minimum_iou_threshold_second_assoc=match.low_match_iou,
+        minimum_iou_threshold_unconfirmed_assoc=params.evidence.unconfirmed_iou,
+        high_conf_det_threshold=match.high_thresh,
+        enable_cmc=params.movement.cmc,
+    )
+
+
+class QueryBoTSORT:
+    """The model's queries over BoT-SORT's identities; same contract as
+    :class:`~vsdmot.tracking.query_tracker.QueryTracker` (``update(frame, proposals)``)."""
+
+    def __init__(self, model: VSDMOT, params: TrackerParams, device: str = "cpu") -> None:
+        self.model = model.eval().to(device)
+        self.params = params
+        self.device = torch.device(device)
+        self.reset()
+
+    def reset(self) -> None:
+        self.core = build_core(self.params)
+        self._queries: TrackQueries | None = None
+        semantic = getattr(self.model, "semantic_branch", None)
+        if semantic is not None and hasattr(semantic, "reset"):
+            semantic.reset()
+
+    @property
+    def tracks(self) -> list:
+        return list(self.core.tracks)
+
+    @torch.no_grad()
+    def update(self, frame: np.ndarray, proposals: np.ndarray) -> FrameTracks:
+        proposals = np.asarray(proposals, dtype=np.float64).reshape(-1, 5)
+        height, width = frame.shape[:2]
+        scale = np.array([width, height, width, height], dtype=np.float64)
+        image, mask, props, kept = model_inputs(frame, proposals, self.params.inputs, self.device)
+        live = list(self.core.tracks)
+        out = self.model.inference_step(image, mask, props, self._track_queries(live))
+        scores = out.logits.sigmoid().cpu().numpy().astype(np.float64)
+        boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy().astype(np.float64) * scale
+        dets, source = self._detections(proposals, kept, out, scores, boxes)
+        result = self.core.update(dets, frame=frame if self.params.movement.cmc else None)
+        self._carry(out, source, dets.xyxy)
+        tracks = detections_to_frame_tracks(result)
+        tracks.extras.update(semantic_extras(out.semantic))
+        return tracks
+
+    def _track_queries(self, live: list) -> TrackQueries | None:
+        """The stored queries of the live tracks that have one (in the core's order); each
+        track learns its row among this frame's outputs."""
+        with_query = [t for t in live if t.query_row >= 0]
+        for t in live:
+            t.out_row = -1
+        for i, t in enumerate(with_query):
+            t.out_row = i
+        if self._queries is None or not with_query:
+            return None
+        rows = torch.tensor([t.query_row for t in with_query], dtype=torch.long)
+        return TrackQueries(self._queries.embed[rows], self._queries.ref_boxes[rows])
+
+    def _detections(self, proposals, kept, out: FrameOutput, scores, boxes):
+        """The detections handed to the core, and which query each came from."""
+        ev, n_track = self.params.evidence, out.num_track
+        prop_rows = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
+        xyxy, conf = proposals[:, :4].copy(), proposals[:, 4].copy()
+        source = np.full(len(proposals), -1, dtype=np.int64)
+        source[kept] = prop_rows
+        if len(kept) and (ev.rescore > 0 or ev.refine_boxes):
+            objectness = scores[prop_rows].copy()
+            if n_track:  # a track query holding the same object speaks for it
+                overlap = box_iou(boxes[prop_rows], boxes[:n_track])
+                held = np.where(overlap >= 0.5, scores[None, :n_track], 0.0).max(axis=1)
+                objectness = np.maximum(objectness, held)
+            conf[kept] = (1 - ev.rescore) * conf[kept] + ev.rescore * objectness
+            if ev.refine_boxes:
+                xyxy[kept] = boxes[prop_rows]
+        extra = self._missed_by_detector(scores, boxes, n_track, xyxy)
+        xyxy = np.concatenate([xyxy, boxes[extra]])
+        conf = np.concatenate([conf, scores[extra]])
+        source = np.concatenate([source, extra])
+        return sv.Detections(xyxy=xyxy.astype(np.float32), confidence=conf.astype(np.float32),
+                             class_id=np.zeros(len(xyxy), dtype=int)), source  # fmt: skip
+
+    def _missed_by_detector(self, scores, boxes, n_track: int, det_xyxy) -> np.ndarray:
+        """Track-query rows that still see their object where no proposal is."""
+        keep = self.params.matching.query_keep
+        if keep >= 1.0 or n_track == 0:
+            return np.zeros(0, dtype=np.int64)
+        confident = np.flatnonzero(scores[:n_track] >= keep)
+        if len(det_xyxy) and len(confident):
+            covered = box_iou(boxes[confident], det_xyxy).max(axis=1) >= 0.5
+            confident = confident[~covered]
+        return confident.astype(np.int64)
+
+    def _carry(self, out: FrameOutput, source: np.ndarray, det_xyxy: np.ndarray) -> None:
+        """Each live track's query for the next frame: the query of the detection it took
+        on this frame, else its own track query."""
+        rows = []
+        for track in self.core.tracks:
+            row = track.out_row  # its own track query on this frame, if it had one
+            if track.time_since_update == 0:
+                hit = np.flatnonzero((det_xyxy == track.observation.astype(np.float32)).all(1))
+                if len(hit) and source[hit[0]] >= 0:
+                    row = int(source[hit[0]])
+            track.query_row = len(rows) if row >= 0 else -1
+            if row >= 0:
+                rows.append(row)
+        if not rows:
+            self._queries = None
+            return
+        index = torch.tensor(rows, dtype=torch.long, device=out.hidden.device)
+        self._queries = self.model.next_track_queries(out, index)
