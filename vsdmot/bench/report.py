@@ -140,6 +140,23 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
+def _curves(grid: GridSpec) -> dict[str, dict[str, list[tuple[float, str]]]]:
+    """The grid's degraded conditions as plot series: type -> schedule -> severities.
+
+    >>> from vsdmot.experiments.grid import Condition
+    >>> _curves(GridSpec(extra=(Condition("fog", 3.0), Condition("fog", 1.0))))
+    {'fog': {'constant': [(1.0, 'fog-s1-constant'), (3.0, 'fog-s3-constant')]}}
+    """
+    out: dict[str, dict[str, list[tuple[float, str]]]] = {}
+    for c in grid.conditions:
+        if not c.clean:
+            out.setdefault(c.type, {}).setdefault(c.schedule, []).append((c.severity, c.name))
+    for by_schedule in out.values():
+        for points in by_schedule.values():
+            points.sort()
+    return out
+
+
 def figures(cells: Sequence[Cell], grid: GridSpec) -> dict[str, str]:
     """Base64 PNGs: HOTA vs severity per type, rPC per tracker, speed vs rPC."""
     from matplotlib.figure import Figure
@@ -147,18 +164,18 @@ def figures(cells: Sequence[Cell], grid: GridSpec) -> dict[str, str]:
     table = index_cells(cells)
     trackers = list(table)
     out: dict[str, str] = {}
-    n = len(grid.types)
+    curves = _curves(grid)  # type -> schedule -> [(severity, condition name)]
+    n = max(1, len(curves))
     cols = min(4, n)
     rows = -(-n // cols)
     fig = Figure(figsize=(3.2 * cols, 2.6 * rows), dpi=90, layout="constrained")
-    for k, kind in enumerate(grid.types):
+    for k, (kind, by_schedule) in enumerate(curves.items()):
         ax = fig.add_subplot(rows, cols, k + 1)
         for j, t in enumerate(trackers):
-            for sched, style in zip(grid.schedules, ("-", "--", ":", "-."), strict=False):
-                xs = [0.0, *grid.severities]
-                ys = [_hota(table[t].get("clean"))] + [
-                    _hota(table[t].get(f"{kind}-s{s:g}-{sched}")) for s in grid.severities
-                ]
+            for (sched, points), style in zip(by_schedule.items(), ("-", "--", ":", "-."),
+                                              strict=False):  # fmt: skip
+                xs = [0.0, *(sev for sev, _ in points)]
+                ys = [_hota(table[t].get("clean"))] + [_hota(table[t].get(c)) for _, c in points]
                 ax.plot(xs, ys, style, marker="o", color=f"C{j}", markersize=3,
                         label=f"{t} ({sched})" if k == 0 else None)  # fmt: skip
         ax.set_title(kind, fontsize=9)
@@ -220,7 +237,8 @@ def write_report(out: Path, cells: Sequence[Cell], grid: GridSpec, meta: dict[st
             f.write(base64.b64decode(data))
     data = {
         **meta,
-        "grid": {"types": list(grid.types), "severities": list(grid.severities),
+        "grid": {"conditions": [c.name for c in grid.conditions],
+                 "types": list(grid.types), "severities": list(grid.severities),
                  "schedules": list(grid.schedules), "protocol": grid.protocol,
                  "seed": grid.seed, "max_frames": grid.max_frames},
         "summary": [vars(s) for s in summarise(cells, grid)],

@@ -128,7 +128,7 @@ def study(cfg: TuneConfig, scenes: tuple[str, ...], *, progress: bool = True) ->
     space = search_space(base)
     seqs = tuple(s for scene in scenes for s in cfg.scenes()[scene])
     key = "+".join(scenes)
-    folder = cfg.run.out / "studies" / key
+    folder = study_dir(cfg, scenes)
     folder.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     st = optuna.create_study(
@@ -150,6 +150,12 @@ def study(cfg: TuneConfig, scenes: tuple[str, ...], *, progress: bool = True) ->
     trials = [{**t.params, "score": t.value} for t in complete]
     best = {**base.settings, **st.best_params}
     return StudyResult(scenes, best, st.best_value, complete[0].value, trials)
+
+
+def study_dir(cfg: TuneConfig, scenes: tuple[str, ...]) -> Path:
+    """Where a study of ``scenes`` lives: one folder per tracker spec and scene set, so
+    several trackers can share one run folder (and its cached degraded copies)."""
+    return cfg.run.out / "studies" / parse_tracker(cfg.tracker).label / "+".join(scenes)
 
 
 def _defaults(base: TrackerSpec, space: dict[str, dict]) -> dict[str, Any]:
@@ -182,7 +188,7 @@ def leave_one_out(cfg: TuneConfig, *, progress: bool = True) -> list[Transfer]:
         elsewhere = study(cfg, others, progress=progress)
         own = study(cfg, (scene,), progress=progress)
         chosen = check_settings(base.name, elsewhere.best)
-        folder = cfg.run.out / "studies" / "+".join((scene,))
+        folder = study_dir(cfg, (scene,))
         rows.append(Transfer(scene, own.default_score,
                              score(cfg, chosen, cfg.scenes()[scene], folder),
                              own.best_score, elsewhere.best))  # fmt: skip
