@@ -122,7 +122,10 @@ def test_dataset_layout_seeds_and_atomic_rewrite(tmp_path: Path) -> None:
     assert first["gt/gt.txt"] != files_of(paths[1])["gt/gt.txt"]
     # Regenerating replaces in place, leaves no temporary folders, and a
     # bigger dataset with the same seed starts with the same sequence.
-    again = generate_dataset(tmp_path / "ds", 3, 6, seed=3, config=SMALL, progress=False)
+    with pytest.raises(ValueError, match="already exists .pass --overwrite"):
+        generate_dataset(tmp_path / "ds", 3, 6, seed=3, config=SMALL, progress=False)
+    again = generate_dataset(tmp_path / "ds", 3, 6, seed=3, config=SMALL, progress=False,
+                             overwrite=True)  # fmt: skip
     assert files_of(again[0]) == first
     assert sorted(p.name for p in (tmp_path / "ds").iterdir()) == [
         "SYNTH-0000",

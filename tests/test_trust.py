@@ -46,8 +46,8 @@ def fails(*args: str) -> str:
 
 def test_track_never_overwrites_its_input(video: Path) -> None:
     before = video.read_bytes()
-    assert "is the input video" in fails("track", str(video), "--video", str(video))
-    assert "is the input video" in fails("track", str(video), "--out", str(video))
+    assert "is an input of this command" in fails("track", str(video), "--video", str(video))
+    assert "is an input of this command" in fails("track", str(video), "--out", str(video))
     assert video.read_bytes() == before
 
 

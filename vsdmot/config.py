@@ -252,9 +252,12 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[tuple[str, dict
     if path.resolve() in chain:
         raise ConfigError(f"{path}: _base_ cycle ({' -> '.join(str(p) for p in chain)})")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text()
+        _refuse_aliases(text, path)
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    _refuse_interpolation(data, str(path))
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
     base = data.pop("_base_", None)
@@ -264,6 +267,41 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[tuple[str, dict
         base_path = base_path or resolve_config_path(base)
         layers = _read_yaml(base_path, (*chain, path.resolve()))
     return [*layers, (str(path), data)]
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """YAML anchors and aliases are refused before anything is built: a few hundred
+    bytes of nested aliases expand to billions of nodes ("billion laughs")."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            mark = event.start_mark
+            raise ConfigError(
+                f"{path}:{mark.line + 1}: YAML anchors and aliases (&name, *name) are not "
+                "supported in config files; write the values out"
+            )
+
+
+def _refuse_interpolation(data: object, source: str, key: str = "") -> None:
+    """No ``${...}`` in user settings: OmegaConf would resolve them (``${oc.env:VAR}``
+    reads the environment), and the value would be printed and stored in the run's
+    files. A literal ``${`` is an error naming the key.
+
+    >>> _refuse_interpolation({"train": {"device": "${oc.env:HOME}"}}, "x.yaml")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vsdmot.config.ConfigError: x.yaml: train.device: interpolation ('${...}') is not ...
+    """
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _refuse_interpolation(v, source, f"{key}.{k}" if key else str(k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _refuse_interpolation(v, source, f"{key}[{i}]")
+    elif isinstance(data, str) and "${" in data:
+        raise ConfigError(
+            f"{source}: {key}: interpolation ('${{...}}') is not supported; write the value itself"
+        )
 
 
 def _on_off_switches(schema: DictConfig, layer: DictConfig, prefix: str = "") -> None:
@@ -306,6 +344,9 @@ def compose_config(
         bad = [o for o in overrides if "=" not in o]
         if bad:
             raise ConfigError(f"<command line>: override {bad[0]!r} is not key=value")
+        for item in overrides:
+            key, _, value = item.partition("=")
+            _refuse_interpolation(value, "<command line>", key)
         try:
             dotlist = OmegaConf.from_dotlist(list(overrides))
         except OmegaConfBaseException as exc:

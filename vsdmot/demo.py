@@ -73,7 +73,7 @@ def run_demo(
     result = DemoResult(out)
     clean = out / "data" / "clean"
     synth_cfg = SynthConfig(width=cfg.width, height=cfg.height, n_frames=cfg.frames)
-    generate_dataset(clean, 1, cfg.frames, cfg.seed, synth_cfg, progress=progress)
+    generate_dataset(clean, 1, cfg.frames, cfg.seed, synth_cfg, progress=progress, overwrite=True)
     vsdmot = "vsdmot" if weights is None else f"vsdmot:weights={weights}"
     run = RunConfig(data=clean, out=out / "run", trackers=(vsdmot, "bytetrack"),
                     grid=GridSpec((cfg.degradation,), (cfg.severity,), (cfg.schedule,),

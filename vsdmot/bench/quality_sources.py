@@ -46,7 +46,8 @@ def make_heldout(folder: Path, types: Sequence[str], frames: int, seed: int, sev
                  schedule: str) -> list[Path]:  # fmt: skip
     """One generated sequence per type (synth seed ``seed``, in ``folder/clean``), degraded
     with it at ``severity`` on ``schedule`` (degrade seed ``seed + 1 + i``, in ``folder/lq``)."""
-    clean = generate_dataset(folder / "clean", len(types), frames, seed, progress=False)
+    clean = generate_dataset(folder / "clean", len(types), frames, seed, progress=False,
+                             overwrite=True)  # fmt: skip
     out = []
     for i, (kind, seq_dir) in enumerate(zip(types, clean, strict=True)):
         out.append(folder / "lq" / f"{seq_dir.name}-{kind}")

@@ -87,6 +87,7 @@ def bench_command(
     from vsdmot._version import __version__
     from vsdmot.bench import MOTC_V1, Condition, GridSpec, RunConfig, run_grid, write_report
     from vsdmot.experiments.runner import SequenceRange
+    from vsdmot.utils.outputs import plain_name
     from vsdmot.utils.specs import split_specs
 
     grid = GridSpec(
@@ -103,7 +104,7 @@ def bench_command(
         name, sep, folder = item.partition("=")
         if not sep or not name or not folder:
             raise ValueError(f"--external {item!r}: expected NAME=DIR")
-        ext[name.strip()] = Path(folder)
+        ext[plain_name(name.strip(), "--external NAME")] = Path(folder)
     cfg = RunConfig(data=data, out=out, grid=grid, trackers=tuple(split_specs(trackers)),
                     external=ext, detector=detector, jobs=jobs,
                     sequences=tuple(SequenceRange.parse(s) for s in sequence or []))  # fmt: skip

@@ -84,6 +84,7 @@ def eval_command(
         raise ValueError("--plot needs the robustness mode (--lq-gt and --pred-lq)")
     if (frames is not None or seq) and lq_gt is not None:
         raise ValueError("--frames and --seq are not supported in the robustness mode")
+    _check_eval_outputs(json_out, csv_out, plot, [gt, pred, lq_gt, pred_lq])
     fmt = gt_format.value
     if lq_gt is None or pred_lq is None:
         frame_range = parse_frame_range(frames) if frames is not None else None
@@ -94,6 +95,18 @@ def eval_command(
     for path in (json_out, csv_out, plot):
         if path is not None:
             typer.echo(f"wrote {path}")
+
+
+def _check_eval_outputs(json_out, csv_out, plot, read: list[Path | None]) -> None:
+    """Outputs must not be the ground truth or results being scored, nor each other."""
+    from vsdmot.utils.outputs import check_outputs, dataset_inputs
+
+    inputs: set[Path] = set()
+    for folder in filter(None, read):
+        inputs |= dataset_inputs(folder)
+        if folder.is_dir():  # a prediction folder: its result files
+            inputs |= {p.resolve() for p in folder.glob("*.txt")}
+    check_outputs({"--json": json_out, "--csv": csv_out, "--plot": plot}, inputs)
 
 
 def _console() -> Console:

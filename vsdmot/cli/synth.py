@@ -31,12 +31,13 @@ def synth(
     sequences: int = typer.Option(4, "--sequences", "-n", min=1, help="Number of sequences."),
     frames: int = typer.Option(100, "--frames", "-t", min=1, help="Frames per sequence."),
     seed: int = typer.Option(0, "--seed", "-s", min=0, help="Seed: same seed, same files."),
-    width: int = typer.Option(640, "--width", min=32, help="Image width (pixels)."),
-    height: int = typer.Option(480, "--height", min=32, help="Image height (pixels)."),
+    width: int = typer.Option(640, "--width", min=32, max=4096, help="Image width (pixels)."),
+    height: int = typer.Option(480, "--height", min=32, max=4096, help="Image height (pixels)."),
     objects: str = typer.Option("6-12", "--objects", help="Objects on screen at once, MIN-MAX."),
     camera_motion: bool = typer.Option(
         True, "--camera-motion/--no-camera-motion", help="Pan and shake the camera."
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing sequences."),
 ) -> None:
     """Generate annotated pedestrian-like sequences (MOTChallenge layout, gt + det)."""
     from vsdmot.data.synth import SynthConfig, generate_dataset
@@ -48,7 +49,7 @@ def synth(
         objects=parse_range(objects),
         camera_motion=camera_motion,
     )
-    paths = generate_dataset(out, sequences, frames, seed, config, progress=True)
+    paths = generate_dataset(out, sequences, frames, seed, config, overwrite=overwrite)
     typer.echo(f"wrote {len(paths)} sequence(s) of {frames} frames to {out}")
 
 

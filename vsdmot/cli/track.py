@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 
 import typer
@@ -123,7 +122,10 @@ def track(
     spec = tracker_spec(tracker, flags, settings or [])
     if out is None:
         out = Path(f"{default_stem(source)}.{'txt' if output_format == 'mot' else 'jsonl'}")
-    check_outputs(source, out, video)
+    read = [Path(v) for k, v in spec.settings.items() if k == "weights" and v]
+    if proposals and Path(proposals).is_file():
+        read.append(Path(proposals))
+    check_track_outputs(source, out, video, read)
     job = TrackJob(source, out, str(spec), proposals, min_score, output_format,  # type: ignore[arg-type]
                    video, show, device, max_frames, cache_dir, threads=threads)  # fmt: skip
     result = track_source(job)
@@ -178,28 +180,17 @@ def default_stem(source: str) -> str:
     return stem or "tracks"
 
 
-def check_outputs(source: str, out: Path, video: Path | None) -> None:
-    """Refuse outputs that would overwrite the input, and unwritable folders, before any work."""
+def check_track_outputs(source: str, out: Path, video: Path | None, inputs: list[Path]) -> None:
+    """Refuse outputs that would overwrite an input (the video, a sequence's frames,
+    det/gt, seqinfo.ini, the weights or proposal file read), a pipe or device, each
+    other, or that cannot be written, before any work."""
+    from vsdmot.utils.outputs import check_outputs, sequence_inputs
+
     src = Path(source)
-    inputs = {src.resolve()} if src.is_file() else set()
-    for path, flag in ((out, "--out"), (video, "--video")):
-        if path is None:
-            continue
-        if path.resolve() in inputs:
-            raise ValueError(f"{flag} {path} is the input video; choose another file")
-        if path.is_dir():
-            raise ValueError(f"{flag} {path} is a folder; give a file name")
-        folder = path.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as exc:
-            raise OSError(
-                f"{flag} {path}: cannot write in {folder} ({exc.strerror or exc})"
-            ) from exc
-    if video is not None and out.resolve() == video.resolve():
-        raise ValueError(f"--out and --video are the same file: {out}")
+    read = set(inputs) | sequence_inputs(src)
+    if src.is_file():
+        read.add(src)
+    check_outputs({"--out": out, "--video": video}, read)
 
 
 COMMANDS["track"] = user_errors(track)

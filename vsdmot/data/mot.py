@@ -148,7 +148,9 @@ class MOTAnnotations:
     @classmethod
     def from_rows(cls, rows: list[list[float]] | np.ndarray) -> MOTAnnotations:
         """Build from ``frame, id, l, t, w, h[, score[, label[, visibility]]]`` rows."""
-        arr = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+        arr = np.asarray(rows, dtype=np.float64)
+        if arr.ndim != 2:  # a list of rows, or nothing at all (no rows: no columns)
+            arr = arr.reshape(len(rows), -1) if len(rows) else np.zeros((0, 6))
         n, c = arr.shape
         return cls(
             frame=arr[:, 0],

@@ -10,7 +10,6 @@ degraded dataset the detector sees the degraded pixels, as it will in use.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from tqdm import tqdm
 from vsdmot.data.mot import MOTAnnotations, write_mot
 from vsdmot.data.sequence import MOTSequence, list_sequences
 from vsdmot.proposals.base import ProposalSource
+from vsdmot.utils.io import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,12 @@ def detect_sequence(
 ) -> DetectReport:
     """Detect every frame of one sequence and write ``SEQ/det/<name>`` atomically.
 
-    Replacing an existing ``det.txt`` first moves it to ``det/det_original.txt``
-    (once: a later run never overwrites the saved original).
+    Replacing an existing ``det.txt`` keeps a copy as ``det/det_original.txt`` (once: a
+    later run never overwrites the saved original); the copy is made and the new file
+    written completely before the old one is replaced, so a failure loses nothing.
     """
+    if name == ORIGINAL_DET:
+        raise ValueError(f"--name {ORIGINAL_DET} is where the original detections are kept")
     seq = MOTSequence(seq_dir)
     rows: list[np.ndarray] = []
     for t in tqdm(range(1, len(seq) + 1), desc=seq.name, unit="frame", disable=not progress):
@@ -61,9 +64,10 @@ def detect_sequence(
     target = seq.root / "det" / name
     original = target.with_name(ORIGINAL_DET)
     if name == "det.txt" and target.is_file() and not original.exists():
-        os.replace(target, original)
+        with atomic_write(original, "wb") as f:
+            f.write(target.read_bytes())
         log.info("%s: kept the previous detections as %s", seq.name, original)
-    write_mot(target, MOTAnnotations.from_rows(table), "det")
+    write_mot(target, MOTAnnotations.from_rows(table), "det")  # atomic: old file until done
     return DetectReport(seq.name, target, len(seq), len(table))
 
 

@@ -28,6 +28,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
     'hello'
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        # The rename below would replace a pipe, a device or a folder with a plain file.
+        raise OSError(f"{path}: exists and is not a regular file; not replacing it")
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(

@@ -201,11 +201,13 @@ def generate_dataset(
     *,
     progress: bool = True,
     prefix: str = "SYNTH",
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write ``n_sequences`` sequences ``OUT/SYNTH-0000``... of ``n_frames`` frames each.
 
     Sequence ``i`` uses :func:`sequence_seed` ``(seed, i)``, so a larger
-    dataset made with the same seed starts with the same sequences.
+    dataset made with the same seed starts with the same sequences. An existing
+    sequence is replaced only with ``overwrite``.
     """
     if n_sequences < 1:
         raise ValueError(f"n_sequences={n_sequences} must be >= 1")
@@ -214,6 +216,10 @@ def generate_dataset(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise MOTFormatError(f"{out}: exists and is not a folder")
+    existing = [out / f"{prefix}-{i:04d}" for i in range(n_sequences)]
+    existing = [p for p in existing if p.exists()]
+    if existing and not overwrite:
+        raise ValueError(f"{existing[0]}: already exists (pass --overwrite to replace it)")
     paths: list[Path] = []
     with tqdm(
         total=n_sequences * n_frames, desc="synth", unit="frame", disable=not progress

@@ -1,0 +1,154 @@
+"""Regression tests for the hostile-input report of 2026-12-05
+(../shared/reliability/2026-12-05-bad-cases.md): each test is named after the case IDs
+it reproduces, and failed before the fix."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from helpers.sequences import generated_dataset
+from typer.testing import CliRunner
+
+from vsdmot.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def refused(*args: str) -> str:
+    """The command fails with a one-line error (no traceback) and returns it."""
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    return generated_dataset(tmp_path / "syn", sequences=1, frames=6)
+
+
+def test_O06_O07_track_refuses_to_overwrite_the_sequences_det_and_gt(data: Path) -> None:
+    seq = data / "SYNTH-0000"
+    before = {p: p.read_bytes() for p in (seq / "det" / "det.txt", seq / "gt" / "gt.txt")}
+    for target in before:
+        assert "is an input of this command" in refused(
+            "track", str(seq), "--tracker", "sort", "-o", str(target))  # fmt: skip
+    assert "is an input" in refused("track", str(seq), "--tracker", "sort", "-o",
+                                    str(seq / "seqinfo.ini"))  # fmt: skip
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_O03b_output_onto_a_fifo_is_refused_not_replaced(data: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    assert "not a regular file" in refused("track", str(data / "SYNTH-0000"), "--tracker",
+                                           "sort", "-o", str(fifo))  # fmt: skip
+    assert fifo.exists() and not fifo.is_file()  # still the pipe
+    from vsdmot.utils.io import atomic_write
+
+    with pytest.raises(OSError, match="not a regular file"), atomic_write(fifo) as f:
+        f.write("x")
+
+
+def test_E09_E10_eval_outputs_are_neither_inputs_nor_each_other(data: Path, tmp_path: Path):
+    pred = tmp_path / "pred"
+    assert run("track", str(data / "SYNTH-0000"), "--tracker", "sort", "-o",
+               str(pred / "SYNTH-0000.txt")).exit_code == 0  # fmt: skip
+    same = tmp_path / "same.out"
+    assert "are the same file" in refused("eval", "--gt", str(data), "--pred", str(pred),
+                                          "--json", str(same), "--csv", str(same))  # fmt: skip
+    gt = data / "SYNTH-0000" / "gt" / "gt.txt"
+    before = gt.read_bytes()
+    assert "is an input" in refused("eval", "--gt", str(data), "--pred", str(pred), "--json",
+                                    str(gt))  # fmt: skip
+    assert "is an input" in refused("eval", "--gt", str(data), "--pred", str(pred), "--csv",
+                                    str(pred / "SYNTH-0000.txt"))  # fmt: skip
+    assert gt.read_bytes() == before
+
+
+def test_DT03_DT06_detect_with_no_detections_keeps_a_det_txt(data: Path) -> None:
+    det = data / "SYNTH-0000" / "det"
+    original = (det / "det.txt").read_bytes()
+    # HOG finds nobody on 160 x 120 generated frames: zero detections is a valid result.
+    result = run("detect", str(data), "-p", "hog:min_score=0.99")
+    assert result.exit_code == 0, result.output
+    assert (det / "det.txt").read_text() == ""
+    assert (det / "det_original.txt").read_bytes() == original
+
+
+def test_DT08_detect_refuses_to_overwrite_the_kept_original(data: Path) -> None:
+    assert "where the original detections are kept" in refused(
+        "detect", str(data), "-p", "hog", "--name", "det_original.txt")  # fmt: skip
+
+
+def test_Y06_synth_refuses_to_replace_a_sequence_without_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "s2"
+    assert run("synth", str(out), "-n", "1", "-t", "6", "--width", "64", "--height",
+               "48").exit_code == 0  # fmt: skip
+    assert "already exists (pass --overwrite" in refused("synth", str(out), "-n", "1", "-t", "3")
+    assert len(list((out / "SYNTH-0000" / "img1").iterdir())) == 6
+    assert run("synth", str(out), "-n", "1", "-t", "3", "--width", "64", "--height", "48",
+               "--overwrite").exit_code == 0  # fmt: skip
+    assert len(list((out / "SYNTH-0000" / "img1").iterdir())) == 3
+
+
+def test_Y05_synth_refuses_sizes_it_cannot_hold_in_memory(tmp_path: Path) -> None:
+    result = run("synth", str(tmp_path / "y"), "-n", "1", "-t", "1", "--width", "100000")
+    assert result.exit_code == 2 and "4096" in result.output
+    assert not (tmp_path / "y").exists()
+
+
+def test_PT05_bench_external_name_cannot_escape_the_report(data: Path, tmp_path: Path):
+    ext = tmp_path / "ext" / "clean"
+    ext.mkdir(parents=True)
+    out = tmp_path / "rep"
+    message = refused("bench", "--data", str(data), "--out", str(out), "--trackers", "sort",
+                      "--types", "fog", "--severities", "1", "--schedules", "constant",
+                      "--external", f"../../ESC={ext.parent}")  # fmt: skip
+    assert "must be a plain name" in message
+    assert not (tmp_path / "ESC").exists() and not out.exists()
+
+
+def test_C03_C04_C18_config_interpolation_is_refused_and_the_secret_never_shown(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_SECRET", "s3cr3t")
+    cfg = tmp_path / "secret.yaml"
+    cfg.write_text("_base_: tiny-cpu\ntrain:\n  device: ${oc.env:MY_SECRET}\n")
+    for args in (["--print-config"], [f"data.train=[{data}]", "train.steps=1"]):
+        message = refused("train", "-o", str(tmp_path / "run"), "-c", str(cfg), *args)
+        assert "train.device: interpolation" in message and "s3cr3t" not in message
+    message = refused("train", "-o", str(tmp_path / "run"), "-c", "tiny-cpu", "--print-config",
+                      "train.steps=${oc.env:MY_SECRET}")  # fmt: skip
+    assert "train.steps: interpolation" in message and "s3cr3t" not in message
+    assert not list(tmp_path.rglob("config.yaml"))
+
+
+def test_C10_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    lines = ["_base_: tiny-cpu", "a0: &a0 [x,x,x,x,x,x,x,x,x,x]"]
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
+    lines += ["data:", "  train: *a7"]
+    bomb = tmp_path / "laughs.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    message = refused("train", "-o", str(tmp_path / "r"), "-c", str(bomb), "--print-config")
+    assert "anchors and aliases" in message and f"{bomb}:2" in message
+    assert time.perf_counter() - start < 10
+
+
+def test_A02_vsdmot_flags_with_another_tracker_are_refused(data: Path, tmp_path: Path) -> None:
+    for flag in (["--keep-thresh", "0.95"], ["--association", "e2e"], ["--motion", "static"],
+                 ["--input-size", "64"]):  # fmt: skip
+        message = refused("track", str(data / "SYNTH-0000"), "-o", str(tmp_path / "a.txt"),
+                          "--tracker", "sort", *flag)  # fmt: skip
+        assert "sort has no setting" in message
+    assert not (tmp_path / "a.txt").exists()
