@@ -152,3 +152,54 @@ def test_A02_vsdmot_flags_with_another_tracker_are_refused(data: Path, tmp_path:
                           "--tracker", "sort", *flag)  # fmt: skip
         assert "sort has no setting" in message
     assert not (tmp_path / "a.txt").exists()
+
+
+def test_B13_bench_recomputes_cells_whose_ground_truth_changed(data: Path, tmp_path: Path):
+    out = tmp_path / "b"
+    args = ["bench", "--data", str(data), "--out", str(out), "--trackers", "sort", "--types",
+            "", "--proposals", "fixed", "--no-progress"]  # fmt: skip
+    assert "1 computed now" in run(*args).output
+    assert "0 computed now" in run(*args).output  # unchanged data: read back
+    gt = data / "SYNTH-0000" / "gt" / "gt.txt"
+    gt.write_text("".join(line for line in gt.read_text().splitlines(True)
+                          if int(line.split(",")[1]) > 2))  # fmt: skip
+    assert "1 computed now" in run(*args).output
+
+
+def test_PT07_bench_exits_non_zero_when_nothing_could_be_computed(data: Path, tmp_path: Path):
+    result = run("bench", "--data", str(data), "--out", str(tmp_path / "r"), "--trackers",
+                 f"vsdmot:weights={tmp_path / 'missing.pt'}", "--types", "", "--proposals",
+                 "fixed", "--no-progress")  # fmt: skip
+    assert result.exit_code == 1 and "every cell failed" in result.output
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        (["--min-score", "nan"], "--min-score nan must be a number in [0, 1]"),  # A12
+        (["--threads", "-3"], "greater than or equal to 1"),  # A14
+        (["--set", "appearance_weight=nan"], "appearance_weight=nan must be a finite"),  # A07
+        (["--set", "input_short_side=8"], "input_short_side=8 must be in [32, 4096]"),  # A18
+        (["--set", "input_short_side=20000"], "must be in [32, 4096]"),  # A23
+    ],
+)
+def test_A07_A12_A14_A18_A23_track_values_are_checked_before_any_work(
+    data: Path, tmp_path: Path, flag: list[str], message: str
+) -> None:
+    result = run("track", str(data / "SYNTH-0000"), "-o", str(tmp_path / "a.txt"), *flag)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "a.txt").exists()
+
+
+def test_K_nandefault_weights_with_nan_are_refused(data: Path, tmp_path: Path) -> None:
+    import torch
+
+    from vsdmot.tracking.weights import default_weights_path
+
+    blob = torch.load(default_weights_path(), map_location="cpu", weights_only=True)
+    key = next(k for k, v in blob["model"].items() if v.is_floating_point())
+    blob["model"][key] = blob["model"][key] * float("nan")
+    torch.save(blob, tmp_path / "nan.pt")
+    message = refused("track", str(data / "SYNTH-0000"), "-o", str(tmp_path / "k.txt"), "-w",
+                      str(tmp_path / "nan.pt"))  # fmt: skip
+    assert "nan.pt: non-finite weights" in message and key in message

@@ -122,6 +122,10 @@ def bench_command(
     write_report(out, cells, grid, meta)
     failed = sum(1 for c in cells if c.scores is None)
     computed = sum(1 for c in cells if c.computed)
+    if cells and failed == len(cells):
+        typer.secho(f"error: every cell failed ({failed}); reasons in {out / 'report.md'}",
+                    fg=typer.colors.RED, err=True)  # fmt: skip
+        raise typer.Exit(code=1)
     typer.echo(f"{len(cells)} cells ({computed} computed now, {failed} failed): "
                f"{out / 'report.md'}, {out / 'report.html'}")  # fmt: skip
 

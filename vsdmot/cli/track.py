@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -100,7 +101,9 @@ def track(
     cache_dir: Path = typer.Option(None, help="Cache detector proposals here (re-use on re-runs)."),
     device: str = typer.Option("cpu", help="cpu | cuda | cuda:N (model-backed trackers)."),
     threads: int = typer.Option(
-        None, help="Torch threads of the tracker \\[default: all cores but one, for the detector]."
+        None,
+        min=1,
+        help="Torch threads of the tracker \\[default: all cores but one, for the detector].",
     ),
 ) -> None:
     """Track objects in SOURCE and write MOTChallenge results (plus optional video)."""
@@ -113,6 +116,8 @@ def track(
         return
     if source is None:
         raise ValueError("missing SOURCE (a video, folder, glob, camera index or URL)")
+    if not math.isfinite(min_score) or not 0.0 <= min_score <= 1.0:
+        raise ValueError(f"--min-score {min_score} must be a number in [0, 1]")
     if output_format not in ("mot", "jsonl"):
         raise ValueError(f"--format must be mot or jsonl, not {output_format!r}")
     check_device(device)

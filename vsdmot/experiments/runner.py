@@ -16,6 +16,7 @@ running again skips them. One failing cell is reported, never fatal.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -277,11 +278,27 @@ def external_cell(cfg: RunConfig, name: str, folder: Path, condition: Condition)
     return Cell(name, condition.name, scores, computed=True)
 
 
+def data_fingerprint(cfg: RunConfig) -> str:
+    """What a cell's scores depend on besides the tracker: the ground truth and public
+    detections of the selected sequences (their bytes), the frame spans, the protocol,
+    the detector, the seed and the frame cap. A stored cell with another fingerprint is
+    stale (the data changed) and is computed again."""
+    digest = hashlib.sha256()
+    for folder, span in cfg.selected(cfg.data):
+        digest.update(f"{folder.name}:{span}".encode())
+        for part in ("gt/gt.txt", "det/det.txt", "seqinfo.ini"):
+            path = folder / part
+            digest.update(path.read_bytes() if path.is_file() else b"-")
+    grid = cfg.grid
+    digest.update(f"{grid.protocol}|{cfg.detector}|{grid.seed}|{grid.max_frames}".encode())
+    return digest.hexdigest()[:16]
+
+
 def _finish(cfg: RunConfig, label: str, condition: Condition, cell: Cell) -> Cell:
     folder = cell_dir(cfg, label, condition)
     if cell.scores is not None:
         with atomic_write(folder / "scores.json") as f:
-            json.dump(cell.scores, f, indent=1)
+            json.dump({**cell.scores, "fingerprint": data_fingerprint(cfg)}, f, indent=1)
         (folder / "error.txt").unlink(missing_ok=True)
     else:
         with atomic_write(folder / "error.txt") as f:
@@ -293,7 +310,12 @@ def _stored(cfg: RunConfig, label: str, condition: Condition) -> Cell | None:
     path = cell_dir(cfg, label, condition) / "scores.json"
     if not path.is_file():
         return None
-    return Cell(label, condition.name, json.loads(path.read_text()))
+    scores = json.loads(path.read_text())
+    stored = scores.pop("fingerprint", None)  # cells of older versions carry none
+    if stored is not None and stored != data_fingerprint(cfg):
+        log.info("%s: the data changed since it was scored; computing it again", path.parent)
+        return None
+    return Cell(label, condition.name, scores)
 
 
 def _failed_everywhere(cfg: RunConfig, condition: Condition, labels: list[str], why: str):

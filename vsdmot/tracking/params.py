@@ -11,6 +11,7 @@ the settings chosen with their weights as a versioned block
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -173,6 +174,44 @@ class InputParams:
     input_max_side: int = setting(512, "...and the longer side at most this many.")
 
 
+#: Allowed ranges of the numeric settings (inclusive); every value must also be finite.
+_UNIT = (0.0, 1.0)
+RANGES: dict[str, tuple[float, float]] = {
+    **{name: _UNIT for name in (
+        "birth_thresh", "keep_thresh", "dedup_iou", "velocity_momentum", "anchor_iou",
+        "high_thresh", "low_thresh", "match_iou", "low_match_iou", "reid_cos", "query_keep",
+        "rescore", "unconfirmed_iou", "appearance_weight", "proposal_min_score",
+    )},
+    "miss_tolerance": (0, 100_000),
+    "min_hits": (1, 1000),
+    "max_tracks": (1, 100_000),
+    "input_short_side": (32, 4096),
+    "input_max_side": (32, 4096),
+}  # fmt: skip
+
+
+def check_ranges(settings: dict[str, Any]) -> None:
+    """Refuse non-finite and out-of-range values, naming the setting.
+
+    >>> check_ranges({"appearance_weight": float("nan")})
+    Traceback (most recent call last):
+    ...
+    ValueError: appearance_weight=nan must be a finite number
+    >>> check_ranges({"input_short_side": 8})
+    Traceback (most recent call last):
+    ...
+    ValueError: input_short_side=8 must be in [32, 4096]
+    """
+    for name, value in settings.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if not math.isfinite(value):
+            raise ValueError(f"{name}={value} must be a finite number")
+        lo, hi = RANGES.get(name, (-math.inf, math.inf))
+        if not lo <= value <= hi:
+            raise ValueError(f"{name}={value} must be in [{lo:g}, {hi:g}]")
+
+
 class TrackerParams:
     """Every runtime setting, built from flat names and grouped by concern.
 
@@ -210,6 +249,7 @@ class TrackerParams:
                 f"unknown tracker setting(s) {', '.join(unknown)}; "
                 f"valid: {', '.join(sorted(owner))}"
             )
+        check_ranges(settings)
         for group, cls in self.GROUPS.items():
             mine = {k: v for k, v in settings.items() if owner[k] == group}
             setattr(self, group, cls(**mine))
