@@ -5,6 +5,7 @@ it reproduces, and failed before the fix."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -203,3 +204,43 @@ def test_K_nandefault_weights_with_nan_are_refused(data: Path, tmp_path: Path) -
     message = refused("track", str(data / "SYNTH-0000"), "-o", str(tmp_path / "k.txt"), "-w",
                       str(tmp_path / "nan.pt"))  # fmt: skip
     assert "nan.pt: non-finite weights" in message and key in message
+
+
+def test_T22_empty_det_fields_are_an_error_not_a_column_shift(data: Path, tmp_path: Path):
+    seq = tmp_path / "s22"
+    shutil.copytree(data / "SYNTH-0000", seq)
+    det = seq / "det" / "det.txt"
+    det.write_text(det.read_text().replace(",-1,", ",,", 1))
+    message = refused("track", str(seq), "--tracker", "sort", "-o", str(tmp_path / "t.txt"))
+    assert f"{det}:1: empty value in column 2" in message
+
+
+def test_SG04_a_killed_video_writers_temp_file_is_removed_by_the_next_run(
+    data: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    dead = 2**22 + 12345  # above the default pid range: no such process
+    stale = out / f".r.mp4.{dead}.abc123.tmp.mp4"
+    stale.write_bytes(b"\0" * 48)
+    result = run("track", str(data / "SYNTH-0000"), "--tracker", "sort", "-o",
+                 str(out / "r.txt"), "--video", str(out / "r.mp4"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert not stale.exists() and (out / "r.mp4").is_file()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_PERM_generated_and_degraded_folders_follow_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        assert run("synth", str(tmp_path / "s"), "-n", "1", "-t", "2", "--width", "64",
+                   "--height", "48").exit_code == 0  # fmt: skip
+        assert run("degrade", str(tmp_path / "s"), str(tmp_path / "d"), "--type",
+                   "fog").exit_code == 0  # fmt: skip
+    finally:
+        os.umask(old)
+    from vsdmot.utils.io import _UMASK
+
+    want = 0o777 & ~_UMASK  # the umask this process started with
+    for folder in (tmp_path / "s" / "SYNTH-0000", tmp_path / "d" / "SYNTH-0000"):
+        assert folder.stat().st_mode & 0o777 == want, oct(folder.stat().st_mode)

@@ -224,6 +224,20 @@ def detect_gt_format(table: np.ndarray) -> Literal["mot15", "mot16"]:
     return "mot15"
 
 
+def _fields(line: str) -> list[str]:
+    """A line's fields: comma-separated (spaces around them allowed, one trailing comma
+    ignored), else separated by whitespace. An empty comma field stays empty: dropping
+    it would shift every later column.
+
+    >>> _fields("1, -1, 3.5,4,"), _fields("1 -1\t3.5  4"), _fields("1,,3")
+    (['1', '-1', '3.5', '4'], ['1', '-1', '3.5', '4'], ['1', '', '3'])
+    """
+    if "," not in line:
+        return line.split()
+    parts = [p.strip() for p in line.split(",")]
+    return parts[:-1] if len(parts) > 1 and parts[-1] == "" else parts
+
+
 def _load_table(path: Path, min_cols: int, max_cols: int) -> np.ndarray:
     rows: list[list[float]] = []
     ncols: int | None = None
@@ -232,7 +246,11 @@ def _load_table(path: Path, min_cols: int, max_cols: int) -> np.ndarray:
             line = line.strip()
             if not line:
                 continue
-            parts = [p for p in line.replace(" ", ",").replace("\t", ",").split(",") if p != ""]
+            parts = _fields(line)
+            if "" in parts:
+                raise MOTFormatError(
+                    f"{path}:{lineno}: empty value in column {parts.index('') + 1}"
+                )
             if not (min_cols <= len(parts) <= max_cols):
                 raise MOTFormatError(
                     f"{path}:{lineno}: expected {min_cols}-{max_cols} comma-separated columns, "

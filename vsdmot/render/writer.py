@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +26,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from vsdmot.utils.io import default_file_mode
+from vsdmot.utils.io import make_temp_file
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +76,8 @@ class VideoWriter:
             raise VideoWriteError(f"{self.path}: H.264 output needs .mp4, .mkv or .mov")
         self.backend: Literal["pyav", "cv2"] = backend
         self.frames_written = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.stem}.", suffix=suffix, dir=self.path.parent
-        )
-        os.close(fd)
-        os.chmod(tmp, default_file_mode())  # mkstemp's 0600 would make the video private
-        self._tmp = Path(tmp)
+        # Named by this process's id, so the next run removes what a killed one left.
+        self._tmp = make_temp_file(self.path, suffix)
         self._impl: Any = None
         self._closed = False
 

@@ -51,11 +51,12 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
 
 
 def _remove_stale_temps(path: Path) -> None:
-    """Remove the temporaries (files or folders) named ``.<name>.<pid>.<random>.tmp`` beside
-    ``path`` whose process is gone: what a killed writer left behind."""
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+    """Remove the temporaries (files or folders) named ``.<name>.<pid>.<random>.tmp[.ext]``
+    beside ``path`` whose process is gone: what a killed writer left behind."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp*"):
         parts = stale.name[len(path.name) + 2 :].split(".")
-        if len(parts) == 3 and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+        ours = len(parts) in (3, 4) and parts[2] == "tmp" and parts[0].isdigit()
+        if ours and not _pid_alive(int(parts[0])):
             if stale.is_dir():
                 shutil.rmtree(stale, ignore_errors=True)
             else:
@@ -105,12 +106,30 @@ def atomic_replace_dir(tmp_dir: Path, final_dir: Path) -> None:
         os.replace(tmp_dir, final_dir)
 
 
+def make_temp_file(final: Path, suffix: str = "") -> Path:
+    """An empty hidden temporary file beside ``final`` (``.<name>.<pid>.<random>.tmp<suffix>``,
+    the suffix kept for writers that choose a format by extension), with the mode
+    ``open()`` would give; files a killed run left behind are removed first."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(final)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=f".tmp{suffix}",
+                               dir=final.parent)  # fmt: skip
+    os.close(fd)
+    os.chmod(tmp, default_file_mode())
+    return Path(tmp)
+
+
 def make_temp_dir(final: Path) -> Path:
     """A hidden temporary folder beside ``final``, named with this process's id like
     :func:`atomic_write`'s files; folders a killed run left behind are removed first."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(final)
-    return Path(
+    tmp = Path(
         tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
     )
+    # mkdtemp makes the folder private (0700); once renamed into place it should have the
+    # mode mkdir gives under the user's umask.
+    os.chmod(tmp, 0o777 & ~_UMASK)
+    return tmp

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,7 +35,7 @@ from vsdmot.data.synth.detector import simulate_detections
 from vsdmot.data.synth.motion import Track, WalkerSimulator, simulate_camera
 from vsdmot.data.synth.render import FrameRenderer, Placed, make_background
 from vsdmot.data.synth.scene import SynthConfig
-from vsdmot.utils.io import atomic_replace_dir, atomic_write
+from vsdmot.utils.io import atomic_replace_dir, atomic_write, make_temp_dir
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +143,7 @@ def generate_sequence(
     out_dir = Path(out_dir)
     rngs = _streams(seed)  # validates the seed before anything is written
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    tmp = make_temp_dir(out_dir)
     try:
         img_dir = tmp / "img1"
         img_dir.mkdir()
