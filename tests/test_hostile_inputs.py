@@ -244,3 +244,59 @@ def test_PERM_generated_and_degraded_folders_follow_the_umask(tmp_path: Path) ->
     want = 0o777 & ~_UMASK  # the umask this process started with
     for folder in (tmp_path / "s" / "SYNTH-0000", tmp_path / "d" / "SYNTH-0000"):
         assert folder.stat().st_mode & 0o777 == want, oct(folder.stat().st_mode)
+
+
+def test_M10_M11_frames_too_small_to_hold_a_person_are_refused(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for i in range(1, 4):
+        cv2.imwrite(str(folder / f"{i:06d}.png"), np.full((1, 1, 3), 128, np.uint8))
+    message = refused("track", str(folder), "-o", str(tmp_path / "t.txt"), "-p", "hog")
+    assert "frames of 1x1 pixels" in message
+    assert not (tmp_path / "t.txt").exists()
+
+
+def test_M17_an_image_header_claiming_billions_of_pixels_is_a_clean_error(tmp_path: Path):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I",
+                                                                        zlib.crc32(kind + body))
+
+    folder = tmp_path / "bomb"
+    folder.mkdir()
+    header = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
+    (folder / "000001.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                                        + chunk(b"IDAT", zlib.compress(b"\0" * 4))
+                                        + chunk(b"IEND", b""))  # fmt: skip
+    message = refused("track", str(folder), "-o", str(tmp_path / "b.txt"), "-p", "hog")
+    assert "000001.png: image too large or unreadable" in message
+
+
+def test_TS06_a_text_file_is_not_tracked_as_a_video(data: Path, tmp_path: Path) -> None:
+    det = data / "SYNTH-0000" / "det" / "det.txt"
+    message = refused("track", str(det), "-o", str(tmp_path / "t.txt"), "--tracker", "sort")
+    assert "not a video or image file" in message
+
+
+def test_M28_a_missing_frame_file_is_an_error_not_a_shift(data: Path, tmp_path: Path) -> None:
+    seq = tmp_path / "gap"
+    shutil.copytree(data / "SYNTH-0000", seq)
+    (seq / "img1" / "000003.jpg").unlink()
+    info = seq / "seqinfo.ini"
+    info.write_text(info.read_text().replace("seqLength=6", "seqLength=5"))
+    message = refused("track", str(seq), "-o", str(tmp_path / "g.txt"), "--tracker", "sort")
+    assert "frame 3 is missing (the next file is 000004.jpg)" in message
+
+
+def test_RD06_S14t_frames_of_another_size_than_seqinfo_are_refused(data: Path, tmp_path: Path):
+    seq = tmp_path / "other"
+    shutil.copytree(data / "SYNTH-0000", seq)
+    info = seq / "seqinfo.ini"
+    info.write_text(info.read_text().replace("imWidth=160", "imWidth=640"))
+    message = refused("track", str(seq), "-o", str(tmp_path / "o.txt"), "--tracker", "sort")
+    assert "frames are 160x120, but" in message and "says 640x120" in message

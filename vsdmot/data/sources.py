@@ -154,6 +154,35 @@ class FrameSource:
 # images
 
 
+#: Frames smaller than this on either side are refused: no detector finds people there,
+#: and a 1 x 1 "frame" is more likely a placeholder than footage.
+MIN_SIDE = 16
+
+
+def _imread(path: Path) -> np.ndarray | None:
+    """``cv2.imread`` with OpenCV's own pixel cap turned into an error naming the file
+    (a header can claim 60000 x 60000 pixels: OpenCV refuses before decoding)."""
+    try:
+        return cv2.imread(str(path), cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        why = _first_line(exc)
+        raise FrameSourceError(f"{path}: image too large or unreadable ({why})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1].strip() if text else type(exc).__name__
+
+
+def _check_frame_size(where: object, size: tuple[int, int]) -> tuple[int, int]:
+    if min(size) < MIN_SIDE:
+        raise FrameSourceError(
+            f"{where}: frames of {size[0]}x{size[1]} pixels; at least {MIN_SIDE}x{MIN_SIDE} "
+            "are needed"
+        )
+    return size
+
+
 class ImageListSource(FrameSource):
     """An explicit list of image files, frame ``t`` being ``files[t - 1]``."""
 
@@ -173,9 +202,9 @@ class ImageListSource(FrameSource):
     def _first_size(self) -> tuple[int, int]:
         # A corrupt first image must not hide a usable sequence: take the first that decodes.
         for f in self.files:
-            img = cv2.imread(str(f), cv2.IMREAD_COLOR)
+            img = _imread(f)
             if img is not None:
-                return img.shape[1], img.shape[0]
+                return _check_frame_size(f, (img.shape[1], img.shape[0]))
             log.warning("%s: unreadable or corrupt image", f)
         raise FrameSourceError(f"{self._name}: none of the {len(self.files)} images decodes")
 
@@ -188,7 +217,7 @@ class ImageListSource(FrameSource):
 
     def frame(self, t: int) -> np.ndarray:
         self._check_index(t)
-        img = cv2.imread(str(self.files[t - 1]), cv2.IMREAD_COLOR)
+        img = _imread(self.files[t - 1])
         if img is None:
             raise FrameSourceError(f"{self.files[t - 1]}: unreadable or corrupt image")
         if (img.shape[1], img.shape[0]) != self._size:
@@ -269,6 +298,7 @@ class VideoFileSource(FrameSource):
         self.fps = self._stream_fps
         if self._count <= 0 or self._size[0] <= 0:
             raise FrameSourceError(f"{self.path}: video reports no frames (corrupt or empty)")
+        _check_frame_size(self.path, self._size)
         self._next = 1  # frame number the capture will return on the next read()
 
     def __len__(self) -> int:
@@ -497,7 +527,13 @@ def _open(spec: str | Path, open_timeout_s: float) -> FrameSource:
     if path.is_file():
         if path.suffix.lower() in IMAGE_EXTS:
             return ImageListSource([path], text)
-        return VideoFileSource(path)
+        if path.suffix.lower() in VIDEO_EXTS:
+            return VideoFileSource(path)
+        # By whitelist: FFmpeg would also "decode" a CSV or a text file as a video.
+        raise FrameSourceError(
+            f"{text}: not a video or image file (videos: {' '.join(VIDEO_EXTS)}; "
+            f"images: {' '.join(IMAGE_EXTS)})"
+        )
     if globlib.has_magic(text):
         return GlobSource(text)
     raise FrameSourceError(f"{text}: no such file, folder or glob match")
@@ -519,6 +555,13 @@ def open_sequence_frames(root: Path, info: SeqInfo) -> FrameSource:
     sequence folder without importing the sequence class (which imports this module).
     """
     frames = _sequence_frame_files(root, info)
+    _check_numbering(frames)
+    if info.im_width and info.im_height and frames.size != (info.im_width, info.im_height):
+        raise MOTFormatError(
+            f"{frames.path}: frames are {frames.size[0]}x{frames.size[1]}, but "
+            f"{root / 'seqinfo.ini'} says {info.im_width}x{info.im_height} (det/gt boxes are "
+            "in its coordinates)"
+        )
     if len(frames) != info.seq_length:
         raise MOTFormatError(
             f"{frames.path}: {len(frames)} frames, but "
@@ -527,6 +570,20 @@ def open_sequence_frames(root: Path, info: SeqInfo) -> FrameSource:
     if info.seq_length == 0:
         raise MOTFormatError(f"{root}: empty sequence (seqLength=0)")
     return frames
+
+
+def _check_numbering(frames: FrameSource) -> None:
+    """MOTChallenge frames are numbered by their file names (``000001.jpg`` ...): a
+    missing number would shift every later frame against det.txt and gt.txt."""
+    files = getattr(frames, "files", None)
+    if not files or not all(f.stem.isdigit() for f in files):
+        return
+    for expected, f in enumerate(files, start=1):
+        if int(f.stem) != expected:
+            raise MOTFormatError(
+                f"{f.parent}: frame {expected} is missing (the next file is {f.name}); "
+                "frames are matched to det.txt and gt.txt by number"
+            )
 
 
 def _sequence_frame_files(root: Path, info: SeqInfo) -> FrameSource:
