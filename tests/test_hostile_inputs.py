@@ -300,3 +300,40 @@ def test_RD06_S14t_frames_of_another_size_than_seqinfo_are_refused(data: Path, t
     info.write_text(info.read_text().replace("imWidth=160", "imWidth=640"))
     message = refused("track", str(seq), "-o", str(tmp_path / "o.txt"), "--tracker", "sort")
     assert "frames are 160x120, but" in message and "says 640x120" in message
+
+
+@pytest.fixture()
+def bad_weights(tmp_path: Path) -> dict[str, Path]:
+    import torch
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'PWNED'}",))
+
+    files = {name: tmp_path / f"{name}.pt" for name in ("evil", "random", "nomodel")}
+    torch.save({"model": Evil()}, files["evil"])
+    files["random"].write_bytes(os.urandom(10_000))
+    torch.save({"foo": torch.zeros(3)}, files["nomodel"])
+    return files
+
+
+@pytest.mark.parametrize(
+    ("setting", "name", "message"),
+    [
+        ("model.backbone_weights", "random", "not a readable weight file"),  # X12
+        ("model.backbone_weights", "nomodel", "weights do not fit"),  # X12
+        ("model.backbone_weights", "evil", "not a readable weight file"),
+        ("semantic.student.pretrained", "random", "not a readable weight file"),  # X13
+    ],
+)
+def test_X06_X08_X09_X11_X12_X13_bad_weight_files_are_one_line_errors(
+    data: Path, tmp_path: Path, bad_weights: dict[str, Path], setting: str, name: str,
+    message: str,
+) -> None:  # fmt: skip
+    extra = ["semantic.semantics=student"] if setting.startswith("semantic.") else []
+    result = run("train", "-o", str(tmp_path / "run"), "-c", "tiny-cpu", f"data.train=[{data}]",
+                 "train.steps=1", f"{setting}={bad_weights[name]}", *extra)  # fmt: skip
+    line = result.output.strip().splitlines()[-1]
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert line.startswith(f"error: {bad_weights[name]}:") and message in line
+    assert not (tmp_path / "PWNED").exists()  # the pickle payload never ran

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import torch
 from torch import Tensor, nn
+
+from vsdmot.nn.weights import apply_state, load_state_file
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class MobileNetV2Features(nn.Module):
     ``forward`` returns the final 1280-channel stride-32 map; :meth:`forward_stages`
     returns the stride-8/16/32 maps.
 
+    >>> import torch
     >>> net = MobileNetV2Features().eval()
     >>> [tuple(f.shape) for f in net.forward_stages(torch.zeros(1, 3, 64, 96))]
     [(1, 32, 8, 12), (1, 96, 4, 6), (1, 1280, 2, 3)]
@@ -112,14 +114,10 @@ def load_mobilenet_v2_features(path: str | Path) -> MobileNetV2Features:
     (the ``classifier.*`` entries are ignored).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"MobileNetV2 weights not found: {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state:
-        state = state["state_dict"]
+    state = load_state_file(path, "MobileNetV2")
     state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
     net = MobileNetV2Features()
-    net.load_state_dict(state, strict=True)
+    apply_state(net, state, path, "MobileNetV2")
     logger.info("loaded MobileNetV2 features from %s", path)
     return net
 

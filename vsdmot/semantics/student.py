@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from vsdmot.nn.mobilenet_v2 import SETTINGS, InvertedResidual, init_weights
+from vsdmot.nn.weights import apply_state, load_state_file
 from vsdmot.semantics.config import StudentConfig
 from vsdmot.semantics.preprocess import ImageInput, batch_resize, normalize, to_unit_rgb
 
@@ -102,7 +102,7 @@ class Student(nn.Module):
                 f"student.pretrained={str(path)!r} does not exist: pass the MobileNetV2 "
                 "features file (e.g. mobilenet_v2_imagenet_features.pt) or pretrained=None"
             )
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_state_file(path, "student.pretrained")
         own = self.features.state_dict()
         wanted = {
             k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")
@@ -111,7 +111,7 @@ class Student(nn.Module):
         missing = sorted(set(own) - set(wanted))
         if missing:
             raise ValueError(f"{path} lacks {len(missing)} trunk tensors, e.g. {missing[:3]}")
-        self.features.load_state_dict(wanted, strict=True)
+        apply_state(self.features, wanted, path, "student.pretrained")
         log.info("student trunk: first %d MobileNetV2 blocks from %s", self.config.depth, path)
 
     def train(self, mode: bool = True) -> Student:
