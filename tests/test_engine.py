@@ -168,3 +168,30 @@ def test_rng_state_survives_a_weights_only_round_trip(tmp_path: Path) -> None:
     expected = (random.random(), np.random.rand(), torch.rand(1).item())
     set_rng_state(torch.load(path, weights_only=True))
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
+def test_SG12_ctrl_c_saves_a_checkpoint_that_resumes_exactly(data: Path, tmp_path: Path,
+                                                            monkeypatch) -> None:  # fmt: skip
+    """Hostile case SG12: Ctrl-C before the first periodic checkpoint saved nothing."""
+    import os
+    import signal
+
+    cfg = toy_config(data)
+    full = train(cfg, tmp_path / "full", model_factory=ToyTracker)
+    step = Trainer._train_step
+
+    def interrupted_after_two(self, batch):
+        metrics = step(self, batch)
+        if self.step == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # lands mid-step; the step still completes
+        return metrics
+
+    monkeypatch.setattr(Trainer, "_train_step", interrupted_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, tmp_path / "run", model_factory=ToyTracker)
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt", cfg)["step"] == 2
+    monkeypatch.setattr(Trainer, "_train_step", step)
+    resumed = train(cfg, tmp_path / "run", model_factory=ToyTracker, resume=True)
+    a = load_model_file(full.model_path)["model"]
+    b = load_model_file(resumed.model_path)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -16,15 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from vsdmot.config import ConfigError, compose_config
+from vsdmot.config import ConfigError, compose_config, config_to_dict
 from vsdmot.data.mot import MOTFormatError, read_mot, read_seqinfo
 from vsdmot.degrade.schedules import make_schedule
 from vsdmot.detection.darknet import DarknetError, build_darknet, parse_cfg
 from vsdmot.proposals import ProposalError, build_proposal_source, load_proposal_db
 from vsdmot.proposals.yolo import parse_classes
+from vsdmot.tracking.params import RANGES, TrackerParams, inert_settings, setting_help
 from vsdmot.utils.specs import SpecError, parse_spec
 
 N = int(os.environ.get("FUZZ_EXAMPLES", "150"))
@@ -361,3 +362,133 @@ def test_darknet_cfgs_build_or_name_the_problem(lines: list[str]) -> None:
         build_darknet(text, "fuzz.cfg")
     except DarknetError as exc:
         assert "fuzz.cfg" in str(exc)
+
+
+# --- the surfaces of the 2026-12-05 hostile-input report ------------------------------
+
+# Tracker settings as the CLI takes them (flags and --set): every value either builds
+# settings that are all finite, in range and in effect, or is refused naming the setting.
+setting_names = st.sampled_from(sorted(setting_help()))
+setting_values = st.one_of(
+    st.floats(0, 1).map(repr), st.integers(0, 60).map(str), numbers,
+    st.sampled_from(["true", "false", "fused", "anchor", "e2e", "botsort", "velocity", "static"]),
+)
+
+
+@FUZZ
+@given(items=st.lists(st.tuples(setting_names, setting_values), max_size=4))
+def test_tracker_settings_are_in_range_in_effect_or_refused_by_name(items) -> None:
+    from vsdmot.cli.track import tracker_spec
+
+    try:
+        spec = tracker_spec("vsdmot", {}, [f"{k}={v}" for k, v in items])
+        params = TrackerParams(**spec.settings)
+        if inert := inert_settings(params, spec.settings):
+            raise ValueError("; ".join(inert.values()))
+    except ValueError as exc:  # SpecError is one
+        assert any(k in str(exc) for k, _ in items), str(exc)
+        event("refused")
+        return
+    event("accepted")
+    for name, value in spec.settings.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            lo, hi = RANGES.get(name, (-math.inf, math.inf))
+            assert math.isfinite(value) and lo <= value <= hi, (name, value)
+
+
+# Configs: interpolation and anchors/aliases are refused, and no value from the
+# environment ever appears in what is returned or raised.
+SECRET = "s3cr3t-fuzz-value"
+yaml_pieces = st.sampled_from(["${oc.env:VSDMOT_FUZZ_SECRET}", "${train.steps}", "&a [1, 2]",
+                               "*a", "!!python/object:os.system", "train:", "  steps: ", "3",
+                               "\n", " ", "model:", "  d_model: ", "{", "}", "$", "${", ":"])
+
+
+@FUZZ
+@given(pieces=st.lists(yaml_pieces, max_size=12))
+def test_configs_never_resolve_the_environment(pieces: list[str]) -> None:
+    path = write("_base_: tiny-cpu\n" + "".join(pieces), "cfg.yaml")
+    os.environ["VSDMOT_FUZZ_SECRET"] = SECRET
+    try:
+        cfg = compose_config(str(path), [])
+    except ConfigError as exc:
+        assert SECRET not in str(exc)
+        event("refused")
+        return
+    finally:
+        del os.environ["VSDMOT_FUZZ_SECRET"]
+    event("accepted")
+    assert SECRET not in repr(cfg)
+    assert "${" not in json.dumps(config_to_dict(cfg), default=str)
+
+
+# Media headers: a PNG whose header claims any size, with any body, is a frame of that
+# size or a FrameSourceError naming the file; never another exception.
+def _png(width: int, height: int, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))  # fmt: skip
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)
+            + chunk(b"IEND", b""))  # fmt: skip
+
+
+sides = st.one_of(st.integers(0, 40), st.sampled_from([1, 15, 16, 17, 65535, 2**31 - 1]))
+
+
+@FUZZ
+@given(width=sides, height=sides, body=st.one_of(st.binary(max_size=64),
+                                                  st.just(b"x\x9c\x03\x00\x00\x00\x00\x01")))
+def test_image_headers_decode_or_name_the_file(width: int, height: int, body: bytes) -> None:
+    import zlib
+
+    from vsdmot.data.sources import MIN_SIDE, FrameSourceError, open_source
+
+    folder = Path(tempfile.mkdtemp())
+    if width * height and width * height * 3 < 4096 and body[:1] == b"x":
+        body = zlib.compress(b"".join(b"\0" + b"\7" * 3 * width for _ in range(height)))
+    (folder / "000001.png").write_bytes(_png(width, height, body))
+    try:
+        source = open_source(folder)
+        frame = source.frame(1)
+    except FrameSourceError as exc:
+        assert "000001.png" in str(exc) or str(folder) in str(exc), str(exc)
+        event("refused")
+        return
+    event("decoded")
+    assert frame.shape == (height, width, 3) and min(width, height) >= MIN_SIDE
+
+
+# Output targets: the guard refuses exactly the targets that are inputs (or inside
+# one), that repeat another output, or that are not regular files.
+@FUZZ
+@given(picks=st.lists(st.sampled_from(["seqinfo.ini", "det/det.txt", "gt/gt.txt", "img1",
+                                       "img1/000001.jpg", "out.txt", "out2.txt", "res/a.txt",
+                                       "det", "."]), min_size=1, max_size=3))
+def test_output_targets_are_refused_exactly_when_they_hit_an_input(picks: list[str]) -> None:
+    from vsdmot.utils.outputs import OutputError, check_outputs, sequence_inputs
+
+    seq = Path(tempfile.mkdtemp())
+    for part in ("det", "gt", "img1", "res"):
+        (seq / part).mkdir()
+    for name, text in (("seqinfo.ini", "[Sequence]\n"), ("det/det.txt", ""),
+                       ("gt/gt.txt", ""), ("img1/000001.jpg", "")):  # fmt: skip
+        (seq / name).write_text(text)
+    inputs = sequence_inputs(seq)
+    outputs = {f"--out{i}": seq / p for i, p in enumerate(picks)}
+    hits_input = any(t.resolve() == p or p in t.resolve().parents
+                     for t in outputs.values() for p in inputs)  # fmt: skip
+    repeated = len({t.resolve() for t in outputs.values()}) < len(picks)
+    not_regular = any(t.exists() and not t.is_file() for t in outputs.values())
+    try:
+        check_outputs(outputs, inputs)
+    except OutputError as exc:
+        assert hits_input or repeated or not_regular, str(exc)
+        event("refused")
+        return
+    event("accepted")
+    assert not (hits_input or repeated or not_regular)

@@ -337,3 +337,78 @@ def test_X06_X08_X09_X11_X12_X13_bad_weight_files_are_one_line_errors(
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert line.startswith(f"error: {bad_weights[name]}:") and message in line
     assert not (tmp_path / "PWNED").exists()  # the pickle payload never ran
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        (["--keep-thresh", "0.95"], "keep_thresh has no effect with association=fused"),  # A01
+        (["--association", "botsort", "--set", "appearance_weight=0.5"],
+         "appearance_weight has no effect with association=botsort"),
+        (["--association", "anchor", "--set", "rescore=0.5"],
+         "rescore has no effect with association=anchor"),
+    ],
+)  # fmt: skip
+def test_A01_a_setting_without_effect_in_the_chosen_mode_is_refused(
+    data: Path, tmp_path: Path, flag: list[str], message: str
+) -> None:
+    assert message in refused("track", str(data / "SYNTH-0000"), "-o",
+                              str(tmp_path / "a.txt"), *flag)  # fmt: skip
+    assert not (tmp_path / "a.txt").exists()
+
+
+def test_A01_the_same_setting_counts_in_its_own_mode(data: Path, tmp_path: Path) -> None:
+    outs = []
+    for keep in ("0.05", "0.95"):
+        out = tmp_path / f"k{keep}.txt"
+        result = run("track", str(data / "SYNTH-0000"), "-o", str(out), "--association",
+                     "anchor", "--keep-thresh", keep)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        outs.append(out.read_text())
+    assert outs[0] != outs[1]
+
+
+def test_R02_the_model_input_is_never_upsampled_far_beyond_the_source() -> None:
+    import numpy as np
+    import torch
+
+    from vsdmot.tracking.params import InputParams
+    from vsdmot.tracking.query_tracker import model_inputs
+
+    frame = np.zeros((120, 160, 3), np.uint8)
+    p = InputParams(input_short_side=4096, input_max_side=4096)
+    image, mask, _, _ = model_inputs(frame, np.zeros((0, 5)), p, torch.device("cpu"))
+    assert image.shape[-2:] == mask.shape[-2:] == (480, 640)  # 4x, not 34x (5.3 GB)
+
+
+def test_R06_R07_running_out_of_memory_is_a_one_line_error(data: Path, tmp_path: Path,
+                                                          monkeypatch) -> None:  # fmt: skip
+    import vsdmot.tracking.pipeline as pipeline
+
+    def allocation_fails(job):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't"
+                           " allocate memory: you tried to allocate 5368709120 bytes.")
+
+    monkeypatch.setattr(pipeline, "track_source", allocation_fails)
+    result = run("track", str(data / "SYNTH-0000"), "-o", str(tmp_path / "r.txt"))
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1, result.output
+    assert lines[0].startswith("error: out of memory (") and "--input-size" in lines[0]
+    assert not (tmp_path / "r.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (["held_out=nosuch"], "held_out: unknown degradation types ['nosuch']"),  # AD05
+        (["min_severity=4", "max_severity=1"], "min_severity <= max_severity"),  # AD11
+    ],
+)
+def test_AD05_AD11_adapt_detector_settings_are_checked_before_any_work(
+    data: Path, tmp_path: Path, settings: list[str], message: str
+) -> None:
+    sets = [arg for s in settings for arg in ("--set", s)]
+    line = refused("adapt-detector", str(data), "-o", str(tmp_path / "ad"), *sets, "--steps",
+                   "1", "--batch-size", "1", "--size", "64", "--no-progress")  # fmt: skip
+    assert message in line
+    assert not (tmp_path / "ad").exists()

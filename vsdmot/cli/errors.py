@@ -1,8 +1,10 @@
-"""Turn expected user errors into a one-line message and exit code 2."""
+"""Turn expected user errors into a one-line message and exit code 2, and running out of
+memory into a one-line message with what to try, exit code 1."""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -22,8 +24,31 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: What to try when memory runs out (the frames' size drives every large buffer).
+OOM_HINT = "try a smaller --input-size, fewer --threads, or a shorter clip"
+
+
+def out_of_memory(exc: BaseException) -> str | None:
+    """A one-line description if ``exc`` is running out of memory (NumPy's and Python's
+    ``MemoryError``, PyTorch's CPU allocator and CUDA errors), else None.
+
+    >>> out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried "
+    ...                            "to allocate 5368709120 bytes."))
+    "out of memory (DefaultCPUAllocator: can't allocate memory)"
+    >>> out_of_memory(RuntimeError("shape mismatch")) is None
+    True
+    """
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, MemoryError):
+        return f"out of memory ({text[:120]})"
+    if isinstance(exc, RuntimeError) and re.search(r"out of memory|can't allocate memory", text):
+        return f"out of memory ({text.split(': you tried')[0][:120]})"
+    return None
+
+
 def user_errors(fn: F) -> F:
-    """Decorator for commands: print ``error: <message>`` and exit 2 on bad input."""
+    """Decorator for commands: print ``error: <message>`` and exit 2 on bad input (1 when
+    memory ran out)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -32,5 +57,10 @@ def user_errors(fn: F) -> F:
         except USER_ERRORS as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(code=2) from exc
+        except (MemoryError, RuntimeError) as exc:
+            if (what := out_of_memory(exc)) is None:
+                raise
+            typer.secho(f"error: {what}; {OOM_HINT}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(code=1) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -58,9 +58,17 @@ def train_command(
     main = int(os.environ.get("RANK", "0")) == 0
     if main:
         typer.echo(f"run folder:  {out}")
-        typer.echo(f"checkpoints: {out / 'checkpoints'}  (resume with --resume)")
+        typer.echo(f"checkpoints: {out / 'checkpoints'}  (Ctrl-C saves one; resume with --resume)")
         typer.echo(f"logs:        {out / 'metrics.csv'}, {out / 'train.log'}")
-    result = train(cfg, out, resume=resume)
+    try:
+        result = train(cfg, out, resume=resume)
+    except KeyboardInterrupt:
+        last = out / "checkpoints" / "last.pt"
+        if main:
+            typer.echo(f"interrupted: continue with `vsdmot train -o {out} --resume` ({last})"
+                       if last.exists() else
+                       "interrupted before the first checkpoint: nothing was saved")  # fmt: skip
+        raise typer.Exit(code=130) from None
     if main:
         typer.echo(f"done: step {result.step}, final model {result.model_path}")
 

@@ -20,8 +20,15 @@ _MEAN = np.asarray(IMAGENET_MEAN, dtype=np.float32)
 _STD = np.asarray(IMAGENET_STD, dtype=np.float32)
 
 
+#: The model's input is never more than this many times the source in either side: a
+#: larger input adds no detail, only memory (a 160x120 clip at ``--input-size 4096``
+#: would be 34x, several GB).
+MAX_UPSCALE = 4.0
+
+
 def resize_size(width: int, height: int, shorter: int, max_size: int) -> tuple[int, int]:
-    """Output ``(w, h)`` with the shorter side ``shorter``, longer side at most ``max_size``.
+    """Output ``(w, h)`` with the shorter side ``shorter``, longer side at most ``max_size``,
+    and at most :data:`MAX_UPSCALE` times the source.
 
     >>> resize_size(768, 576, 288, 640)
     (384, 288)
@@ -29,10 +36,13 @@ def resize_size(width: int, height: int, shorter: int, max_size: int) -> tuple[i
     (1333, 750)
     >>> resize_size(1920, 480, 384, 640)
     (640, 160)
+    >>> resize_size(160, 120, 4096, 4096)
+    (640, 480)
     """
     scale = shorter / min(width, height)
     if max(width, height) * scale > max_size:
         scale = max_size / max(width, height)
+    scale = min(scale, MAX_UPSCALE)
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 

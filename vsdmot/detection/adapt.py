@@ -79,6 +79,10 @@ class AdaptConfig:
             raise ValueError("zoom must be in [0, 1] and zoom_min in (0, 1]")
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError("steps and batch_size must be >= 1")
+        unknown = sorted(set(self.held_out) - set(REGISTRY))
+        if unknown:
+            raise ValueError(f"held_out: unknown degradation types {unknown}; "
+                             f"known: {sorted(REGISTRY)}")  # fmt: skip
         overlap = set(self.types) & set(self.held_out)
         if overlap:
             raise ValueError(f"types {sorted(overlap)} are also held out")

@@ -120,6 +120,11 @@ class DegradePlan:
             raise ValueError("no degradation types to train on")
         if not 0.0 <= self.clean_fraction <= 1.0:
             raise ValueError(f"clean_fraction must be in [0, 1], got {self.clean_fraction}")
+        if not 0.0 <= self.min_severity <= self.max_severity <= 5.0:
+            raise ValueError(f"min_severity <= max_severity must lie in [0, 5], got "
+                             f"{self.min_severity} and {self.max_severity}")  # fmt: skip
+        if not 0.0 <= self.stack_prob <= 1.0:
+            raise ValueError(f"stack_prob must be in [0, 1], got {self.stack_prob}")
 
     def draw(self, rng: np.random.Generator) -> tuple[list[str], float]:
         """Types (in stage order; empty = clean) and severity of one frame."""

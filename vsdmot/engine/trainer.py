@@ -47,6 +47,7 @@ from vsdmot.engine.checkpoint import (
     set_rng_state,
 )
 from vsdmot.engine.distributed import DistInfo, barrier, cleanup_distributed, init_distributed
+from vsdmot.engine.interrupt import StopRequest
 from vsdmot.engine.metrics import MetricsWriter
 from vsdmot.engine.optim import build_optimizer, build_scheduler
 from vsdmot.engine.runlog import run_log
@@ -366,8 +367,9 @@ class Trainer:
         t0, n0 = time.perf_counter(), self.step
         bar = tqdm(total=self.total, initial=self.step, disable=not main, unit="step",
                    dynamic_ncols=True, desc="train")  # fmt: skip
+        stop = StopRequest(enabled=not self.dist.enabled)
         try:
-            with logging_redirect_tqdm() if main else contextlib.nullcontext():
+            with stop, logging_redirect_tqdm() if main else contextlib.nullcontext():
                 while self.step < end:
                     metrics = self._train_step(next(batches))
                     for k, v in metrics.items():
@@ -380,8 +382,12 @@ class Trainer:
                         if writer is not None:
                             writer.write(last)
                         bar.set_postfix(loss=f"{last['loss']:.4f}", it_s=f"{last['it_s']:.2f}")
-                    if self.step % cfg.train.ckpt_every == 0 or self.step == end:
+                    if self.step % cfg.train.ckpt_every == 0 or self.step == end or stop.requested:
                         self.save()
+                    if stop.requested:
+                        log.warning("interrupted at step %d: saved %s; continue with --resume",
+                                    self.step, self.last_checkpoint)  # fmt: skip
+                        raise KeyboardInterrupt
         finally:
             bar.close()
         return last

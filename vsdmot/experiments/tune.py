@@ -95,9 +95,21 @@ class StudyResult:
     trials: list[dict[str, Any]]
 
 
-def _suggest(trial: Any, space: dict[str, dict]) -> dict[str, Any]:
+def _suggest(trial: Any, space: dict[str, dict], base: TrackerSpec) -> dict[str, Any]:
+    """One trial's settings. Choices (modes such as ``association``) come first, so a
+    setting without effect in the chosen mode is not sampled (a tracker says which with
+    an ``inert_settings`` classmethod): the sampler does not learn from noise, and the
+    tracker, which refuses inert settings, is never given one."""
+    from trackers.core.base import BaseTracker
+
+    info = BaseTracker._lookup_tracker(base.name)
+    inert = getattr(info.tracker_class, "inert_settings", None) if info else None
+    defaults = {k: p.default_value for k, p in tracker_settings(base.name).items()}
     params: dict[str, Any] = {}
-    for name, spec in space.items():
+    for name in sorted(space, key=lambda n: space[n]["type"] != "choice"):
+        spec = space[name]
+        if inert is not None and name in inert({**base.settings, **params, name: defaults[name]}):
+            continue
         if spec["type"] == "randint":
             params[name] = trial.suggest_int(name, *spec["range"])
         elif spec["type"] == "uniform":
@@ -141,7 +153,7 @@ def study(cfg: TuneConfig, scenes: tuple[str, ...], *, progress: bool = True) ->
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in st.trials)
 
     def objective(trial: Any) -> float:
-        spec = check_settings(base.name, {**base.settings, **_suggest(trial, space)})
+        spec = check_settings(base.name, {**base.settings, **_suggest(trial, space, base)})
         trial.set_user_attr("spec", str(spec))
         return score(cfg, spec, seqs, folder)
 

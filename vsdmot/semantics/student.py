@@ -42,6 +42,7 @@ def _stem(cout: int) -> nn.Sequential:
 def mobilenet_v2_trunk(width: float, depth: int) -> tuple[nn.Sequential, int]:
     """The first ``depth`` entries of MobileNetV2's ``features`` at ``width``; + out channels.
 
+    >>> import torch
     >>> trunk, c = mobilenet_v2_trunk(1.0, 14)
     >>> c, tuple(trunk(torch.zeros(1, 3, 64, 64)).shape)
     (96, (1, 96, 4, 4))
@@ -65,6 +66,7 @@ class Student(nn.Module):
     normalisation the trunk was trained with); :meth:`embed` takes any images and
     returns L2-normalised vectors.
 
+    >>> import torch
     >>> s = Student(StudentConfig(input_size=32, width=0.25, depth=6, feature_dim=32,
     ...                           head_hidden=32), embed_dim=16)
     >>> s.embed(torch.rand(3, 3, 40, 60)).shape

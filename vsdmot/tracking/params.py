@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+#: Associations whose engine is vsdmot's own (:class:`~vsdmot.tracking.query_tracker.QueryTracker`).
+OWN_ENGINE = ("fused", "anchor", "e2e")
 
-def setting(default: Any, help: str) -> Any:
+
+def setting(default: Any, help: str, when: dict[str, tuple[Any, ...]] | None = None) -> Any:
     """A dataclass field with its default and its one-line meaning (shown by
-    ``vsdmot trackers`` and read by ``trackers``' registry)."""
-    return field(default=default, metadata={"help": help})
+    ``vsdmot trackers`` and read by ``trackers``' registry); ``when`` names the modes
+    in which it has an effect (``{"association": ("fused",)}``), absent: always."""
+    return field(default=default, metadata={"help": help, "when": when or {}})
 
 
 def setting_help() -> dict[str, str]:
@@ -43,11 +48,13 @@ class LifecycleParams:
     keep_thresh: float = setting(
         0.4,
         "Score a track query needs to count as seen (``anchor`` and ``e2e``).",
+        when={"association": ("anchor", "e2e")},
     )
     miss_tolerance: int = setting(10, "Frames a track may go unseen before it is killed.")
     dedup_iou: float = setting(
         0.4,
         "A newborn overlapping a seen track more than this is a duplicate, not a birth.",
+        when={"association": OWN_ENGINE},
     )
     min_hits: int = setting(
         1,
@@ -56,6 +63,7 @@ class LifecycleParams:
     max_tracks: int = setting(
         100,
         "Cap on live track queries, so memory stays bounded on long videos.",
+        when={"association": OWN_ENGINE},
     )
 
     def __post_init__(self) -> None:
@@ -73,13 +81,17 @@ class MotionParams:
         "kalman",
         "Motion model: ``kalman`` | ``velocity`` | ``static`` (``botsort``: its own "
         "width/height Kalman filter).",
+        when={"association": OWN_ENGINE},
     )
     cmc: bool = setting(
-        True, "``botsort``: camera-motion compensation (sparse optical flow) before matching."
+        True,
+        "``botsort``: camera-motion compensation (sparse optical flow) before matching.",
+        when={"association": ("botsort",)},
     )
     velocity_momentum: float = setting(
         0.5,
         "``velocity`` motion: smoothing of the per-track centre velocity.",
+        when={"association": OWN_ENGINE, "motion": ("velocity",)},
     )
 
 
@@ -95,32 +107,43 @@ class MatchingParams:
     anchor_iou: float = setting(
         0.2,
         "``anchor``: IoU a track query needs with a proposal query (0: ``e2e``).",
+        when={"association": ("anchor",)},
     )
     high_thresh: float = setting(
         0.3,
-        "``fused``: detections scoring at least this are matched first, with appearance.",
+        "``fused``, ``botsort``: detections scoring at least this are matched first.",
+        when={"association": ("fused", "botsort")},
     )
     low_thresh: float = setting(
         0.1,
         "``fused``: detections in [low_thresh, high_thresh) are matched second, by IoU.",
+        when={"association": ("fused",)},
     )
     match_iou: float = setting(
         0.2,
-        "``fused``: motion IoU a first-stage match needs (unless re-identified).",
+        "``fused``, ``botsort``: IoU a first-stage match needs (``fused``: unless re-identified).",
+        when={"association": ("fused", "botsort")},
     )
-    low_match_iou: float = setting(0.5, "``fused``: IoU a second-stage match needs.")
+    low_match_iou: float = setting(
+        0.5,
+        "``fused``, ``botsort``: IoU a second-stage match needs.",
+        when={"association": ("fused", "botsort")},
+    )
     reid_cos: float = setting(
         0.85,
         "``fused``: appearance similarity that re-identifies a lost track, motion aside.",
+        when={"association": ("fused",)},
     )
     query_box_cue: bool = setting(
         True,
         "``fused``: the motion cue also counts the IoU with the track query's refined box.",
+        when={"association": ("fused",)},
     )
     query_keep: float = setting(
         0.8,
-        "``fused``: an unmatched track is still seen on its query's box if the query "
+        "``fused``, ``botsort``: an unmatched track is still seen on its query's box if the query "
         "scores at least this near its prediction (the detector missed it); 1.0: off.",
+        when={"association": ("fused", "botsort")},
     )
 
 
@@ -131,12 +154,17 @@ class EvidenceParams:
     rescore: float = setting(
         0.0,
         "Share of the model's objectness in a detection's confidence (0: the detector's).",
+        when={"association": ("botsort",)},
     )
     refine_boxes: bool = setting(
-        False, "Detections take the model's refined boxes instead of the detector's."
+        False,
+        "Detections take the model's refined boxes instead of the detector's.",
+        when={"association": ("botsort",)},
     )
     unconfirmed_iou: float = setting(
-        0.3, "IoU (x score) a new, unconfirmed track needs with a detection to continue."
+        0.3,
+        "IoU (x score) a new, unconfirmed track needs with a detection to continue.",
+        when={"association": ("botsort",)},
     )
 
 
@@ -147,12 +175,18 @@ class AppearanceParams:
     appearance_weight: float = setting(
         0.3,
         "``fused``: share of appearance similarity in the first-stage similarity.",
+        when={"association": ("fused",)},
     )
     appearance_dswr: bool = setting(
         False,
         "``fused``: scale the appearance weight by the frame quality q_t (DSWR).",
+        when={"association": ("fused",)},
     )
-    embedding_momentum: float = setting(0.9, "Smoothing of each track's appearance bank.")
+    embedding_momentum: float = setting(
+        0.9,
+        "Smoothing of each track's appearance bank.",
+        when={"association": OWN_ENGINE},
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.embedding_momentum < 1:
@@ -172,6 +206,28 @@ class InputParams:
         "Frames are resized so the shorter side has this many pixels...",
     )
     input_max_side: int = setting(512, "...and the longer side at most this many.")
+
+
+def inert_settings(params: TrackerParams, names: Iterable[str]) -> dict[str, str]:
+    """Each of ``names`` that has no effect given the other settings' values, and why.
+
+    >>> print(*inert_settings(TrackerParams(), ["keep_thresh", "birth_thresh"]).values())
+    keep_thresh has no effect with association=fused (only with association anchor or e2e)
+    >>> inert_settings(TrackerParams(association="anchor"), ["keep_thresh"])
+    {}
+    """
+    values = params.flat()
+    when = {f.name: f.metadata["when"] for cls in TrackerParams.GROUPS.values()
+            for f in dataclasses.fields(cls)}  # fmt: skip
+    problems: dict[str, str] = {}
+    for name in names:
+        for mode, allowed in when.get(name, {}).items():
+            if values[mode] not in allowed:
+                only = " or ".join(map(str, allowed))
+                problems[name] = (f"{name} has no effect with {mode}={values[mode]} "
+                                  f"(only with {mode} {only})")  # fmt: skip
+                break
+    return problems
 
 
 #: Allowed ranges of the numeric settings (inclusive); every value must also be finite.

@@ -39,6 +39,7 @@ from vsdmot.tracking.params import (
     MatchingParams,
     MotionParams,
     TrackerParams,
+    inert_settings,
     setting_help,
 )
 
@@ -96,6 +97,18 @@ class VSDMOTTracker(BaseTracker):
         "refine_boxes": {"type": "choice", "options": [False, True]},
     }
 
+    @classmethod
+    def inert_settings(cls, settings: dict[str, Any]) -> set[str]:
+        """The names in ``settings`` that would have no effect beside the others (a tuner
+        samples only the settings that count in the mode it chose).
+
+        >>> sorted(VSDMOTTracker.inert_settings({"association": "botsort", "keep_thresh": 0.5,
+        ...                                      "rescore": 0.5}))
+        ['keep_thresh']
+        """
+        tunable = {k: v for k, v in settings.items() if k in setting_help()}
+        return set(inert_settings(TrackerParams(**tunable), tunable))
+
     @_settings_init
     def __init__(
         self,
@@ -140,6 +153,9 @@ class VSDMOTTracker(BaseTracker):
         settings = {k: v for k, v in given.items() if k not in _CONTEXT_HELP}
         self.loaded = load_tracker_model(weights, device=device)
         self.params: TrackerParams = self.loaded.tracker_params(**settings)
+        # A setting given but without effect in the chosen mode is refused, not dropped.
+        if problems := inert_settings(self.params, settings):
+            raise ValueError("; ".join(problems.values()))
         # Engines by association: BoT-SORT's core keeps the identities itself; the other
         # rules (fused, anchor, e2e) are associators inside vsdmot's own engine.
         engines = {"botsort": QueryBoTSORT}
