@@ -17,7 +17,7 @@ from vsdmot.tracking.run import track_frames
 #: BoT-SORT's own defaults in vsdmot's names (miss_tolerance in frames at 30 fps).
 BOTSORT_DEFAULTS = ("birth_thresh=0.7,min_hits=2,match_iou=0.2,low_match_iou=0.5,"
                     "high_thresh=0.6,miss_tolerance=30,unconfirmed_iou=0.3")  # fmt: skip
-EVIDENCE_OFF = "rescore=0,refine_boxes=off,query_keep=1.0"
+EVIDENCE_OFF = "rescore=0,refine_boxes=off,query_keep=1.0,appearance_weight=0"
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +41,23 @@ def test_evidence_off_is_botsort_row_for_row(sequence: MOTSequence, tiny_weights
     np.testing.assert_array_equal(ours.boxes, theirs.boxes)
 
 
-@pytest.mark.parametrize("evidence", ["rescore=0.8", "refine_boxes=on", "query_keep=0.05"])
+@pytest.mark.parametrize(
+    "evidence", ["rescore=0.8", "refine_boxes=on", "query_keep=0.05", "appearance_weight=0.9"]
+)
 def test_each_piece_of_evidence_changes_the_tracks(
     sequence: MOTSequence, tiny_weights: Path, evidence: str
 ) -> None:
     # The untrained tiny model never scores its track queries above BoT-SORT's floor of
-    # 0.1, so a track query can only keep its track with the shipped model.
-    weights = "" if evidence.startswith("query_keep") else f"weights={tiny_weights},"
+    # 0.1, so a track query can only keep its track with the shipped model; appearance
+    # needs a trained embedding head too.
+    trained = evidence.startswith(("query_keep", "appearance"))
+    weights = "" if trained else f"weights={tiny_weights},"
     base = f"vsdmot:{weights}association=botsort,{BOTSORT_DEFAULTS}"
     off = _track(f"{base},{EVIDENCE_OFF}", sequence)
     key = evidence.split("=")[0]
     others = ",".join(x for x in EVIDENCE_OFF.split(",") if not x.startswith(key))
     on = _track(f"{base},{others},{evidence}", sequence)
-    same = len(on.frame) == len(off.frame) and np.array_equal(on.boxes, off.boxes)
+    same = (len(on.frame) == len(off.frame) and np.array_equal(on.boxes, off.boxes)
+            and np.array_equal(on.track_id, off.track_id))  # fmt: skip
     assert not same, evidence
     assert (on.track_id >= 1).all()

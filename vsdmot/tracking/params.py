@@ -27,13 +27,26 @@ def setting(default: Any, help: str, when: dict[str, tuple[Any, ...]] | None = N
     return field(default=default, metadata={"help": help, "when": when or {}})
 
 
+def _either(values: tuple[Any, ...]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def setting_help() -> dict[str, str]:
-    """Flat setting name -> its meaning."""
+    """Flat setting name -> its meaning, with the modes it applies in.
+
+    >>> setting_help()["keep_thresh"]
+    'Score a track query needs to count as seen. Only with association anchor or e2e.'
+    """
     return {
-        f.name: f.metadata["help"]
+        f.name: f.metadata["help"] + "".join(
+            f" Only with {mode} {_either(allowed)}."
+            for mode, allowed in f.metadata["when"].items()
+        )
         for cls in TrackerParams.GROUPS.values()
         for f in dataclasses.fields(cls)
-    }
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ class LifecycleParams:
     )
     keep_thresh: float = setting(
         0.4,
-        "Score a track query needs to count as seen (``anchor`` and ``e2e``).",
+        "Score a track query needs to count as seen.",
         when={"association": ("anchor", "e2e")},
     )
     miss_tolerance: int = setting(10, "Frames a track may go unseen before it is killed.")
@@ -85,12 +98,12 @@ class MotionParams:
     )
     cmc: bool = setting(
         True,
-        "``botsort``: camera-motion compensation (sparse optical flow) before matching.",
+        "Camera-motion compensation (sparse optical flow) before matching.",
         when={"association": ("botsort",)},
     )
     velocity_momentum: float = setting(
         0.5,
-        "``velocity`` motion: smoothing of the per-track centre velocity.",
+        "Smoothing of the per-track centre velocity.",
         when={"association": OWN_ENGINE, "motion": ("velocity",)},
     )
 
@@ -106,42 +119,42 @@ class MatchingParams:
     )
     anchor_iou: float = setting(
         0.2,
-        "``anchor``: IoU a track query needs with a proposal query (0: ``e2e``).",
+        "IoU a track query needs with a proposal query (0: ``e2e``).",
         when={"association": ("anchor",)},
     )
     high_thresh: float = setting(
         0.3,
-        "``fused``, ``botsort``: detections scoring at least this are matched first.",
+        "Detections scoring at least this are matched first.",
         when={"association": ("fused", "botsort")},
     )
     low_thresh: float = setting(
         0.1,
-        "``fused``: detections in [low_thresh, high_thresh) are matched second, by IoU.",
+        "Detections in [low_thresh, high_thresh) are matched second, by IoU.",
         when={"association": ("fused",)},
     )
     match_iou: float = setting(
         0.2,
-        "``fused``, ``botsort``: IoU a first-stage match needs (``fused``: unless re-identified).",
+        "IoU a first-stage match needs (``fused``: unless re-identified by appearance).",
         when={"association": ("fused", "botsort")},
     )
     low_match_iou: float = setting(
         0.5,
-        "``fused``, ``botsort``: IoU a second-stage match needs.",
+        "IoU a second-stage match needs.",
         when={"association": ("fused", "botsort")},
     )
     reid_cos: float = setting(
         0.85,
-        "``fused``: appearance similarity that re-identifies a lost track, motion aside.",
+        "Appearance similarity that re-identifies a lost track, motion aside.",
         when={"association": ("fused",)},
     )
     query_box_cue: bool = setting(
         True,
-        "``fused``: the motion cue also counts the IoU with the track query's refined box.",
+        "The motion cue also counts the IoU with the track query's refined box.",
         when={"association": ("fused",)},
     )
     query_keep: float = setting(
         0.8,
-        "``fused``, ``botsort``: an unmatched track is still seen on its query's box if the query "
+        "An unmatched track is still seen on its query's box if the query "
         "scores at least this near its prediction (the detector missed it); 1.0: off.",
         when={"association": ("fused", "botsort")},
     )
@@ -174,18 +187,19 @@ class AppearanceParams:
 
     appearance_weight: float = setting(
         0.3,
-        "``fused``: share of appearance similarity in the first-stage similarity.",
-        when={"association": ("fused",)},
+        "Share of appearance similarity in the first-stage similarity (``botsort``: "
+        "times the detection's confidence, where the boxes overlap).",
+        when={"association": ("fused", "botsort")},
     )
     appearance_dswr: bool = setting(
         False,
-        "``fused``: scale the appearance weight by the frame quality q_t (DSWR).",
-        when={"association": ("fused",)},
+        "Scale the appearance weight by the frame quality q_t (DSWR).",
+        when={"association": ("fused", "botsort")},
     )
     embedding_momentum: float = setting(
         0.9,
         "Smoothing of each track's appearance bank.",
-        when={"association": OWN_ENGINE},
+        when={"association": (*OWN_ENGINE, "botsort")},
     )
 
     def __post_init__(self) -> None:
@@ -223,7 +237,7 @@ def inert_settings(params: TrackerParams, names: Iterable[str]) -> dict[str, str
     for name in names:
         for mode, allowed in when.get(name, {}).items():
             if values[mode] not in allowed:
-                only = " or ".join(map(str, allowed))
+                only = _either(allowed)
                 problems[name] = (f"{name} has no effect with {mode}={values[mode]} "
                                   f"(only with {mode} {only})")  # fmt: skip
                 break

@@ -12,13 +12,22 @@ evidence as *detections*, so the core never needs to know about it:
   low when a track query already has it);
 * ``refine_boxes``: detections take the model's refined boxes;
 * ``query_keep``: a track query that still scores at least this where no proposal
-  is (the detector missed the person) becomes a detection of its own refined box.
+  is (the detector missed the person) becomes a detection of its own refined box;
+* ``appearance_weight``: in the first (high-score) stage, the similarity of a track
+  and a detection that overlap blends IoU with the cosine between the track's
+  appearance bank and the detection's embedding (the model's embedding head), with
+  a weight scaled by the detection's confidence and, with ``appearance_dswr``, by the
+  frame's quality estimate q_t: appearance counts least where it is least reliable.
+  Boxes that do not overlap are never matched by appearance alone.
 
-With all three off (``rescore=0``, ``refine_boxes=off``, ``query_keep=1``) the
-tracks are plain BoT-SORT's on the same proposals, row for row (tested).
+With all four off (``rescore=0``, ``refine_boxes=off``, ``query_keep=1``,
+``appearance_weight=0``) the tracks are plain BoT-SORT's on the same proposals, row
+for row (tested).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import supervision as sv
@@ -43,15 +52,60 @@ class _Tracklet(BoTSORTTracklet):
         self.observation = np.array(initial_bbox, dtype=np.float64)
         self.query_row = -1  # its row among the stored track queries (-1: it has none)
         self.out_row = -1  # its row among this frame's model outputs (-1: not given)
+        self.embedding: np.ndarray | None = None  # unit appearance bank (EMA)
+
+    def remember(self, embedding: np.ndarray, momentum: float) -> None:
+        """Blend a new unit embedding into the bank."""
+        mixed = embedding if self.embedding is None else (
+            momentum * self.embedding + (1 - momentum) * embedding)  # fmt: skip
+        self.embedding = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
 
     def update(self, bbox: np.ndarray) -> None:
         super().update(bbox)
         self.observation = np.array(bbox, dtype=np.float64)
 
 
+@dataclass
+class _Looks:
+    """This frame's detections' appearance, for the core's first stage."""
+
+    xyxy: np.ndarray  # (D, 4) float32, the detections handed to the core
+    embeddings: np.ndarray  # (D, E) unit rows (zero: none)
+    weights: np.ndarray  # (D,) appearance weight of each detection (0: none)
+
+    def columns(self, boxes: np.ndarray) -> np.ndarray:
+        """Row of each of ``boxes`` (a subset of the detections, as the core splits them)."""
+        same = (boxes.astype(np.float32)[:, None, :] == self.xyxy[None, :, :]).all(axis=2)
+        return same.argmax(axis=1)
+
+
 class _Core(BoTSORTTracker):
     """``trackers``' BoT-SORT whose new tracklets are :class:`_Tracklet` (its own spawn
-    rule, written again only to construct that class)."""
+    rule, written again only to construct that class), and whose first-stage similarity
+    blends in appearance when the engine hands it :class:`_Looks`."""
+
+    looks: _Looks | None = None
+    _stage = 0
+
+    def update(self, detections: sv.Detections, frame=None, timestamp=None) -> sv.Detections:
+        self._stage = 0
+        return super().update(detections, frame=frame, timestamp=timestamp)
+
+    def _get_iou_matrix(self, tracklets, detections, tracklet_boxes_by_id) -> np.ndarray:
+        iou = super()._get_iou_matrix(tracklets, detections, tracklet_boxes_by_id)
+        self._stage += 1
+        looks = self.looks
+        if self._stage != 1 or looks is None or not iou.size:
+            return iou
+        known = np.array([t.embedding is not None for t in tracklets])
+        if not known.any():
+            return iou
+        cols = looks.columns(np.asarray(detections))
+        banks = np.stack([t.embedding if t.embedding is not None
+                          else np.zeros(looks.embeddings.shape[1]) for t in tracklets])  # fmt: skip
+        cosine = np.clip(banks @ looks.embeddings[cols].T, 0.0, 1.0)
+        weight = np.where(known[:, None] & (iou > 0), looks.weights[cols][None, :], 0.0)
+        return (1 - weight) * iou + weight * cosine
 
     def _spawn_new_tracks(self, detection_boxes, confidences, unmatched_high_local,
                           high_indices, out_det_indices, out_tracker_ids,
@@ -118,8 +172,10 @@ class QueryBoTSORT:
         scores = out.logits.sigmoid().cpu().numpy().astype(np.float64)
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy().astype(np.float64) * scale
         dets, source = self._detections(proposals, kept, out, scores, boxes)
+        embeddings = None if out.embeddings is None else out.embeddings.cpu().numpy()
+        self.core.looks = self._looks(dets, source, embeddings, out)
         result = self.core.update(dets, frame=frame if self.params.movement.cmc else None)
-        self._carry(out, source, dets.xyxy)
+        self._carry(out, source, dets, embeddings)
         tracks = detections_to_frame_tracks(result)
         tracks.extras.update(semantic_extras(out.semantic))
         return tracks
@@ -171,16 +227,38 @@ class QueryBoTSORT:
             confident = confident[~covered]
         return confident.astype(np.int64)
 
-    def _carry(self, out: FrameOutput, source: np.ndarray, det_xyxy: np.ndarray) -> None:
+    def _looks(self, dets: sv.Detections, source: np.ndarray, embeddings: np.ndarray | None,
+               out: FrameOutput) -> _Looks | None:  # fmt: skip
+        """Appearance for the core: each detection's embedding (from the query it came
+        from) and weight ``appearance_weight x confidence (x q_t with DSWR)``."""
+        look = self.params.appearance
+        if look.appearance_weight <= 0 or embeddings is None or not len(dets):
+            return None
+        has = source >= 0
+        rows = np.zeros((len(source), embeddings.shape[1]), dtype=np.float64)
+        rows[has] = embeddings[source[has]]
+        weight = look.appearance_weight * np.asarray(dets.confidence, dtype=np.float64) * has
+        quality = semantic_extras(out.semantic).get("quality")
+        if look.appearance_dswr and quality is not None:
+            weight = weight * float(quality)
+        return _Looks(dets.xyxy.astype(np.float32), rows, np.clip(weight, 0.0, 1.0))
+
+    def _carry(self, out: FrameOutput, source: np.ndarray, dets: sv.Detections,
+               embeddings: np.ndarray | None) -> None:  # fmt: skip
         """Each live track's query for the next frame: the query of the detection it took
-        on this frame, else its own track query."""
+        on this frame, else its own track query; a confident detection's embedding joins
+        the appearance bank of the track that took it."""
         rows = []
+        det_xyxy, momentum = dets.xyxy, self.params.appearance.embedding_momentum
+        confident = np.asarray(dets.confidence) >= self.params.matching.high_thresh
         for track in self.core.tracks:
             row = track.out_row  # its own track query on this frame, if it had one
             if track.time_since_update == 0:
                 hit = np.flatnonzero((det_xyxy == track.observation.astype(np.float32)).all(1))
                 if len(hit) and source[hit[0]] >= 0:
                     row = int(source[hit[0]])
+                    if embeddings is not None and confident[hit[0]]:
+                        track.remember(embeddings[row], momentum)
             track.query_row = len(rows) if row >= 0 else -1
             if row >= 0:
                 rows.append(row)
