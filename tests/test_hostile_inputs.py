@@ -76,11 +76,14 @@ def test_E09_E10_eval_outputs_are_neither_inputs_nor_each_other(data: Path, tmp_
     assert gt.read_bytes() == before
 
 
-def test_DT03_DT06_detect_with_no_detections_keeps_a_det_txt(data: Path) -> None:
+@pytest.mark.parametrize("detector", ["hog:min_score=0.99", "yolo:size=32"])  # DT03/06, DT11
+def test_DT03_DT06_DT11_detect_with_no_detections_keeps_a_det_txt(
+    data: Path, detector: str
+) -> None:
     det = data / "SYNTH-0000" / "det"
     original = (det / "det.txt").read_bytes()
-    # HOG finds nobody on 160 x 120 generated frames: zero detections is a valid result.
-    result = run("detect", str(data), "-p", "hog:min_score=0.99")
+    # Neither finds anybody on 160 x 120 generated frames: zero detections is a valid result.
+    result = run("detect", str(data), "-p", detector)
     assert result.exit_code == 0, result.output
     assert (det / "det.txt").read_text() == ""
     assert (det / "det_original.txt").read_bytes() == original
@@ -215,7 +218,7 @@ def test_T22_empty_det_fields_are_an_error_not_a_column_shift(data: Path, tmp_pa
     assert f"{det}:1: empty value in column 2" in message
 
 
-def test_SG04_a_killed_video_writers_temp_file_is_removed_by_the_next_run(
+def test_SG04_SG04b_a_killed_video_writers_temp_file_is_removed_by_the_next_run(
     data: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "o"
