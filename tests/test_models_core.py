@@ -16,9 +16,9 @@ from vsdmot.models.box_ops import (
     inverse_sigmoid,
 )
 from vsdmot.models.config import ModelConfig
-from vsdmot.models.frozen_bn import FrozenBatchNorm2d
 from vsdmot.models.matcher import HungarianMatcher, assign
 from vsdmot.models.ms_deform_attn import MSDeformAttn, ms_deform_attn_core
+from vsdmot.nn.frozen_bn import FrozenBatchNorm2d
 from vsdmot.nn.mobilenet_v2 import MobileNetV2Features, load_mobilenet_v2_features
 
 

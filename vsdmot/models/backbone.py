@@ -8,7 +8,7 @@ from pathlib import Path
 from torch import Tensor, nn
 
 from vsdmot.models.config import ModelConfig
-from vsdmot.models.frozen_bn import freeze_batch_norm
+from vsdmot.nn.frozen_bn import freeze_batch_norm
 from vsdmot.nn.mobilenet_v2 import (
     STAGE_CHANNELS,
     MobileNetV2Features,

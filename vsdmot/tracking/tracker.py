@@ -145,6 +145,7 @@ class VSDMOTTracker(BaseTracker):
         input_max_side: int = _I.input_max_side,
     ) -> None:
         """Load the weights and set up an empty tracker."""
+        from vsdmot.nn.fold import prepare_for_inference
         from vsdmot.tracking.query_botsort import QueryBoTSORT
         from vsdmot.tracking.query_tracker import QueryTracker
         from vsdmot.tracking.weights import load_tracker_model
@@ -152,6 +153,7 @@ class VSDMOTTracker(BaseTracker):
         given = {k: v for k, v in locals().items() if k in self._explicit}
         settings = {k: v for k, v in given.items() if k not in _CONTEXT_HELP}
         self.loaded = load_tracker_model(weights, device=device)
+        prepare_for_inference(self.loaded.model)  # this copy only ever tracks
         self.params: TrackerParams = self.loaded.tracker_params(**settings)
         # A setting given but without effect in the chosen mode is refused, not dropped.
         if problems := inert_settings(self.params, settings):

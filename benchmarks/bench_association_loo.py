@@ -1,0 +1,143 @@
+"""Association ablation and peers, every number a left-out score.
+
+Usage (from the project root), after the leave-one-out studies of ``vsdmot tune``::
+
+    python benchmarks/bench_association_loo.py --tune TUNE_OUT [--jobs 2]
+
+``TUNE_OUT`` is the ``--out`` folder that ``vsdmot tune T --leave-one-out`` wrote for
+each tracker of ``--tuned`` (same sequences). For each scene left out, every tuned
+tracker gets the settings its study chose on the *other* scenes (the stored Optuna
+study is read back, nothing is re-tuned), and vsdmot's ``botsort`` core is also run
+with each piece of the model's evidence switched off in turn, and with all of it off
+(BoT-SORT's core at the same thresholds). Untuned peers run at their defaults. All
+trackers get the same proposals (each clean sequence's det.txt, the ``fixed``
+protocol) on clean frames and on the degraded copies of ``--types`` at
+``--severity``; the report gives the mean over the left-out scenes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from common import MOT15, ROOT, command, table, write_report
+
+from vsdmot.experiments.grid import GridSpec
+from vsdmot.experiments.runner import RunConfig, SequenceRange, run_grid
+from vsdmot.experiments.tune import TuneConfig, study, study_dir
+from vsdmot.tracking.registry import check_settings, parse_tracker
+
+SEQUENCES = ("PETS09-S2L1:first=601,last=795", "TUD-Stadtmitte")
+TUNED = ("vsdmot:association=botsort", "vsdmot", "bytetrack", "botsort")
+PEERS = ("ocsort", "deepsort")
+TYPES = "low_light,gaussian_noise,motion_blur,defocus_blur,jpeg,fog,rain,mix"
+#: The model's evidence on BoT-SORT's core, and the setting that switches each off.
+EVIDENCE_OFF = {
+    "rescore": {"rescore": 0.0},
+    "refined boxes": {"refine_boxes": False},
+    "query boxes": {"query_keep": 1.0},
+    "appearance": {"appearance_weight": 0.0},
+}
+CORE = "vsdmot:association=botsort"
+
+
+def chosen_elsewhere(tracker: str, tune_out: Path, data: Path, scenes: dict, left_out: str):
+    """The spec a study on every scene but ``left_out`` chose (read back, not re-run)."""
+    run = RunConfig(data, tune_out, GridSpec(protocol="fixed"),
+                    sequences=tuple(s for seqs in scenes.values() for s in seqs))  # fmt: skip
+    cfg = TuneConfig(tracker, run, trials=1)
+    others = tuple(s for s in scenes if s != left_out)
+    if not (study_dir(cfg, others) / "study.db").is_file():
+        raise SystemExit(f"{study_dir(cfg, others)}: no study; run `vsdmot tune {tracker} "
+                         f"--out {tune_out} --leave-one-out ...` first")  # fmt: skip
+    best = study(cfg, others, progress=False).best
+    return check_settings(parse_tracker(tracker).name, best)
+
+
+def rows_for_scene(args, scenes: dict, scene: str) -> dict[str, str]:
+    """Row name -> tracker spec for one left-out scene."""
+    specs = {}
+    for tracker in args.tuned:
+        spec = chosen_elsewhere(tracker, args.tune, args.data, scenes, scene)
+        specs[f"{tracker} (chosen elsewhere)"] = spec
+        if tracker == CORE:
+            for part, off in EVIDENCE_OFF.items():
+                specs[f"{tracker}, without {part}"] = spec.replace(**off)
+            everything = {k: v for off in EVIDENCE_OFF.values() for k, v in off.items()}
+            specs[f"{tracker}, no evidence (BoT-SORT core)"] = spec.replace(**everything)
+    for peer in args.peers:
+        specs[f"{peer} (defaults)"] = parse_tracker(peer)
+    return {name: str(spec) for name, spec in specs.items()}
+
+
+def run_scene(args, scenes: dict, scene: str) -> dict[str, dict[str, dict]]:
+    """Row name -> condition -> combined scores, on the left-out scene."""
+    specs = rows_for_scene(args, scenes, scene)
+    grid = GridSpec(types=tuple(args.types.split(",")), severities=(args.severity,),
+                    protocol="fixed")  # fmt: skip
+    cfg = RunConfig(args.data, args.out / scene, grid,
+                    trackers=tuple(dict.fromkeys(specs.values())), sequences=scenes[scene],
+                    cache=args.tune, jobs=args.jobs)  # fmt: skip
+    by_label = {}
+    for cell in run_grid(cfg, progress=True):
+        if cell.scores is None:
+            raise SystemExit(f"{cell.tracker} on {cell.condition} failed: {cell.error}")
+        by_label.setdefault(cell.tracker, {})[cell.condition] = cell.scores["combined"]
+    labels = {str(s): parse_tracker(s).label for s in specs.values()}
+    return {name: by_label[labels[spec]] for name, spec in specs.items()}
+
+
+def summary(per_scene: dict[str, dict[str, dict[str, dict]]]) -> list[list[object]]:
+    """One row per tracker: clean and degraded means, then each over the scenes."""
+    def mean(name: str, metric: str, clean: bool) -> float:
+        return statistics.fmean(
+            statistics.fmean(v[metric] for c, v in per_scene[scene][name].items()
+                             if (c == "clean") == clean)
+            for scene in per_scene
+        )  # fmt: skip
+
+    return [[name, f"{mean(name, 'HOTA', True):.3f}", f"{mean(name, 'HOTA', False):.3f}",
+             f"{mean(name, 'DetA', False):.3f}", f"{mean(name, 'AssA', False):.3f}",
+             f"{mean(name, 'IDF1', False):.3f}", f"{mean(name, 'IDSW', True):.1f}",
+             f"{mean(name, 'IDSW', False):.1f}"]
+            for name in next(iter(per_scene.values()))]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tune", type=Path, required=True, help="The tune runs' --out folder.")
+    ap.add_argument("--data", type=Path, default=MOT15)
+    ap.add_argument("--sequence", action="append", default=None)
+    ap.add_argument("--tuned", default=";".join(TUNED), help="Tuned trackers, ';'-separated.")
+    ap.add_argument("--peers", default=",".join(PEERS), type=lambda s: s.split(","))
+    ap.add_argument("--types", default=TYPES)
+    ap.add_argument("--severity", type=float, default=3.0)
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=Path("association-loo"))
+    ap.add_argument("--report", type=Path, default=ROOT / "benchmarks/results/association_loo.md")
+    args = ap.parse_args(argv)
+    args.tuned = [t for t in args.tuned.split(";") if t]
+    seqs = [SequenceRange.parse(s) for s in (args.sequence or SEQUENCES)]
+    scenes = {s.name: (s,) for s in seqs}
+    per_scene = {scene: run_scene(args, scenes, scene) for scene in scenes}
+    cmd = command("benchmarks/bench_association_loo.py")
+    n_deg = len(args.types.split(","))
+    lines = [
+        "# Association: ablation and peers, left-out scores", "",
+        f"Command: `{cmd}` (after `vsdmot tune T --out TUNE --leave-one-out` for each tuned "
+        "tracker; see docs/tuning.md)", "",
+        f"Left-out scenes: {', '.join(map(str, seqs))}; each is scored with the settings its "
+        "tracker's study chose on the other scene(s). Same proposals for every tracker (each "
+        "clean sequence's public det.txt), clean frames and the degraded copies of "
+        f"{n_deg} types at severity {args.severity:g} ({args.types.replace(',', ', ')}). "
+        "Means over the left-out scenes; 'degraded' is the mean over the types.", "",
+        *table(["tracker", "HOTA clean", "HOTA degraded", "DetA degraded", "AssA degraded",
+                "IDF1 degraded", "IDSW clean", "IDSW degraded"], summary(per_scene), "---:|"),
+    ]  # fmt: skip
+    write_report(args.report, lines, {"command": cmd, "per_scene": per_scene})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
