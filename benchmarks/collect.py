@@ -14,8 +14,10 @@ from vsdmot.utils.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = [
-    # settings chosen leave-one-scene-out (vsdmot tune)
+    # settings chosen leave-one-scene-out (vsdmot tune), the association against the peers
     "transfer_public",
+    "association_loo",
+    "speed_peers",
     # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)
     "adapt",
     "ootb_robust",
