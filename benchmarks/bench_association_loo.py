@@ -39,7 +39,6 @@ EVIDENCE_OFF = {
     "query boxes": {"query_keep": 1.0},
     "appearance": {"appearance_weight": 0.0},
 }
-CORE = "vsdmot:association=botsort"
 
 
 def chosen_elsewhere(tracker: str, tune_out: Path, data: Path, scenes: dict, left_out: str):
@@ -55,25 +54,36 @@ def chosen_elsewhere(tracker: str, tune_out: Path, data: Path, scenes: dict, lef
     return check_settings(parse_tracker(tracker).name, best)
 
 
+def named(item: str) -> tuple[str, str]:
+    """``NAME=SPEC`` (a ``=`` before any ``:``) or a bare spec named by itself.
+
+    >>> named("on BoT-SORT's thresholds=vsdmot:association=botsort"), named("bytetrack")
+    (("on BoT-SORT's thresholds", 'vsdmot:association=botsort'), ('bytetrack', 'bytetrack'))
+    """
+    eq, colon = item.find("="), item.find(":")
+    if eq >= 0 and (colon < 0 or eq < colon):
+        return item[:eq], item[eq + 1 :]
+    return item, item
+
+
 def rows_for_scene(args, scenes: dict, scene: str) -> dict[str, str]:
     """Row name -> tracker spec for one left-out scene."""
     specs = {}
-    for tracker in args.tuned:
+    for name, tracker in map(named, args.tuned):
         spec = chosen_elsewhere(tracker, args.tune, args.data, scenes, scene)
-        specs[f"{tracker} (chosen elsewhere)"] = spec
-        if tracker == CORE:
+        specs[f"{name} (chosen elsewhere)"] = spec
+        if spec.settings.get("association") == "botsort":
             for part, off in EVIDENCE_OFF.items():
-                specs[f"{tracker}, without {part}"] = spec.replace(**off)
+                specs[f"{name}, without {part}"] = spec.replace(**off)
             everything = {k: v for off in EVIDENCE_OFF.values() for k, v in off.items()}
-            specs[f"{tracker}, no evidence (BoT-SORT core)"] = spec.replace(**everything)
+            specs[f"{name}, no evidence (BoT-SORT core)"] = spec.replace(**everything)
     for peer in args.peers:
         specs[f"{peer} (defaults)"] = parse_tracker(peer)
     return {name: str(spec) for name, spec in specs.items()}
 
 
-def run_scene(args, scenes: dict, scene: str) -> dict[str, dict[str, dict]]:
+def run_scene(args, scenes: dict, scene: str, specs: dict[str, str]) -> dict[str, dict]:
     """Row name -> condition -> combined scores, on the left-out scene."""
-    specs = rows_for_scene(args, scenes, scene)
     grid = GridSpec(types=tuple(args.types.split(",")), severities=(args.severity,),
                     protocol="fixed")  # fmt: skip
     cfg = RunConfig(args.data, args.out / scene, grid,
@@ -109,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tune", type=Path, required=True, help="The tune runs' --out folder.")
     ap.add_argument("--data", type=Path, default=MOT15)
     ap.add_argument("--sequence", action="append", default=None)
-    ap.add_argument("--tuned", default=";".join(TUNED), help="Tuned trackers, ';'-separated.")
+    ap.add_argument("--tuned", default=";".join(TUNED),
+                    help="Tuned trackers, ';'-separated, each SPEC or NAME=SPEC.")  # fmt: skip
     ap.add_argument("--peers", default=",".join(PEERS), type=lambda s: s.split(","))
     ap.add_argument("--types", default=TYPES)
     ap.add_argument("--severity", type=float, default=3.0)
@@ -120,7 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     args.tuned = [t for t in args.tuned.split(";") if t]
     seqs = [SequenceRange.parse(s) for s in (args.sequence or SEQUENCES)]
     scenes = {s.name: (s,) for s in seqs}
-    per_scene = {scene: run_scene(args, scenes, scene) for scene in scenes}
+    specs = {scene: rows_for_scene(args, scenes, scene) for scene in scenes}
+    per_scene = {scene: run_scene(args, scenes, scene, specs[scene]) for scene in scenes}
+    chosen = [f"- left out {scene}: " + "; ".join(
+                  f"{name.removesuffix(' (chosen elsewhere)')} `{spec}`"
+                  for name, spec in specs[scene].items()
+                  if name.endswith("(chosen elsewhere)"))
+              for scene in scenes]  # fmt: skip
     cmd = command("benchmarks/bench_association_loo.py")
     n_deg = len(args.types.split(","))
     lines = [
@@ -134,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         "Means over the left-out scenes; 'degraded' is the mean over the types.", "",
         *table(["tracker", "HOTA clean", "HOTA degraded", "DetA degraded", "AssA degraded",
                 "IDF1 degraded", "IDSW clean", "IDSW degraded"], summary(per_scene), "---:|"),
+        "", "Settings chosen on the other scene (a part already off there leaves its "
+        "'without' row equal to the full one):", "", *chosen,
     ]  # fmt: skip
-    write_report(args.report, lines, {"command": cmd, "per_scene": per_scene})
+    write_report(args.report, lines, {"command": cmd, "specs": specs, "per_scene": per_scene})
     return 0
 
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ORDER = [
     # settings chosen leave-one-scene-out (vsdmot tune), the association against the peers
     "transfer_public",
+    "transfer_degraded",
     "association_loo",
     "speed_peers",
     # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)
