@@ -29,8 +29,18 @@ from vsdmot.experiments.tune import TuneConfig, study, study_dir
 from vsdmot.tracking.registry import check_settings, parse_tracker
 
 SEQUENCES = ("PETS09-S2L1:first=601,last=795", "TUD-Stadtmitte")
-TUNED = ("vsdmot:association=botsort", "vsdmot", "bytetrack", "botsort")
-PEERS = ("ocsort", "deepsort")
+BOTSORT_THRESHOLDS = ("birth_thresh=0.7,min_hits=2,match_iou=0.2,low_match_iou=0.5,"
+                      "high_thresh=0.6,miss_tolerance=30,unconfirmed_iou=0.3")
+TUNED = (
+    "vsdmot botsort core=vsdmot:association=botsort",
+    f"vsdmot botsort core at BoT-SORT thresholds=vsdmot:association=botsort,{BOTSORT_THRESHOLDS}",
+    "vsdmot botsort core at BoT-SORT thresholds, rescore off="
+    f"vsdmot:association=botsort,{BOTSORT_THRESHOLDS},rescore=0",
+    "vsdmot fused/anchor=vsdmot",
+    "ByteTrack=bytetrack",
+    "BoT-SORT=botsort",
+)
+PEERS = ("ocsort", "deepsort", "botsort", "bytetrack", "vsdmot")
 TYPES = "low_light,gaussian_noise,motion_blur,defocus_blur,jpeg,fog,rain,mix"
 #: The model's evidence on BoT-SORT's core, and the setting that switches each off.
 EVIDENCE_OFF = {

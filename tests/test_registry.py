@@ -183,3 +183,22 @@ def test_a_checkpoint_with_a_bad_runtime_block_is_refused_naming_it(tiny_weights
         torch.save({**blob, "runtime": block}, path)
         with pytest.raises(WeightsError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
             build_tracker(f"vsdmot:weights={path}")
+
+
+def test_a_preset_is_its_base_tracker_with_chosen_settings_and_yours_win() -> None:
+    from vsdmot.tracking.registry import PRESETS
+
+    spec = parse_tracker("vsdmot-botsort:appearance_weight=0.1")
+    assert spec.name == "vsdmot"
+    assert spec.settings == {**PRESETS["vsdmot-botsort"].settings, "appearance_weight": 0.1}
+    with pytest.raises(SpecError, match="has no setting 'nosuch'"):
+        parse_tracker("vsdmot-botsort:nosuch=1")
+    assert "vsdmot-botsort  (preset of vsdmot)" in cli("trackers").output
+
+
+def test_track_with_a_preset(dataset, tmp_path) -> None:
+    out = tmp_path / "p.txt"
+    result = cli("track", str(sorted(dataset.iterdir())[0]), "-o", str(out), "--tracker",
+                 "vsdmot-botsort", "--max-frames", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert out.read_text().strip()

@@ -42,15 +42,43 @@ CONTEXT = ("frame_rate", "device")
 _SETTABLE = (int, float, bool, str)
 
 
+@dataclass(frozen=True)
+class Preset:
+    """A registered tracker with settings chosen by a documented study: ``--tracker NAME``
+    is ``--tracker BASE:settings``, and settings given with it win."""
+
+    base: str
+    settings: dict[str, Any]
+    about: str
+
+
+#: Named settings, each chosen leave-one-scene-out (docs/tuning.md, BENCHMARKS.md).
+PRESETS: dict[str, Preset] = {
+    "vsdmot-botsort": Preset(
+        "vsdmot",
+        {"association": "botsort", "birth_thresh": 0.7, "min_hits": 2, "match_iou": 0.2,
+         "low_match_iou": 0.5, "high_thresh": 0.6, "miss_tolerance": 30,
+         "unconfirmed_iou": 0.3, "rescore": 0.0, "refine_boxes": False,
+         "query_keep": 0.99, "appearance_weight": 0.19},
+        "BoT-SORT's core at BoT-SORT's own thresholds, with the model's appearance "
+        "embeddings in the first stage (evidence chosen on PETS09-S2L1 601-795 and "
+        "TUD-Stadtmitte, clean and degraded; its transfer measured leave-one-scene-out: "
+        "docs/tuning.md)",
+    ),
+}  # fmt: skip
+
+
 def tracker_names() -> list[str]:
     """Every registered tracker, sorted."""
     return BaseTracker._registered_trackers()
 
 
 def _info(name: str):
+    name = PRESETS[name].base if name in PRESETS else name
     info = BaseTracker._lookup_tracker(name)
     if info is None:
-        raise SpecError(f"unknown tracker {name!r}; choose from {', '.join(tracker_names())}")
+        known = ", ".join([*tracker_names(), *PRESETS])
+        raise SpecError(f"unknown tracker {name!r}; choose from {known}")
     return info
 
 
@@ -115,6 +143,9 @@ def parse_tracker(text: str | Spec | TrackerSpec) -> TrackerSpec:
         info = known[key]
         kind = info.param_type if info.default_value is not None else info.param_type | None
         typed[key] = coerce(value, kind, f"{spec.name}: {key}")
+    if spec.name in PRESETS:
+        preset = PRESETS[spec.name]
+        return TrackerSpec(preset.base, {**preset.settings, **typed})
     return TrackerSpec(spec.name, typed)
 
 
@@ -195,6 +226,10 @@ def listing() -> str:
             mark = " *" if key in tunable else ""
             desc = " ".join(p.description.split())
             lines.append(f"  {key} = {p.default_value!r}{mark}  {desc}".rstrip())
+        lines.append("")
+    for name, preset in PRESETS.items():
+        lines.append(f"{name}  (preset of {preset.base}): {preset.about}")
+        lines.append("  " + ",".join(f"{k}={v}" for k, v in preset.settings.items()))
         lines.append("")
     lines.append("* tuned by `vsdmot tune` (the tracker's search_space)")
     return "\n".join(lines)
