@@ -28,7 +28,7 @@ from vsdmot.eval import evaluate
 from vsdmot.tracking.pipeline import TrackJob, track_source
 
 FIRST, LAST = 601, 795
-TRACKERS = "vsdmot,vsdmot:association=botsort,bytetrack,botsort,ocsort"
+TRACKERS = "vsdmot,vsdmot-botsort,bytetrack,botsort,ocsort"
 
 
 def run(clip: Path, out: Path, tracker: str) -> dict:
