@@ -40,11 +40,15 @@ def load_state_file(path: str | Path, what: str) -> dict[str, torch.Tensor]:
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsFileError(f"{path}: {what} weights: not a mapping of tensor names to tensors")
-    bad = next((k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all()),
-               None)  # fmt: skip
-    if bad is not None:
+    if (bad := first_nonfinite(state)) is not None:
         raise WeightsFileError(f"{path}: {what} weights: non-finite values in {bad}")
     return state
+
+
+def first_nonfinite(state: dict[str, torch.Tensor]) -> str | None:
+    """The name of the first floating-point tensor holding a NaN or an infinity."""
+    return next((k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all()),
+                None)  # fmt: skip
 
 
 def apply_state(module: nn.Module, state: dict[str, torch.Tensor], path: Path, what: str) -> None:

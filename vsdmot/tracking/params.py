@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -33,6 +33,13 @@ def _either(values: tuple[Any, ...]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
+def _fields() -> Iterator[tuple[str, dataclasses.Field]]:
+    """Every setting's dataclass field, with the group that owns it."""
+    for group, cls in TrackerParams.GROUPS.items():
+        for f in dataclasses.fields(cls):
+            yield group, f
+
+
 def setting_help() -> dict[str, str]:
     """Flat setting name -> its meaning, with the modes it applies in.
 
@@ -44,8 +51,7 @@ def setting_help() -> dict[str, str]:
             f" Only with {mode} {_either(allowed)}."
             for mode, allowed in f.metadata["when"].items()
         )
-        for cls in TrackerParams.GROUPS.values()
-        for f in dataclasses.fields(cls)
+        for _, f in _fields()
     }  # fmt: skip
 
 
@@ -231,8 +237,7 @@ def inert_settings(params: TrackerParams, names: Iterable[str]) -> dict[str, str
     {}
     """
     values = params.flat()
-    when = {f.name: f.metadata["when"] for cls in TrackerParams.GROUPS.values()
-            for f in dataclasses.fields(cls)}  # fmt: skip
+    when = {f.name: f.metadata["when"] for _, f in _fields()}
     problems: dict[str, str] = {}
     for name in names:
         for mode, allowed in when.get(name, {}).items():
@@ -343,21 +348,13 @@ class TrackerParams:
 
 def setting_groups() -> dict[str, str]:
     """Flat setting name -> the group that owns it."""
-    return {
-        f.name: group
-        for group, cls in TrackerParams.GROUPS.items()
-        for f in dataclasses.fields(cls)
-    }
+    return {f.name: group for group, f in _fields()}
 
 
 def setting_types() -> dict[str, Any]:
     """Flat setting name -> its type (for typing text values)."""
     types = {"bool": bool, "int": int, "float": float, "str": str}
-    return {
-        f.name: types[str(f.type)]
-        for cls in TrackerParams.GROUPS.values()
-        for f in dataclasses.fields(cls)
-    }
+    return {f.name: types[str(f.type)] for _, f in _fields()}
 
 
 #: Version of the runtime-settings block stored in checkpoints.

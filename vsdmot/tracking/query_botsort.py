@@ -39,7 +39,7 @@ from vsdmot.models.box_ops import box_cxcywh_to_xyxy
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, FrameOutput, TrackQueries
 from vsdmot.tracking.base import FrameTracks, detections_to_frame_tracks
 from vsdmot.tracking.params import TrackerParams
-from vsdmot.tracking.query_tracker import model_inputs, semantic_extras
+from vsdmot.tracking.query_tracker import blend_unit, model_inputs, semantic_extras
 from vsdmot.utils.boxes import box_iou
 
 
@@ -53,12 +53,6 @@ class _Tracklet(BoTSORTTracklet):
         self.query_row = -1  # its row among the stored track queries (-1: it has none)
         self.out_row = -1  # its row among this frame's model outputs (-1: not given)
         self.embedding: np.ndarray | None = None  # unit appearance bank (EMA)
-
-    def remember(self, embedding: np.ndarray, momentum: float) -> None:
-        """Blend a new unit embedding into the bank."""
-        mixed = embedding if self.embedding is None else (
-            momentum * self.embedding + (1 - momentum) * embedding)  # fmt: skip
-        self.embedding = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
 
     def update(self, bbox: np.ndarray) -> None:
         super().update(bbox)
@@ -258,7 +252,7 @@ class QueryBoTSORT:
                 if len(hit) and source[hit[0]] >= 0:
                     row = int(source[hit[0]])
                     if embeddings is not None and confident[hit[0]]:
-                        track.remember(embeddings[row], momentum)
+                        track.embedding = blend_unit(track.embedding, embeddings[row], momentum)
             track.query_row = len(rows) if row >= 0 else -1
             if row >= 0:
                 rows.append(row)

@@ -109,13 +109,21 @@ class Track:
 
     def remember(self, embedding: np.ndarray | None, momentum: float) -> None:
         """Blend a new appearance embedding into the bank."""
-        if embedding is None:
-            return
-        if self.embedding is None:
-            self.embedding = embedding.copy()
-            return
-        mixed = momentum * self.embedding + (1 - momentum) * embedding
-        self.embedding = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
+        if embedding is not None:
+            self.embedding = blend_unit(self.embedding, embedding, momentum)
+
+
+def blend_unit(bank: np.ndarray | None, embedding: np.ndarray, momentum: float) -> np.ndarray:
+    """A track's appearance bank after one more unit embedding: the embedding itself for
+    a new bank, else the renormalised moving average (``momentum`` on the old bank).
+
+    >>> blend_unit(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 0.5).round(3).tolist()
+    [0.707, 0.707]
+    """
+    if bank is None:
+        return embedding.copy()
+    mixed = momentum * bank + (1 - momentum) * embedding
+    return mixed / max(float(np.linalg.norm(mixed)), 1e-12)
 
 
 class QueryTracker:

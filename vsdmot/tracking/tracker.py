@@ -106,7 +106,8 @@ class VSDMOTTracker(BaseTracker):
         ...                                      "rescore": 0.5}))
         ['keep_thresh']
         """
-        tunable = {k: v for k, v in settings.items() if k in setting_help()}
+        names = setting_help()
+        tunable = {k: v for k, v in settings.items() if k in names}
         return set(inert_settings(TrackerParams(**tunable), tunable))
 
     @_settings_init

@@ -18,6 +18,7 @@ from vsdmot.models.config import ModelConfig
 from vsdmot.models.factory import build_vsdmot
 from vsdmot.models.files import CheckpointError, load_model_file
 from vsdmot.models.tracker import VSDMOT
+from vsdmot.nn.weights import first_nonfinite
 from vsdmot.semantics.config import SemanticConfig
 from vsdmot.tracking.params import TrackerParams, read_runtime_block
 
@@ -109,9 +110,7 @@ def load_tracker_model(path: str | Path | None = None, device: str = "cpu") -> L
     with _quiet("vsdmot.models"):  # "randomly initialised" would mislead: weights load next
         model = build_vsdmot(model_cfg, sem_cfg, initial_weights=False)
     state = {k: v.float() if v.is_floating_point() else v for k, v in blob["model"].items()}
-    bad = next((k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all()),
-               None)  # fmt: skip
-    if bad is not None:
+    if (bad := first_nonfinite(state)) is not None:
         raise WeightsError(f"{path}: non-finite weights (NaN or inf) in {bad}")
     try:
         model.load_state_dict(state, strict=True)
