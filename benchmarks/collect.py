@@ -19,6 +19,7 @@ ORDER = [
     "transfer_degraded",
     "association_loo",
     "speed_peers",
+    "inference_prep",
     # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)
     "adapt",
     "ootb_robust",

@@ -2,8 +2,7 @@
 
 A frozen (or eval-mode) BatchNorm after a convolution is an affine map per channel,
 so it can live in the convolution's weights and bias: on a CPU that saves a
-multiply and an add over every activation map (about a sixth of the shipped
-model's time per frame). Only the inference copy of a model is folded: its
+multiply and an add over every activation map. Only the inference copy of a model is folded: its
 parameter names change, so a folded model is never trained or saved.
 """
 
@@ -56,7 +55,8 @@ def fold_batchnorm(module: nn.Module) -> int:
 def prepare_for_inference(model: nn.Module) -> nn.Module:
     """A model that only runs forward (the runtime tracker's): batch norm folded into
     the convolutions and weights in channels-last layout, which oneDNN's CPU kernels
-    prefer (together about 1.4x faster per frame for the shipped model at 288 px;
-    outputs equal to within float rounding). In place; returns the model."""
+    prefer (together 0.60x the time per step of the shipped model at 288 px, outputs
+    equal to within float rounding: ``benchmarks/bench_inference_prep.py``). In place;
+    returns the model."""
     fold_batchnorm(model.eval())
     return model.to(memory_format=torch.channels_last)
