@@ -16,7 +16,8 @@ from vsdmot.tracking.run import track_frames
 
 #: BoT-SORT's own defaults in vsdmot's names (miss_tolerance in frames at 30 fps).
 BOTSORT_DEFAULTS = ("birth_thresh=0.7,min_hits=2,match_iou=0.2,low_match_iou=0.5,"
-                    "high_thresh=0.6,miss_tolerance=30,unconfirmed_iou=0.3")  # fmt: skip
+                    "high_thresh=0.6,miss_tolerance=30,unconfirmed_iou=0.3,"
+                    "cmc_downscale=2")  # fmt: skip
 EVIDENCE_OFF = "rescore=0,refine_boxes=off,query_keep=1.0,appearance_weight=0"
 
 
@@ -39,6 +40,14 @@ def test_evidence_off_is_botsort_row_for_row(sequence: MOTSequence, tiny_weights
     np.testing.assert_array_equal(ours.frame, theirs.frame)
     np.testing.assert_array_equal(ours.track_id, theirs.track_id)
     np.testing.assert_array_equal(ours.boxes, theirs.boxes)
+
+
+def test_cmc_downscale_reaches_the_flow_and_is_refused_without_cmc(tiny_weights: Path) -> None:
+    tracker = build_tracker(f"vsdmot:weights={tiny_weights},association=botsort,cmc_downscale=3")
+    assert tracker.core.core.cmc.downscale == 3
+    with pytest.raises(ValueError, match="cmc_downscale has no effect with cmc=False"):
+        build_tracker(f"vsdmot:weights={tiny_weights},association=botsort,cmc=off,"
+                      "cmc_downscale=3")  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -195,3 +195,33 @@ def test_SG12_ctrl_c_saves_a_checkpoint_that_resumes_exactly(data: Path, tmp_pat
     a = load_model_file(full.model_path)["model"]
     b = load_model_file(resumed.model_path)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_init_from_starts_a_run_from_another_runs_weights(data: Path, tmp_path: Path) -> None:
+    cfg = toy_config(data)
+    first = train(cfg, tmp_path / "first", model_factory=ToyTracker)
+    trained = load_model_file(first.model_path)["model"]
+    cfg.train.init_from = str(first.model_path)
+    cfg.train.steps = 1
+    init_weights = {k: v.clone() for k, v in ToyTracker(cfg).state_dict().items()}
+    assert not torch.equal(init_weights["head.0.weight"], trained["head.0.weight"])
+    second = train(cfg, tmp_path / "second", model_factory=ToyTracker)
+    assert second.step == 1
+    # One step from the first run's weights, not from a fresh initialisation: closer to
+    # where the first run ended than to where it began.
+    after = load_model_file(second.model_path)["model"]["head.0.weight"]
+    to_trained = (after - trained["head.0.weight"]).norm()
+    assert to_trained < (after - init_weights["head.0.weight"]).norm()
+
+
+def test_init_from_refuses_a_missing_or_foreign_file(data: Path, tmp_path: Path) -> None:
+    cfg = toy_config(data)
+    cfg.train.init_from = str(tmp_path / "nowhere.pt")
+    with pytest.raises(CheckpointError, match="nowhere.pt: checkpoint not found"):
+        train(cfg, tmp_path / "a", model_factory=ToyTracker)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"format": "vsdmot-model", "model": {"other.weight": torch.ones(2)},
+                "config": {}}, foreign)  # fmt: skip
+    cfg.train.init_from = str(foreign)
+    with pytest.raises(CheckpointError, match="no tensor of the file fits"):
+        train(cfg, tmp_path / "b", model_factory=ToyTracker)

@@ -177,6 +177,12 @@ class TrainLoopConfig:
     """torch.use_deterministic_algorithms (slower on CUDA; CPU runs are deterministic)."""
     tensorboard: bool = True
     """Also write TensorBoard events when the ``tensorboard`` package is installed."""
+    init_from: str | None = None
+    """A vsdmot model or training checkpoint (``model.pt``, ``last.pt``) whose weights
+    start the run, e.g. a tracker trained on clean frames before low-quality fine-tuning:
+    every tensor whose name and shape match is copied, the others keep their
+    initialisation and are logged. A resumed run ignores it (its checkpoint holds the
+    weights)."""
 
 
 @dataclass

@@ -403,6 +403,17 @@ class Trainer:
         return row
 
 
+def _init_from(model: nn.Module, path: str) -> None:
+    from vsdmot.models.files import init_from_file
+
+    left = init_from_file(model, path)
+    total = len(model.state_dict())
+    log.info("initialised from %s: %d of %d tensors copied", path, total - len(left), total)
+    if left:
+        more = " ..." if len(left) > 20 else ""
+        log.info("left as initialised: %s%s", ", ".join(left[:20]), more)
+
+
 def train(
     cfg: TrainConfig,
     out_dir: str | Path,
@@ -426,6 +437,8 @@ def train(
         with run_log(out_dir / "train.log", dist.is_main):
             dataset = build_clip_dataset(cfg.data, "train", seed=cfg.train.seed)
             model = model_factory(cfg)
+            if cfg.train.init_from and not resume:
+                _init_from(model, cfg.train.init_from)
             cfg = record_embed_dim(cfg, model, out_dir if resume else None)
             trainer = Trainer(cfg, model, dataset, out_dir, dist)
             return trainer.fit(resume=resume, stop_at=stop_at)

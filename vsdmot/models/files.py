@@ -77,3 +77,35 @@ def load_model_file(path: str | Path) -> dict[str, Any]:
         }
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"{path}: incomplete training checkpoint (no {exc})") from exc
+
+
+def init_from_file(model: torch.nn.Module, path: str | Path) -> list[str]:
+    """Copy into ``model`` every tensor of the model or checkpoint at ``path`` whose name
+    and shape match; return the names of the model's tensors left as initialised.
+
+    A file that shares no tensor with the model is another architecture, refused.
+
+    >>> import tempfile
+    >>> src, dst = torch.nn.Linear(2, 3), torch.nn.Sequential()
+    >>> dst.add_module("weight_only", torch.nn.Linear(2, 3))
+    >>> p = Path(tempfile.mkdtemp()) / "model.pt"
+    >>> torch.save({"format": MODEL_FORMAT, "model": {"weight_only." + k: v for k, v in
+    ...             src.state_dict().items()}, "config": {}}, p)
+    >>> init_from_file(dst, p), bool(torch.equal(dst.weight_only.weight, src.weight))
+    ([], True)
+    """
+    from vsdmot.nn.weights import first_nonfinite
+
+    path = Path(path)
+    state = load_model_file(path)["model"]
+    own = model.state_dict()
+    fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not fits:
+        raise CheckpointError(
+            f"{path}: train.init_from: no tensor of the file fits this model (another "
+            "architecture; its model section must match the config's)"
+        )
+    if (bad := first_nonfinite(fits)) is not None:
+        raise CheckpointError(f"{path}: train.init_from: non-finite values in {bad}")
+    model.load_state_dict(fits, strict=False)
+    return sorted(set(own) - set(fits))

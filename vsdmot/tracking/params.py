@@ -107,6 +107,12 @@ class MotionParams:
         "Camera-motion compensation (sparse optical flow) before matching.",
         when={"association": ("botsort",)},
     )
+    cmc_downscale: int = setting(
+        4,
+        "Camera-motion compensation on frames shrunk this many times (BoT-SORT uses 2; "
+        "4 keeps the optical flow a small share of a frame beside the model).",
+        when={"association": ("botsort",), "cmc": (True,)},
+    )
     velocity_momentum: float = setting(
         0.5,
         "Smoothing of the per-track centre velocity.",
@@ -259,6 +265,7 @@ RANGES: dict[str, tuple[float, float]] = {
     )},
     "miss_tolerance": (0, 100_000),
     "min_hits": (1, 1000),
+    "cmc_downscale": (1, 16),
     "max_tracks": (1, 100_000),
     "input_short_side": (32, 4096),
     "input_max_side": (32, 4096),

@@ -131,6 +131,7 @@ def build_core(params: TrackerParams) -> _Core:
         minimum_iou_threshold_unconfirmed_assoc=params.evidence.unconfirmed_iou,
         high_conf_det_threshold=match.high_thresh,
         enable_cmc=params.movement.cmc,
+        cmc_downscale=params.movement.cmc_downscale,
     )
 
 

@@ -126,6 +126,7 @@ class VSDMOTTracker(BaseTracker):
         motion: str = _V.motion,
         velocity_momentum: float = _V.velocity_momentum,
         cmc: bool = _V.cmc,
+        cmc_downscale: int = _V.cmc_downscale,
         association: str = _M.association,
         anchor_iou: float = _M.anchor_iou,
         high_thresh: float = _M.high_thresh,
