@@ -21,6 +21,9 @@ from hypothesis import strategies as st
 
 from vsdmot.config import ConfigError, compose_config, config_to_dict
 from vsdmot.data.mot import MOTFormatError, read_mot, read_seqinfo
+from vsdmot.degrade.base import frame_rng, sequence_rng
+from vsdmot.degrade.realesrgan.protocol import build_kernels, draw_protocol, run_protocol
+from vsdmot.degrade.realesrgan.ranges import KEYS, RangesError, load_ranges
 from vsdmot.degrade.schedules import make_schedule
 from vsdmot.detection.darknet import DarknetError, build_darknet, parse_cfg
 from vsdmot.proposals import ProposalError, build_proposal_source, load_proposal_db
@@ -315,6 +318,48 @@ def test_schedules_build_or_name_the_problem(name: str, opts, n: int, severity: 
         return
     assert sev.shape == (n,) and np.all(np.isfinite(sev))
     assert np.all((sev >= 0) & (sev <= 5))
+
+
+# --- Real-ESRGAN ranges files ---------------------------------------------------------------
+
+yaml_scalars = st.one_of(
+    st.integers(-3, 300).map(str),
+    st.floats(-1, 5, width=32).map(repr),
+    st.sampled_from([".nan", ".inf", "-.inf", "true", "null", "abc", "iso", "plateau_iso", "box"]),
+)
+yaml_values = st.one_of(
+    yaml_scalars,
+    st.lists(yaml_scalars, max_size=7).map(lambda v: "[" + ", ".join(v) + "]"),
+    # Mostly usable values, so that accepted files are more than the empty one.
+    st.floats(0, 1).map(repr),
+    st.tuples(st.floats(0, 1.2), st.floats(0.8, 40)).map(lambda v: f"[{v[0]!r}, {v[1]!r}]"),
+)
+
+
+@FUZZ
+@given(
+    items=st.lists(
+        st.tuples(st.sampled_from([*KEYS, "noise", "jpeg_range3", "kernel_prob2 "]), yaml_values),
+        max_size=4,
+    ),
+    seed=st.integers(0, 3),
+)
+def test_realesrgan_ranges_load_or_name_the_file(items, seed: int) -> None:
+    path = write("".join(f"{k}: {v}\n" for k, v in items), "ranges.yaml")
+    try:
+        ranges = load_ranges(path)
+    except RangesError as exc:
+        assert str(exc).startswith(f"{path}: ")
+        event("rejected")
+        return
+    event("accepted")
+    # Whatever passes the checks can be drawn from and run.
+    p = draw_protocol(sequence_rng(seed), ranges)
+    low, high = ranges.jpeg_range
+    assert low - 0.5 <= p.first.jpeg_quality <= high + 0.5
+    img = np.full((12, 16, 3), 0.5, np.float32)
+    out = run_protocol(img, p, build_kernels(p), frame_rng(0, 0, 1))
+    assert out.shape == (12, 16, 3) and np.all(np.isfinite(out))
 
 
 # --- Darknet cfg ----------------------------------------------------------------------------

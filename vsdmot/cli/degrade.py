@@ -14,7 +14,11 @@ def degrade(
     src: Path = typer.Argument(..., help="Dataset folder of sequences, or one sequence folder."),
     out: Path = typer.Argument(..., help="Output dataset folder (same layout)."),
     type: str = typer.Option(
-        "mix", "--type", "-t", help="Degradation type (see docs/degradations.md), or mix."
+        "mix",
+        "--type",
+        "-t",
+        help="Degradation type (see docs/degradations.md), or mix; NAME:key=value,... for a "
+        "type's options (realesrgan:config=ranges.yaml).",
     ),
     severity: float = typer.Option(3.0, "--severity", "-s", help="Peak severity in [0, 5]."),
     schedule: str = typer.Option(

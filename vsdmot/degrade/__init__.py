@@ -4,7 +4,9 @@ Types (severity in [0, 5], 0 = identity; parameter tables in each module and
 in ``docs/degradations.md``): ``gaussian_noise``, ``shot_noise``, ``low_light``
 (:mod:`.noise`); ``motion_blur``, ``defocus_blur`` (:mod:`.blur`); ``jpeg``,
 ``codec``, ``downscale`` (:mod:`.compression`); ``fog``, ``rain``,
-``contrast`` (:mod:`.weather`); ``mix`` (:mod:`.mix`).
+``contrast`` (:mod:`.weather`); ``mix`` (:mod:`.mix`); ``realesrgan``, Real-ESRGAN's
+second-order protocol (:mod:`.realesrgan`; severity scales how much of it reaches the
+frame, 5 is the protocol itself).
 
 Seeding: fixed per-sequence parameters come from ``(seed, sequence key)``,
 per-frame noise from ``(seed, sequence key, frame)``; see :mod:`.base`.

@@ -25,6 +25,9 @@ MAX_SEVERITY = 5.0
 #: Pipeline stages, in the order a camera chain applies them (scene, lens,
 #: sensor, then processing/compression). Ops are composed in this order.
 STAGE_SCENE, STAGE_OPTICS, STAGE_SENSOR, STAGE_PROCESSING = range(4)
+#: The stage of ops that are whole chains themselves (``mix``, ``realesrgan``): they are
+#: never picked as one part of another chain.
+STAGE_COMPOSITE = -1
 
 # Stream tags keep the random streams of one seed independent of each other.
 _TAG_SEQUENCE, _TAG_SCHEDULE, _TAG_FRAME, _TAG_DETECTOR = 0, 1, 2, 3

@@ -16,7 +16,13 @@ import numpy as np
 # The single types a mix picks from register themselves on import; they must all be in
 # REGISTRY before a mix is set up, whichever module the caller imported first.
 from vsdmot.degrade import blur, compression, noise, weather  # noqa: F401
-from vsdmot.degrade.base import REGISTRY, Degradation, check_severity, register
+from vsdmot.degrade.base import (
+    REGISTRY,
+    STAGE_COMPOSITE,
+    Degradation,
+    check_severity,
+    register,
+)
 
 
 @register
@@ -24,7 +30,7 @@ class Mix(Degradation):
     """A seeded combination of 2-3 types from different stages."""
 
     name = "mix"
-    stage = -1  # never part of another mix
+    stage = STAGE_COMPOSITE
 
     def __init__(self) -> None:
         super().__init__()
@@ -42,7 +48,7 @@ class Mix(Degradation):
     def _setup(self, rng: np.random.Generator, frame_size: tuple[int, int]) -> dict[str, Any]:
         by_stage: dict[int, list[str]] = {}
         for name, cls in sorted(REGISTRY.items()):
-            if cls.stage >= 0:
+            if cls.stage != STAGE_COMPOSITE:
                 by_stage.setdefault(cls.stage, []).append(name)
         stages = sorted(by_stage)
         k = int(rng.integers(2, 4))

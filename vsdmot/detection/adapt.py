@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from vsdmot.degrade.base import REGISTRY
+from vsdmot.degrade.registry import single_types
 from vsdmot.detection.adapt_data import AdaptBatch, DegradePlan
 from vsdmot.detection.darknet import YoloHead
 from vsdmot.detection.losses import (
@@ -89,14 +90,15 @@ class AdaptConfig:
         self.plan()  # validates the types and degradation ranges
 
     def train_types(self) -> tuple[str, ...]:
-        """The degradation types trained on: ``types``, or every single type but the held-out.
+        """The degradation types trained on: ``types``, or every single type (not the
+        whole chains ``mix`` and ``realesrgan``) but the held-out.
 
         >>> "fog" in AdaptConfig().train_types(), "gaussian_noise" in AdaptConfig().train_types()
         (False, True)
         """
         if self.types:
             return self.types
-        return tuple(t for t in sorted(REGISTRY) if t != "mix" and t not in self.held_out)
+        return tuple(t for t in single_types() if t not in self.held_out)
 
     def plan(self) -> DegradePlan:
         return DegradePlan(self.train_types(), self.min_severity, self.max_severity,

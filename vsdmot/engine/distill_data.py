@@ -33,8 +33,9 @@ from vsdmot.config import DataConfig, DistillRunConfig
 from vsdmot.data.clips import SequenceEntry, read_quality, resolve_entries
 from vsdmot.data.mot import MOTFormatError
 from vsdmot.data.sequence import MOTSequence
-from vsdmot.degrade import DEGRADATION_TYPES, Degrader, create
+from vsdmot.degrade import Degrader, create
 from vsdmot.degrade.base import sequence_key
+from vsdmot.degrade.registry import single_types
 from vsdmot.semantics.cache import EmbeddingCache
 from vsdmot.semantics.distill import DistillBatch
 from vsdmot.semantics.teachers import Teacher
@@ -43,12 +44,13 @@ log = logging.getLogger(__name__)
 
 
 def frame_level_types() -> list[str]:
-    """Degradation types that can degrade one frame on its own (not codec, not mix).
+    """Single degradation types that can degrade one frame on its own (not codec; not the
+    whole chains mix and realesrgan).
 
     >>> "codec" in frame_level_types(), "gaussian_noise" in frame_level_types()
     (False, True)
     """
-    return [t for t in DEGRADATION_TYPES if t != "mix" and not create(t).needs_clip]
+    return [t for t in single_types() if not create(t).needs_clip]
 
 
 @dataclass
