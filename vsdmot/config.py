@@ -34,7 +34,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from vsdmot.models.config import ModelConfig
-from vsdmot.semantics.config import SemanticConfig
+from vsdmot.semantics.config import SemanticConfig, TeacherConfig
 from vsdmot.utils.io import atomic_write
 
 PRESET_DIR = Path(__file__).resolve().parent / "configs"
@@ -322,7 +322,27 @@ def _on_off_switches(schema: DictConfig, layer: DictConfig, prefix: str = "") ->
             layer[key] = "on" if value else "off"
 
 
+#: Sections that may also be written as one spec string, and what parses it:
+#: ``semantic.teacher=clip:source=openai,arch=RN50,path=RN50.pt`` replaces the whole section.
+SPEC_SECTIONS = {"semantic.teacher": TeacherConfig.from_spec}
+
+
+def _expand_specs(layer: DictConfig, source: str) -> None:
+    """Replace each spec string of a :data:`SPEC_SECTIONS` key by the section it names
+    (every field, so nothing of an earlier layer's section survives)."""
+    for key, parse in SPEC_SECTIONS.items():
+        value = OmegaConf.select(layer, key, default=None)
+        if not isinstance(value, str):
+            continue
+        try:
+            section = dataclasses.asdict(parse(value))
+        except ValueError as exc:  # SpecError, or a field the section refuses
+            raise ConfigError(f"{source}: {key}: {exc}") from None
+        OmegaConf.update(layer, key, section, merge=False)
+
+
 def _merge(schema: DictConfig, layer: DictConfig, source: str) -> DictConfig:
+    _expand_specs(layer, source)
     try:
         _on_off_switches(schema, layer)
         return OmegaConf.merge(schema, layer)  # type: ignore[return-value]
@@ -443,11 +463,37 @@ def model_sections(cfg: TrainConfig) -> dict[str, Any]:
     return {"model": config_to_dict(cfg.model), "semantic": config_to_dict(cfg.semantic)}
 
 
+#: Model-section keys added after files were written, with the value an older file
+#: implies: left out of the fingerprint while they hold it, so older checkpoints still fit.
+_ADDED_KEYS: dict[tuple[str, ...], Any] = {
+    ("semantic", "teacher", "source"): "hf",
+    ("semantic", "teacher", "arch"): None,
+}
+
+
+def _without_implied(sections: dict[str, Any]) -> dict[str, Any]:
+    """``sections`` less the :data:`_ADDED_KEYS` that hold their implied value.
+
+    >>> _without_implied({"semantic": {"teacher": {"source": "hf", "kind": "clip"}}})
+    {'semantic': {'teacher': {'kind': 'clip'}}}
+    """
+    sections = json.loads(json.dumps(sections))  # a copy: the caller's dicts stay as they are
+    for path, implied in _ADDED_KEYS.items():
+        node: Any = sections
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path[-1] in node and node[path[-1]] == implied:
+            del node[path[-1]]
+    return sections
+
+
 def fingerprint(sections: dict[str, Any]) -> str:
-    """Short stable hash of the model-shaping sections (initialisation-only keys left out)."""
+    """Short stable hash of the model-shaping sections (initialisation-only keys, and
+    keys added later while they hold the value older files imply, left out)."""
     if "semantic" in sections:
         semantic = {k: v for k, v in sections["semantic"].items() if k not in _INIT_ONLY_SEMANTIC}
         sections = {**sections, "semantic": semantic}
+    sections = _without_implied(sections)
     blob = json.dumps(sections, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -20,8 +20,10 @@ from vsdmot.semantics.quality import QualityHead, QualitySmoother, SemanticFusio
 from vsdmot.semantics.student import Student
 from vsdmot.semantics.teachers import (
     ClipTeacher,
+    ClipTowerTeacher,
     Teacher,
     TeacherLoadError,
+    clip_tower_teacher,
     load_clip_teacher,
     load_teacher,
     mobilenet_v2_teacher,
@@ -29,6 +31,7 @@ from vsdmot.semantics.teachers import (
 
 __all__ = [
     "ClipTeacher",
+    "ClipTowerTeacher",
     "DistillBatch",
     "EmbeddingCache",
     "LossWeights",
@@ -45,6 +48,7 @@ __all__ = [
     "TeacherLoadError",
     "TrainHistory",
     "build_semantic_branch",
+    "clip_tower_teacher",
     "dcsd_losses",
     "distill_student",
     "fit_quality_head",

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from vsdmot.semantics.clip.archs import canonical_arch_name
+from vsdmot.utils.specs import Spec, SpecError, parse_spec, typed_options
 
 SemanticsMode = Literal["none", "teacher", "student"]
 DswrMode = Literal["off", "on"]
 DistillMode = Literal["alignment", "structure", "both"]
 TeacherKind = Literal["clip", "mobilenet_v2"]
+TeacherSource = Literal["hf", "openai", "openclip"]
 ResizeMode = Literal["squash", "center_crop"]
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -42,15 +46,31 @@ def _check_positive(name: str, value: float, allow_zero: bool = False) -> None:
 class TeacherConfig:
     """Which frozen image encoder provides the target semantics.
 
-    ``kind="clip"``: a Hugging Face CLIP vision tower; ``name_or_path`` is a hub id or a
-    local folder made with ``save_pretrained``. ``kind="mobilenet_v2"``: the ImageNet
-    MobileNetV2 features file at ``weights`` (global-average-pooled, 1280-d), the
-    stand-in teacher where CLIP weights are not available.
+    ``kind="clip"`` with ``source="hf"`` (the default): a Hugging Face CLIP vision tower;
+    ``name_or_path`` is a hub id or a local folder made with ``save_pretrained``.
+    ``kind="clip"`` with ``source="openai"`` or ``"openclip"``: the CLIP image tower in
+    the file ``weights`` (OpenAI's released ``RN50.pt``, ``ViT-B-32.pt``, ...; an
+    OpenCLIP ``.pt`` / ``.safetensors``), built by :mod:`vsdmot.semantics.clip`; ``arch``
+    (``RN50``, ``ViT-B-32``, ``ViT-B-32-quickgelu``, ...) is optional, the shape being read
+    from the file, but names the embedding size without the file. ``kind="mobilenet_v2"``:
+    the ImageNet MobileNetV2 features file at ``weights`` (global-average-pooled, 1280-d),
+    the stand-in teacher where CLIP weights are not available.
 
-    ``input_size=None`` takes the size from the saved image processor (CLIP) or 224.
-    ``resize="squash"`` resizes the whole frame to a square: tracking frames are wide and
-    CLIP's shortest-side resize + centre crop would drop the people at the sides, which
-    the student does see. ``"center_crop"`` is CLIP's own preprocessing.
+    The same settings as one spec (:meth:`from_spec`): ``clip:source=openai,arch=RN50,
+    path=<file>``, ``clip:source=openclip,arch=<arch>,path=<file>``,
+    ``clip:source=hf,id=<hub id or folder>``, ``mobilenet_v2:path=<file>``; each may add
+    ``input_size=`` and ``resize=``.
+
+    ``input_size=None`` takes the size from the saved image processor (Hugging Face), the
+    tower's position table (OpenAI / OpenCLIP files) or 224. ``resize="squash"`` resizes
+    the whole frame to a square: tracking frames are wide and CLIP's shortest-side resize
+    + centre crop would drop the people at the sides, which the student does see.
+    ``"center_crop"`` is CLIP's own preprocessing.
+
+    >>> TeacherConfig.from_spec("clip:source=openai,arch=RN50,path=w/RN50.pt").backend
+    'openai'
+    >>> TeacherConfig(kind="clip", name_or_path="weights/clip-b32").to_spec()
+    'clip:source=hf,id=weights/clip-b32'
     """
 
     kind: TeacherKind = "clip"
@@ -58,12 +78,101 @@ class TeacherConfig:
     weights: str | None = None
     input_size: int | None = None
     resize: ResizeMode = "squash"
+    source: TeacherSource = "hf"
+    arch: str | None = None
 
     def __post_init__(self) -> None:
         _check_choice("teacher.kind", self.kind, ("clip", "mobilenet_v2"))
         _check_choice("teacher.resize", self.resize, ("squash", "center_crop"))
+        _check_choice("teacher.source", self.source, ("hf", "openai", "openclip"))
         if self.input_size is not None:
             _check_positive("teacher.input_size", self.input_size)
+        if self.arch is not None:
+            if self.backend not in ("openai", "openclip"):
+                raise ValueError(
+                    f"teacher.arch={self.arch!r} applies to kind=clip with source=openai or "
+                    f"openclip (a weights file), not to {self.to_spec()!r}"
+                )
+            canonical_arch_name(self.arch)  # an unknown name fails here, not at load time
+
+    @property
+    def backend(self) -> str:
+        """What loads it: ``hf``, ``openai``, ``openclip`` or ``mobilenet_v2``."""
+        return self.source if self.kind == "clip" else self.kind
+
+    @classmethod
+    def from_spec(cls, text: str) -> TeacherConfig:
+        """The teacher a spec names (``clip:source=openai,arch=RN50,path=RN50.pt``).
+
+        >>> TeacherConfig.from_spec("clip:source=hf,id=openai/clip-vit-base-patch16").name_or_path
+        'openai/clip-vit-base-patch16'
+        >>> TeacherConfig.from_spec("clip:source=openai,id=x")
+        Traceback (most recent call last):
+        ...
+        vsdmot.utils.specs.SpecError: 'clip:source=openai,id=x': source=openai takes \
+path=<weights file> (and arch=), not id=
+        """
+        spec = parse_spec(text)
+        if spec.name not in _TEACHER_SPECS:
+            raise SpecError(
+                f"{text!r}: unknown teacher {spec.name!r}; one of: {', '.join(_TEACHER_SPECS)}"
+            )
+        fields_of = _TEACHER_SPECS[spec.name]
+        try:
+            return cls(**fields_of(**typed_options(spec, fields_of)))
+        except SpecError as exc:
+            raise SpecError(f"{text!r}: {exc}") from None
+
+    def to_spec(self) -> str:
+        """This teacher as a spec; :meth:`from_spec` reads it back (a path holding a
+        comma cannot be written as a spec)."""
+        if self.kind == "mobilenet_v2":
+            options: dict[str, Any] = {"path": self.weights}
+        elif self.source == "hf":
+            options = {"source": "hf", "id": self.name_or_path}
+        else:
+            options = {"source": self.source, "arch": self.arch, "path": self.weights}
+        options |= {"input_size": self.input_size}
+        if self.resize != "squash":
+            options["resize"] = self.resize
+        return str(Spec(self.kind, {k: str(v) for k, v in options.items() if v is not None}))
+
+
+def _clip_spec(
+    *,
+    source: str = "hf",
+    arch: str | None = None,
+    path: str | None = None,
+    id: str | None = None,
+    input_size: int | None = None,
+    resize: str = "squash",
+) -> dict[str, Any]:
+    """The :class:`TeacherConfig` fields of ``clip:...`` (``id`` for Hugging Face towers,
+    ``path`` and ``arch`` for OpenAI / OpenCLIP files)."""
+    if source == "hf" and (path is not None or arch is not None):
+        raise SpecError("source=hf takes id=<hub id or folder>, not path= or arch=")
+    if source != "hf" and id is not None:
+        raise SpecError(f"source={source} takes path=<weights file> (and arch=), not id=")
+    return {
+        "kind": "clip",
+        "source": source,
+        "arch": arch,
+        "weights": path,
+        "name_or_path": id if id is not None else DEFAULT_CLIP,
+        "input_size": input_size,
+        "resize": resize,
+    }
+
+
+def _mobilenet_v2_spec(
+    *, path: str | None = None, input_size: int | None = None, resize: str = "squash"
+) -> dict[str, Any]:
+    """The :class:`TeacherConfig` fields of ``mobilenet_v2:path=<features .pt>``."""
+    return {"kind": "mobilenet_v2", "weights": path, "input_size": input_size, "resize": resize}
+
+
+#: Teacher spec names and the function turning their options into TeacherConfig fields.
+_TEACHER_SPECS = {"clip": _clip_spec, "mobilenet_v2": _mobilenet_v2_spec}
 
 
 @dataclass

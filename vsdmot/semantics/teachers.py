@@ -7,9 +7,11 @@ preprocessing, so cached embeddings (:mod:`vsdmot.semantics.cache`) are
 invalidated whenever either changes.
 
 Adapters: :class:`ClipTeacher` (Hugging Face CLIP vision towers),
-:class:`Teacher` itself for any frozen ``nn.Module`` encoder, and
-:func:`mobilenet_v2_teacher` (ImageNet MobileNetV2 features, the stand-in
-where CLIP weights are not available).
+:func:`clip_tower_teacher` (the CLIP image towers of :mod:`vsdmot.semantics.clip`, from
+OpenAI's or OpenCLIP's files), :class:`Teacher` itself for any frozen ``nn.Module``
+encoder, and :func:`mobilenet_v2_teacher` (ImageNet MobileNetV2 features, the stand-in
+where CLIP weights are not available). :func:`load_teacher` picks one by
+:attr:`TeacherConfig.backend`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -26,7 +28,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vsdmot.nn.imagenet import IMAGENET_MEAN, IMAGENET_STD
+from vsdmot.semantics.clip.archs import VitArch, arch_name
+from vsdmot.semantics.clip.load import load_clip_tower, tower_output_dim
 from vsdmot.semantics.config import TeacherConfig
+from vsdmot.semantics.errors import TeacherLoadError  # raised here, and importable from here
 from vsdmot.semantics.preprocess import ImageInput, batch_resize, normalize, to_unit_rgb
 
 log = logging.getLogger(__name__)
@@ -34,10 +39,6 @@ log = logging.getLogger(__name__)
 #: OpenAI CLIP's normalisation, used when a checkpoint ships no image-processor config.
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-
-
-class TeacherLoadError(RuntimeError):
-    """A teacher's weights could not be found or read."""
 
 
 def fingerprint_module(module: nn.Module, extra: str = "") -> str:
@@ -71,6 +72,9 @@ class Teacher(nn.Module):
     >>> any(p.requires_grad for p in t.parameters()), t.training
     (False, False)
     """
+
+    #: Towers with learnt position tables take one input size: crops are resized to it.
+    fixed_input_size = False
 
     def __init__(
         self,
@@ -152,8 +156,12 @@ class Teacher(nn.Module):
         """L2-normalised embeddings of object crops ``(N, 3, h, w)`` in unit RGB.
 
         Convolutional encoders take the crops at their own (small) size, which keeps
-        per-object distillation cheap; :class:`ClipTeacher` resizes them to its input.
+        per-object distillation cheap; CLIP towers (``fixed_input_size``) resize them to
+        their input.
         """
+        if self.fixed_input_size:
+            size = (self.input_size, self.input_size)
+            crops = F.interpolate(crops, size=size, mode="bilinear")
         pixels = normalize(crops.to(self.device), self.mean, self.std)
         return F.normalize(self.encode(pixels).float(), dim=-1)
 
@@ -163,6 +171,8 @@ class Teacher(nn.Module):
 
 class ClipTeacher(Teacher):
     """A Hugging Face ``CLIPVisionModelWithProjection``: the projected image embedding."""
+
+    fixed_input_size = True
 
     def __init__(self, model: nn.Module, *, input_size: int, mean, std, resize, name) -> None:
         super().__init__(
@@ -182,10 +192,11 @@ class ClipTeacher(Teacher):
         out = self.encoder(pixel_values=pixels, interpolate_pos_encoding=self._interpolate)
         return out.image_embeds
 
-    @torch.no_grad()
-    def embed_crops(self, crops: Tensor) -> Tensor:
-        size = (self.input_size, self.input_size)
-        return super().embed_crops(F.interpolate(crops, size=size, mode="bilinear"))
+
+class ClipTowerTeacher(Teacher):
+    """A CLIP image tower of :mod:`vsdmot.semantics.clip` (its output is the embedding)."""
+
+    fixed_input_size = True
 
 
 def _missing_weights_message(name_or_path: str, reason: str) -> str:
@@ -300,15 +311,63 @@ def mobilenet_v2_teacher(
     )
 
 
-def load_teacher(cfg: TeacherConfig) -> Teacher:
-    """Build the teacher a :class:`TeacherConfig` describes."""
-    if cfg.kind == "clip":
-        return load_clip_teacher(cfg.name_or_path, cfg.input_size, cfg.resize)
+def clip_tower_teacher(
+    weights: str | os.PathLike[str] | None,
+    *,
+    source: str,
+    arch: str | None = None,
+    input_size: int | None = None,
+    resize: str = "squash",
+) -> ClipTowerTeacher:
+    """A CLIP image tower from OpenAI's or OpenCLIP's weight file (``source`` ``openai``
+    or ``openclip``), with CLIP's mean/std; ``input_size=None`` takes the tower's own
+    (224 for RN50 and ViT-B/32). Raises :class:`TeacherLoadError` when the file is missing.
+    """
+    tower, arch_found = load_clip_tower(weights, source=source, arch=arch)
+    label = arch_name(arch_found) or type(arch_found).__name__.removesuffix("Arch").lower()
+    if isinstance(arch_found, VitArch) and arch_found.quick_gelu:
+        label += "-quickgelu"  # the same weights give other embeddings with exact GELU
+    return ClipTowerTeacher(
+        tower,
+        embed_dim=arch_found.output_dim,
+        input_size=input_size or arch_found.image_size,
+        mean=CLIP_MEAN,
+        std=CLIP_STD,
+        resize=resize,
+        name=f"clip-{label}",
+    )
+
+
+def _mobilenet_v2(cfg: TeacherConfig) -> Teacher:
     if cfg.weights is None:
         raise TeacherLoadError(
             "teacher.kind=mobilenet_v2 needs teacher.weights=<path to the features .pt file>"
         )
     return mobilenet_v2_teacher(cfg.weights, cfg.input_size or 224, cfg.resize)
+
+
+def _clip_tower(cfg: TeacherConfig) -> Teacher:
+    return clip_tower_teacher(
+        cfg.weights,
+        source=cfg.source,
+        arch=cfg.arch,
+        input_size=cfg.input_size,
+        resize=cfg.resize,
+    )
+
+
+#: How each :attr:`TeacherConfig.backend` is loaded.
+TEACHER_LOADERS: dict[str, Callable[[TeacherConfig], Teacher]] = {
+    "hf": lambda cfg: load_clip_teacher(cfg.name_or_path, cfg.input_size, cfg.resize),
+    "openai": _clip_tower,
+    "openclip": _clip_tower,
+    "mobilenet_v2": _mobilenet_v2,
+}
+
+
+def load_teacher(cfg: TeacherConfig) -> Teacher:
+    """Build the teacher a :class:`TeacherConfig` describes."""
+    return TEACHER_LOADERS[cfg.backend](cfg)
 
 
 #: Projection sizes of the published OpenAI CLIP towers, so that a student-mode branch can be
@@ -321,14 +380,7 @@ KNOWN_CLIP_DIMS = {
 }
 
 
-def teacher_embed_dim(cfg: TeacherConfig) -> int:
-    """The teacher's embedding size, without loading its weights.
-
-    >>> teacher_embed_dim(TeacherConfig(name_or_path="openai/clip-vit-base-patch32"))
-    512
-    """
-    if cfg.kind == "mobilenet_v2":
-        return 1280
+def _hf_embed_dim(cfg: TeacherConfig) -> int:
     if cfg.name_or_path in KNOWN_CLIP_DIMS:
         return KNOWN_CLIP_DIMS[cfg.name_or_path]
     from transformers import CLIPVisionConfig
@@ -338,3 +390,28 @@ def teacher_embed_dim(cfg: TeacherConfig) -> int:
     except (OSError, ValueError) as err:
         raise TeacherLoadError(_missing_weights_message(cfg.name_or_path, str(err))) from err
     return int(config.projection_dim)
+
+
+def _tower_embed_dim(cfg: TeacherConfig) -> int:
+    return tower_output_dim(cfg.weights, source=cfg.source, arch=cfg.arch)
+
+
+#: How each :attr:`TeacherConfig.backend` tells its embedding size without its weights
+#: where it can (a known name), else from its config or file.
+EMBED_DIMS: dict[str, Callable[[TeacherConfig], int]] = {
+    "hf": _hf_embed_dim,
+    "openai": _tower_embed_dim,
+    "openclip": _tower_embed_dim,
+    "mobilenet_v2": lambda cfg: 1280,
+}
+
+
+def teacher_embed_dim(cfg: TeacherConfig) -> int:
+    """The teacher's embedding size, without loading its weights where the name tells it.
+
+    >>> teacher_embed_dim(TeacherConfig(name_or_path="openai/clip-vit-base-patch32"))
+    512
+    >>> teacher_embed_dim(TeacherConfig.from_spec("clip:source=openai,arch=RN50"))
+    1024
+    """
+    return EMBED_DIMS[cfg.backend](cfg)
