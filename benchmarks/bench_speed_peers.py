@@ -31,10 +31,11 @@ FIRST, LAST = 601, 795
 TRACKERS = "vsdmot,vsdmot-botsort,bytetrack,botsort,ocsort"
 
 
-def run(clip: Path, out: Path, tracker: str) -> dict:
+def run(clip: Path, out: Path, tracker: str, proposals: str) -> dict:
     wall, cpu = time.perf_counter(), time.process_time()
-    result = track_source(TrackJob(str(clip / "clip.mp4"), out / f"{clip.name}.txt",
-                                   tracker=tracker, progress=False))  # fmt: skip
+    job = TrackJob(str(clip / "clip.mp4"), out / f"{clip.name}.txt", tracker=tracker,
+                   proposals=proposals, progress=False)  # fmt: skip
+    result = track_source(job)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     scores = evaluate(clip, out, gt_format="mot15", progress=False).combined
     return {"wall_s": wall, "cpu_s": cpu, "loop_fps": result.run.fps, "frames": result.run.frames,
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--trackers", default=TRACKERS)
+    ap.add_argument("--proposals", default="yolo", help="detector spec for every tracker "
+                    "(default: the default detector), e.g. yolo:weights=robust")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/speed_peers.md")
     args = ap.parse_args(argv)
     trackers = args.trackers.split(",")
@@ -53,10 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         clip = write_clip_sequence(MOT15 / "PETS09-S2L1", FIRST, LAST, work / "PETS09-S2L1-test",
                                    frame_rate=7)  # fmt: skip
-        run(clip, work / "warmup", "bytetrack")  # imports, detector session, page cache
+        # imports, detector session, page cache
+        run(clip, work / "warmup", "bytetrack", args.proposals)
         for r in range(args.rounds):
             for i, t in enumerate(trackers):
-                runs[t].append(run(clip, work / f"r{r}-{i}", t))
+                runs[t].append(run(clip, work / f"r{r}-{i}", t, args.proposals))
                 print(t, runs[t][-1], flush=True)
     med = {t: {k: statistics.median(x[k] for x in rs) for k in rs[0]} for t, rs in runs.items()}
     base = med.get("bytetrack")
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         "# End to end against the peers: `vsdmot track video.mp4` at 768x576", "",
         f"Command: `{cmd}`", "",
         f"PETS09-S2L1 frames {FIRST}-{LAST} as a 768x576 MP4 (7 fps, {LAST - FIRST + 1} "
-        "frames), the default detector (robust YOLOv3-tiny, in the worker thread) for every "
+        f"frames), the detector `{args.proposals}` (in the worker thread) for every "
         "tracker, each tracker's defaults; whole call (loading, decoding, detecting, tracking, "
         f"writing); median of {args.rounds} interleaved rounds on this machine.", "",
         *table(["tracker", "frames/s", "wall vs ByteTrack", "CPU s", "CPU vs ByteTrack",

