@@ -36,6 +36,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationE
 from vsdmot.models.config import ModelConfig
 from vsdmot.semantics.config import SemanticConfig, TeacherConfig
 from vsdmot.utils.io import atomic_write
+from vsdmot.utils.specs import SpecError, parse_spec
 
 PRESET_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -85,9 +86,11 @@ class AugmentConfig:
 class ProposalConfig:
     """Where proposals (anchor queries) come from and the noise added during training."""
 
-    source: Literal["det", "gt"] = "det"
-    """``det``: the sequence's ``det/det.txt``; ``gt``: ground-truth boxes (a stand-in
-    detector for data without detections; the noise below then matters most)."""
+    source: str = "det"
+    """``det``: the sequence's ``det/det.txt``; ``det_db:FILE.json`` (the spec of
+    ``vsdmot track --proposals``): each sequence's boxes in a MOTRv2 det_db file;
+    ``gt``: ground-truth boxes (a stand-in detector for data without detections; the
+    noise below then matters most)."""
     score_threshold: float = 0.3
     """Detections scoring below this are not proposals."""
     jitter: float = 0.05
@@ -116,6 +119,14 @@ class DataConfig:
     val_frames: dict[str, list[int]] = field(default_factory=dict)
     clean_pairs: list[CleanPair] = field(default_factory=list)
     """Degraded datasets with their clean originals: clean frames feed the teacher."""
+    train_split: str = "train"
+    """A dataset root of ``data.train`` that holds split folders (``DanceTrack/`` with
+    ``train/``, ``val/``, ``test/``) is read from this one."""
+    val_split: str = "val"
+    """The split folder read from a dataset root of ``data.val``."""
+    mot17_detector: str = "SDP"
+    """Which of MOT17's three copies of a sequence is used: ``DPM``, ``FRCNN``, ``SDP``
+    or ``all``."""
     gt_format: Literal["auto", "mot15", "mot16"] = "auto"
     clip_length: int = 3
     max_interval: int = 3
@@ -409,6 +420,10 @@ def validate(cfg: TrainConfig, source: str) -> None:
         for seq, r in ranges.items():
             if len(r) != 2 or not 1 <= r[0] <= r[1]:
                 fail(f"data.{name}.{seq}={list(r)} must be [first, last] with 1 <= first <= last")
+    if d.mot17_detector.upper() not in ("DPM", "FRCNN", "SDP", "ALL"):
+        fail(f"data.mot17_detector={d.mot17_detector!r} must be DPM, FRCNN, SDP or all")
+    if problem := proposal_source_problem(d.proposals.source):
+        fail(f"data.proposals.source={d.proposals.source!r}: {problem}")
     lo_hi = d.proposals.gt_score_range
     if len(lo_hi) != 2 or not 0 <= lo_hi[0] <= lo_hi[1] <= 1:
         fail("data.proposals.gt_score_range must be [low, high] within [0, 1]")
@@ -435,6 +450,33 @@ def validate(cfg: TrainConfig, source: str) -> None:
         fail(f"distillation.clean_fraction={ds.clean_fraction} must be in [0, 1]")
     if ds.max_size < 0 or ds.lr <= 0 or ds.quality_lr <= 0:
         fail("distillation.max_size must be >= 0; lr and quality_lr > 0")
+
+
+#: The proposal sources training reads: stored boxes, or the ground truth.
+TRAINING_PROPOSALS = ("det", "det_db", "gt")
+
+
+def proposal_source_problem(text: str) -> str | None:
+    """What is wrong with a training proposal source, or ``None``.
+
+    >>> proposal_source_problem("det_db:/data/det_db_motrv2.json") is None
+    True
+    >>> proposal_source_problem("yolo")
+    "training reads stored boxes: det, det_db:FILE.json or gt (run 'vsdmot detect' first)"
+    """
+    try:
+        spec = parse_spec(text)
+    except SpecError as exc:
+        return str(exc)
+    if spec.name not in TRAINING_PROPOSALS:
+        return "training reads stored boxes: det, det_db:FILE.json or gt (run 'vsdmot detect' " \
+            "first)"
+    if spec.name != "det_db":
+        return None if spec.value is None and not spec.options else f"{spec.name} takes no options"
+    if (spec.value or spec.options.get("path")) is None:
+        return "det_db needs its file: det_db:FILE.json"
+    unknown = set(spec.options) - {"path", "prefix"}
+    return f"det_db options are path and prefix, not {sorted(unknown)}" if unknown else None
 
 
 # ---------------------------------------------------------------------------

@@ -24,7 +24,8 @@ def adapt_detector_command(
         list[str],
         typer.Argument(
             help="Sequence folders or datasets (their gt/gt.txt trains the detection loss), "
-            "videos or image folders (distillation only)."
+            "CrowdHuman .odgt files (images in Images/ beside them), videos or image folders "
+            "(distillation only)."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (created).")],
@@ -46,6 +47,9 @@ def adapt_detector_command(
     size: Annotated[
         int | None, typer.Option(help="Network input, longer side (default 416; multiple of 32).")
     ] = None,
+    crowdhuman_box: Annotated[
+        str, typer.Option(help="CrowdHuman boxes trained on: fbox (full body) | vbox | hbox.")
+    ] = "fbox",
     threads: Annotated[int, typer.Option(min=1, help="PyTorch threads.")] = 2,
     settings: Annotated[
         list[str] | None,
@@ -83,7 +87,8 @@ def adapt_detector_command(
         raise ValueError(f"--teacher {teacher}: Darknet weights need --teacher-cfg")
     else:
         files = load_darknet_files(teacher_cfg, teacher)
-    sources = open_adapt_sources(data, parse_frame_range(frames) if frames else None)
+    sources = open_adapt_sources(data, parse_frame_range(frames) if frames else None,
+                                 crowdhuman_box=crowdhuman_box)  # fmt: skip
     torch.set_num_threads(threads)
     labelled = sum(s.labelled for s in sources)
     typer.echo(

@@ -38,12 +38,15 @@ def degrade(
         None, "--max-frames", min=1, help="Only the first N frames of each sequence."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing sequences."),
+    mot17_detector: str = typer.Option(
+        "SDP", "--mot17-detector", help="MOT17 copies degraded: DPM | FRCNN | SDP | all."
+    ),
 ) -> None:
     """Degrade every sequence of SRC into OUT with per-frame quality labels."""
     from vsdmot.degrade.dataset import DegradeJob, degrade_dataset
 
     job = DegradeJob(type, severity, schedule, seed, image_ext, redetect, max_frames)
-    reports = degrade_dataset(src, out, job, overwrite=overwrite)
+    reports = degrade_dataset(src, out, job, overwrite=overwrite, mot17_detector=mot17_detector)
     for r in reports:
         typer.echo(
             f"{r.name}: {r.frames} frames -> {r.path}  quality {r.mean_quality:.3f}  "

@@ -13,6 +13,7 @@ Two modes::
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -76,6 +77,13 @@ def eval_command(
     seq: Annotated[
         list[str] | None, typer.Option(help="Score only this sequence (repeatable).")
     ] = None,
+    mot17_detector: Annotated[
+        str,
+        typer.Option(
+            help="MOT17 copies scored (a sequence exists once per public detector): "
+            "DPM | FRCNN | SDP | all."
+        ),
+    ] = "SDP",
 ) -> None:
     """Score tracking results with TrackEval (HOTA, MOTA, IDF1, ...)."""
     if (lq_gt is None) != (pred_lq is None):
@@ -88,7 +96,8 @@ def eval_command(
     fmt = gt_format.value
     if lq_gt is None or pred_lq is None:
         frame_range = parse_frame_range(frames) if frames is not None else None
-        _score(gt, pred, fmt, seq, frame_range, allow_missing, json_out, csv_out)
+        which = Which(seq, frame_range, mot17_detector)
+        _score(gt, pred, fmt, which, allow_missing, json_out, csv_out)
     else:
         rob = (gt, pred, lq_gt, pred_lq)
         _score_robustness(rob, fmt, allow_missing, json_out, csv_out, plot)
@@ -120,12 +129,20 @@ def _console() -> Console:
     return console
 
 
+@dataclass(frozen=True)
+class Which:
+    """What of the GT is scored: sequences by name (``None``: all), frames, MOT17 copy."""
+
+    seq: list[str] | None
+    frame_range: tuple[int, int] | None
+    mot17_detector: str
+
+
 def _score(
     gt: Path,
     pred: Path,
     fmt: str,
-    seq: list[str] | None,
-    frame_range: tuple[int, int] | None,
+    which: Which,
     allow_missing: bool,
     json_out: Path | None,
     csv_out: Path | None,
@@ -134,8 +151,9 @@ def _score(
     from vsdmot.eval import evaluate
     from vsdmot.eval.report import results_table, write_csv, write_json
 
-    result = evaluate(gt, pred, gt_format=fmt, sequences=seq, frame_range=frame_range,
-                      allow_missing=allow_missing)  # fmt: skip
+    result = evaluate(gt, pred, gt_format=fmt, sequences=which.seq,
+                      frame_range=which.frame_range, allow_missing=allow_missing,
+                      mot17_detector=which.mot17_detector)  # fmt: skip
     _console().print(results_table(result))
     if json_out is not None:
         write_json(json_out, result.to_dict())

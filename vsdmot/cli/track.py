@@ -57,7 +57,8 @@ def track(
         None,
         "--proposals",
         "-p",
-        help="'det' (the sequence's det/det.txt), a det.txt / proposal database, "
+        help="'det' (the sequence's det/det.txt), 'det_db:FILE.json' (MOTRv2 det_db), a "
+        "det.txt / proposal database, "
         "'yolo[:size=512,score=0.1,classes=person,...]' (YOLOv3-tiny), 'hog[:opts]' or "
         "'ultralytics[:model=MODEL]' \\[default: det for sequence folders, else yolo].",
     ),
@@ -128,8 +129,10 @@ def track(
     if out is None:
         out = Path(f"{default_stem(source)}.{'txt' if output_format == 'mot' else 'jsonl'}")
     read = [Path(v) for k, v in spec.settings.items() if k == "weights" and v]
-    if proposals and Path(proposals).is_file():
-        read.append(Path(proposals))
+    if proposals:
+        from vsdmot.proposals.build import spec_files
+
+        read += [p for p in spec_files(proposals) if p.is_file()]
     check_track_outputs(source, out, video, read)
     job = TrackJob(source, out, str(spec), proposals, min_score, output_format,  # type: ignore[arg-type]
                    video, show, device, max_frames, cache_dir, threads=threads)  # fmt: skip
@@ -160,6 +163,9 @@ def tracker_spec(text: str, flags: dict[str, object], settings: list[str]):
         if name not in known:
             flag = "--input-size" if name.startswith("input_") else f"--{name.replace('_', '-')}"
             raise ValueError(f"{flag}: {spec.name} has no setting {name!r} (a setting of vsdmot)")
+    bare = [s for s in settings if "=" not in s]
+    if bare:
+        raise ValueError(f"--set {bare[0]!r}: expected NAME=VALUE")
     extra = dict(parse_spec("x:" + ",".join(settings)).options) if settings else {}
     return parse_tracker(spec.with_options(**given, **extra))
 

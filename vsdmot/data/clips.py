@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,11 +31,13 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from vsdmot.config import CleanPair, DataConfig
 from vsdmot.data.augment import ClipTransform, eval_transform, sample_transform
+from vsdmot.data.det_db import DetDb
 from vsdmot.data.mot import MOTAnnotations, MOTFormatError
 from vsdmot.data.preprocess import normalize_frame
-from vsdmot.data.sequence import MOTSequence, list_sequences
+from vsdmot.data.sequence import DEFAULT_MOT17_DETECTOR, MOTSequence, list_sequences
 from vsdmot.data.sources import VideoFileSource
 from vsdmot.models.batch import ClipBatch, FrameTargets
+from vsdmot.utils.specs import parse_spec
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class _Tables:
     width: int
     height: int
     gt: dict[int, tuple[np.ndarray, np.ndarray]]  # frame -> (ltwh, ids)
-    det: dict[int, tuple[np.ndarray, np.ndarray]]  # frame -> (ltwh, scores)
+    det: dict[int, tuple[np.ndarray, np.ndarray]] | None  # frame -> (ltwh, scores); None: gt
     quality: dict[int, float] = field(default_factory=dict)
 
 
@@ -108,18 +110,49 @@ def read_quality(path: Path, seq_length: int) -> dict[int, float]:
     return out
 
 
-def _load_tables(entry: SequenceEntry, seq: MOTSequence, need_det: bool) -> _Tables:
+#: A sequence's stored proposals as training reads them: ``{frame: (ltwh, scores)}``.
+DetRows = dict[int, tuple[np.ndarray, np.ndarray]]
+DetReader = Callable[[MOTSequence], DetRows]
+
+
+def proposal_reader(source: str) -> DetReader | None:
+    """How training reads each sequence's proposals for ``data.proposals.source``:
+    ``det`` (``det/det.txt``), ``det_db:FILE`` (the file is read once, here) or ``gt``
+    (``None``: proposals come from the ground truth)."""
+    spec = parse_spec(source)
+    if spec.name == "gt":
+        return None
+    if spec.name == "det":
+        return _public_detections
+    if spec.name == "det_db":
+        db = DetDb(spec.value or spec.options["path"])
+        prefix = spec.options.get("prefix")
+        return lambda seq: _det_db_rows(db, seq, prefix)
+    raise MOTFormatError(f"data.proposals.source={source!r}: expected det, det_db:FILE or gt")
+
+
+def _public_detections(seq: MOTSequence) -> DetRows:
+    if seq.det is None:
+        raise MOTFormatError(
+            f"{seq.det_path}: data.proposals.source=det, but the file is missing "
+            "(use data.proposals.source=gt to train from noisy ground-truth boxes)"
+        )
+    return _by_frame(seq.det.frame, seq.det.boxes, seq.det.score)  # type: ignore[return-value]
+
+
+def _det_db_rows(db: DetDb, seq: MOTSequence, prefix: str | None) -> DetRows:
+    """A sequence's det_db boxes, found by its folder name (as MOTRv2 names it)."""
+    frames, rows = db.rows(seq.root.name, prefix)
+    if len(frames) and frames.max() > len(seq):
+        raise MOTFormatError(f"{db.path}: sequence {seq.root.name} has boxes for frame "
+                             f"{frames.max()}, beyond its {len(seq)} frames")  # fmt: skip
+    return _by_frame(frames, rows[:, :4], rows[:, 4])  # type: ignore[return-value]
+
+
+def _load_tables(entry: SequenceEntry, seq: MOTSequence, read_det: DetReader | None) -> _Tables:
     if seq.gt is None:
         raise MOTFormatError(f"{seq.gt_path}: training needs ground truth, file not found")
     gt = training_gt(seq.gt)
-    det_rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    if need_det:
-        if seq.det is None:
-            raise MOTFormatError(
-                f"{seq.det_path}: data.proposals.source=det, but the file is missing "
-                "(use data.proposals.source=gt to train from noisy ground-truth boxes)"
-            )
-        det_rows = _by_frame(seq.det.frame, seq.det.boxes, seq.det.score)  # type: ignore[assignment]
     quality_path = entry.root / "quality.csv"
     quality = read_quality(quality_path, len(seq)) if quality_path.is_file() else {}
     return _Tables(
@@ -127,7 +160,7 @@ def _load_tables(entry: SequenceEntry, seq: MOTSequence, need_det: bool) -> _Tab
         width=seq.info.im_width,
         height=seq.info.im_height,
         gt=_by_frame(gt.frame, gt.boxes, gt.track_id),  # type: ignore[arg-type]
-        det=det_rows,
+        det=None if read_det is None else read_det(seq),
         quality=quality,
     )
 
@@ -153,8 +186,15 @@ def resolve_entries(
     frames: dict[str, list[int]],
     pairs: Sequence[CleanPair] = (),
     split: str = "train",
+    *,
+    split_folder: str | None = None,
+    mot17_detector: str = DEFAULT_MOT17_DETECTOR,
 ) -> list[SequenceEntry]:
-    """Sequences of the listed dataset folders with their frame ranges and clean originals."""
+    """Sequences of the listed dataset folders with their frame ranges and clean originals.
+
+    A dataset root with split folders is read from ``split_folder``; of MOT17's detector
+    copies only ``mot17_detector``'s are kept (:func:`~vsdmot.data.sequence.list_sequences`).
+    """
     if not datasets:
         raise MOTFormatError(
             f"data.{split} lists no dataset: set it, e.g. data.{split}=[/data/MOT17/train]"
@@ -162,7 +202,7 @@ def resolve_entries(
     entries: list[SequenceEntry] = []
     seen: set[str] = set()
     for dataset in datasets:
-        for root in list_sequences(dataset):
+        for root in list_sequences(dataset, split=split_folder, mot17_detector=mot17_detector):
             seq = MOTSequence(root)
             first, last = frames.get(seq.name, [1, len(seq)])
             if last > len(seq):
@@ -232,9 +272,10 @@ class ClipDataset(Dataset):
         self.tables: list[_Tables] = []
         self.index: list[tuple[int, int]] = []  # (entry, first frame of the clip)
         span = cfg.clip_length - 1
+        read_det = proposal_reader(cfg.proposals.source)
         for i, entry in enumerate(self.entries):
             seq = MOTSequence(entry.root, gt_format=cfg.gt_format)
-            self.tables.append(_load_tables(entry, seq, cfg.proposals.source == "det"))
+            self.tables.append(_load_tables(entry, seq, read_det))
             seq.frames.close()
             starts = range(entry.first, entry.last - span + 1)
             if not starts:
@@ -345,7 +386,7 @@ class ClipDataset(Dataset):
         rng: np.random.Generator,
     ) -> torch.Tensor:
         pc = self.cfg.proposals
-        if pc.source == "det":
+        if tab.det is not None:
             ltwh, scores = tab.det.get(t, (np.zeros((0, 4)), np.zeros(0)))
             ok = scores >= pc.score_threshold
             boxes, keep = tf.apply_boxes(ltwh[ok], 1.0)
@@ -527,7 +568,18 @@ def build_clip_dataset(cfg: DataConfig, split: str = "train", seed: int = 0) -> 
     """The train or val :class:`ClipDataset` described by ``cfg``."""
     if split not in ("train", "val"):
         raise ValueError(f"split must be train or val, got {split!r}")
-    datasets = cfg.train if split == "train" else cfg.val
-    frames = cfg.train_frames if split == "train" else cfg.val_frames
-    entries = resolve_entries(datasets, frames, cfg.clean_pairs, split)
-    return ClipDataset(entries, cfg, train=split == "train", seed=seed)
+    return ClipDataset(split_entries(cfg, split), cfg, train=split == "train", seed=seed)
+
+
+def split_entries(cfg: DataConfig, split: str = "train") -> list[SequenceEntry]:
+    """The sequences of ``data.train`` or ``data.val`` as the config names them (frame
+    ranges, clean pairs, split folders of dataset roots, MOT17 detector copy)."""
+    train = split == "train"
+    return resolve_entries(
+        cfg.train if train else cfg.val,
+        cfg.train_frames if train else cfg.val_frames,
+        cfg.clean_pairs,
+        split,
+        split_folder=cfg.train_split if train else cfg.val_split,
+        mot17_detector=cfg.mot17_detector,
+    )

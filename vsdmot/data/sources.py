@@ -230,6 +230,30 @@ class ImageListSource(FrameSource):
         return img
 
 
+class StillImageSource(FrameSource):
+    """One image as a one-frame source (a detection-only training image), read only when
+    asked for: images of different sizes can each be one."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+
+    def __len__(self) -> int:
+        return 1
+
+    @property
+    def size(self) -> tuple[int, int]:
+        img = self.frame(1)
+        return img.shape[1], img.shape[0]
+
+    def frame(self, t: int) -> np.ndarray:
+        self._check_index(t)
+        img = _imread(self.path)
+        if img is None:
+            raise FrameSourceError(f"{self.path}: unreadable or corrupt image")
+        return img
+
+
 class ImageFolderSource(ImageListSource):
     """Image files of one folder in natural order (``img1/000001.jpg`` ...)."""
 

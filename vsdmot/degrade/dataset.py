@@ -40,7 +40,7 @@ import numpy as np
 from tqdm import tqdm
 
 from vsdmot.data.mot import MOTAnnotations, SeqInfo, write_mot, write_seqinfo
-from vsdmot.data.sequence import MOTSequence, list_sequences
+from vsdmot.data.sequence import DEFAULT_MOT17_DETECTOR, MOTSequence, list_sequences
 from vsdmot.degrade.base import check_severity, detector_rng, schedule_rng, sequence_key
 from vsdmot.degrade.degrader import Degrader
 from vsdmot.degrade.quality import psnr, ssim
@@ -106,13 +106,15 @@ def degrade_dataset(
     *,
     overwrite: bool = False,
     progress: bool = True,
+    mot17_detector: str = DEFAULT_MOT17_DETECTOR,
 ) -> list[SequenceReport]:
-    """Write a degraded copy of every sequence under ``src`` (or of ``src`` itself) into ``out``."""
+    """Write a degraded copy of every sequence under ``src`` (or of ``src`` itself) into
+    ``out``; of MOT17's detector copies, ``mot17_detector``'s (or ``all``)."""
     job.check()
     src, out = Path(src), Path(out)
     if not src.exists():
         raise FileNotFoundError(f"{src}: source dataset not found")
-    seq_dirs = list_sequences(src)
+    seq_dirs = list_sequences(src, mot17_detector=mot17_detector)
     _check_output_outside(seq_dirs, out)
     out.mkdir(parents=True, exist_ok=True)
     reports = []

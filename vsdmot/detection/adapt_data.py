@@ -10,8 +10,10 @@ A share ``clean_fraction`` stays clean, so the student also learns clean-to-clea
 must not forget clean frames).
 
 Sources are MOTChallenge sequences (their ``gt/gt.txt`` boxes feed the detection
-loss) or any video / image folder :func:`~vsdmot.data.sources.open_source` reads
-(distillation terms only: they need no labels).
+loss), CrowdHuman ``.odgt`` files (each image a labelled one-frame source,
+:mod:`vsdmot.data.crowdhuman`) or any video / image folder
+:func:`~vsdmot.data.sources.open_source` reads (distillation terms only: they need
+no labels).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vsdmot.data.crowdhuman import read_odgt
 from vsdmot.data.mot import MOTFormatError
 from vsdmot.data.sequence import MOTSequence, list_sequences
-from vsdmot.data.sources import FrameSource, open_source
+from vsdmot.data.sources import FrameSource, StillImageSource, open_source
 from vsdmot.degrade import Degrader
 from vsdmot.degrade.base import REGISTRY, sequence_key
 from vsdmot.degrade.quality import quality_label
@@ -70,19 +73,34 @@ def _sequence_source(root: Path, frames: tuple[int, int] | None) -> AdaptSource:
     return AdaptSource(seq.name, seq.frames, indices, boxes)
 
 
-def open_adapt_sources(
-    specs: Sequence[str | Path], frames: tuple[int, int] | None = None
-) -> list[AdaptSource]:
-    """Sources from paths: a sequence folder, a dataset of sequences, a video or images.
+def crowdhuman_sources(path: Path, box: str = "fbox") -> list[AdaptSource]:
+    """Every image of a CrowdHuman ``.odgt`` file as a labelled one-frame source."""
+    out = []
+    for img in read_odgt(path, box=box):
+        xyxy = np.concatenate([img.boxes[:, :2], img.boxes[:, :2] + img.boxes[:, 2:]], axis=1)
+        out.append(AdaptSource(img.id, StillImageSource(img.image), [1], {1: xyxy}))
+    return out
 
-    ``frames`` (first, last; 1-based, inclusive) limits every source, e.g. to keep
-    evaluation frames out of training. Raises ``MOTFormatError`` naming the path when a
-    source has no frames in that range.
+
+def open_adapt_sources(
+    specs: Sequence[str | Path],
+    frames: tuple[int, int] | None = None,
+    *,
+    crowdhuman_box: str = "fbox",
+) -> list[AdaptSource]:
+    """Sources from paths: a sequence folder, a dataset of sequences, a CrowdHuman
+    ``.odgt`` file (its ``crowdhuman_box`` boxes), a video or images.
+
+    ``frames`` (first, last; 1-based, inclusive) limits every source but still images,
+    e.g. to keep evaluation frames out of training. Raises ``MOTFormatError`` naming the
+    path when a source has no frames in that range.
     """
     out: list[AdaptSource] = []
     for spec in specs:
         path = Path(spec)
-        if path.is_dir() and ((path / "seqinfo.ini").is_file() or _holds_sequences(path)):
+        if path.suffix.lower() == ".odgt":
+            out.extend(crowdhuman_sources(path, crowdhuman_box))
+        elif path.is_dir() and ((path / "seqinfo.ini").is_file() or _holds_sequences(path)):
             out.extend(_sequence_source(root, frames) for root in list_sequences(path))
         else:
             src = open_source(str(spec))

@@ -30,7 +30,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from vsdmot.config import DataConfig, DistillRunConfig
-from vsdmot.data.clips import SequenceEntry, read_quality, resolve_entries
+from vsdmot.data.clips import SequenceEntry, read_quality, split_entries
 from vsdmot.data.mot import MOTFormatError
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.degrade import Degrader, create
@@ -76,7 +76,7 @@ def resolve_pair_sources(data: DataConfig, run: DistillRunConfig) -> list[PairSo
     Raises :class:`MOTFormatError` naming the folder when a degraded sequence has no
     clean pair, or when ``pairs=disk`` meets a sequence without one.
     """
-    entries = resolve_entries(data.train, data.train_frames, data.clean_pairs, "train")
+    entries = split_entries(data, "train")
     return [_source(e, run) for e in entries]
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vsdmot.data.mot import GTFormat
+from vsdmot.data.sequence import DEFAULT_MOT17_DETECTOR
 from vsdmot.eval.inputs import load_sequences
 from vsdmot.eval.results import EvalResult
 from vsdmot.eval.scoring import score_sequences
@@ -20,6 +21,7 @@ def evaluate(
     frame_range: tuple[int, int] | None = None,
     allow_missing: bool = False,
     progress: bool = True,
+    mot17_detector: str = DEFAULT_MOT17_DETECTOR,
 ) -> EvalResult:
     """HOTA / CLEAR / Identity scores of ``pred_dir/SEQ.txt`` against ``gt_dir/SEQ``.
 
@@ -37,6 +39,9 @@ def evaluate(
         allow_missing: score a sequence without a result file as empty instead
             of raising :class:`FileNotFoundError`.
         progress: show a progress bar over sequences (on a terminal).
+        mot17_detector: which of MOT17's three copies of a sequence is scored
+            (``DPM``, ``FRCNN``, ``SDP`` or ``all``); named ``sequences`` are
+            scored whatever their copy.
 
     Raises:
         MOTFormatError: malformed gt / result file, frames beyond ``seqLength``,
@@ -51,5 +56,6 @@ def evaluate(
         sequences=sequences,
         frame_range=frame_range,
         allow_missing=allow_missing,
+        mot17_detector=mot17_detector,
     )
     return score_sequences(seqs, progress=progress)

@@ -23,7 +23,7 @@ from vsdmot.data.mot import (
     read_mot,
     read_seqinfo,
 )
-from vsdmot.data.sequence import list_sequences
+from vsdmot.data.sequence import DEFAULT_MOT17_DETECTOR, list_sequences
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,21 @@ def load_pred(path: Path, num_frames: int) -> MOTAnnotations:
     return pred
 
 
+def _warn_unclaimed(gt_dir: Path, pred_dir: Path) -> None:
+    """A result file no GT sequence claims is most often a misnamed one: say so. Other
+    MOT17 copies are left out on purpose, not misnamed: no warning for them."""
+    known = {p.name for p in list_sequences(gt_dir, mot17_detector="all")}
+    extra = sorted(p.name for p in pred_dir.glob("*.txt") if p.stem not in known)
+    extra = [n for n in extra if not n.endswith(".frames.txt")]
+    if extra:
+        log.warning(
+            "%s: result file(s) without a GT sequence in %s, not scored: %s",
+            pred_dir,
+            gt_dir,
+            ", ".join(extra[:10]) + (f" (+{len(extra) - 10} more)" if len(extra) > 10 else ""),
+        )
+
+
 def load_sequences(
     gt_dir: str | Path,
     pred_dir: str | Path,
@@ -133,6 +148,7 @@ def load_sequences(
     sequences: Sequence[str] | None = None,
     frame_range: tuple[int, int] | None = None,
     allow_missing: bool = False,
+    mot17_detector: str = DEFAULT_MOT17_DETECTOR,
 ) -> list[EvalSequence]:
     """Pair each GT sequence folder ``gt_dir/SEQ`` with ``pred_dir/SEQ.txt``.
 
@@ -144,25 +160,15 @@ def load_sequences(
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     if not pred_dir.is_dir():
         raise FileNotFoundError(f"{pred_dir}: prediction folder not found")
-    folders = list_sequences(gt_dir)
+    folders = list_sequences(gt_dir, mot17_detector=mot17_detector)
     if sequences is not None:
-        by_name = {p.name: p for p in folders}
+        by_name = {p.name: p for p in list_sequences(gt_dir, mot17_detector="all")}
         unknown = [s for s in sequences if s not in by_name]
         if unknown:
             raise ValueError(f"{gt_dir}: no GT sequence(s) named {', '.join(unknown)}")
         folders = [by_name[s] for s in sequences]
     else:
-        # A result file no GT sequence claims is most often a misnamed one: say so.
-        known = {p.name for p in list_sequences(gt_dir)}
-        extra = sorted(p.name for p in pred_dir.glob("*.txt") if p.stem not in known)
-        extra = [n for n in extra if not n.endswith(".frames.txt")]
-        if extra:
-            log.warning(
-                "%s: result file(s) without a GT sequence in %s, not scored: %s",
-                pred_dir,
-                gt_dir,
-                ", ".join(extra[:10]) + (f" (+{len(extra) - 10} more)" if len(extra) > 10 else ""),
-            )
+        _warn_unclaimed(gt_dir, pred_dir)
     out = []
     for folder in folders:
         info = read_seqinfo(folder / "seqinfo.ini")

@@ -49,9 +49,11 @@ class Condition:
         'fog-s3-random_walk'
         >>> Condition.parse("clean").clean
         True
+        >>> Condition.parse("fog:4").name  # a bare value is the severity
+        'fog-s4-constant'
         """
         spec = parse_spec(text)
-        if spec.name == "clean" and not spec.options:
+        if spec.name == "clean" and not spec.options and spec.value is None:
             return cls(None)
         if spec.name not in REGISTRY:
             raise SpecError(f"condition {text!r}: unknown degradation type {spec.name!r}; "

@@ -60,7 +60,7 @@ class SequenceRange:
 
     @classmethod
     def parse(cls, text: str) -> SequenceRange:
-        spec = parse_spec(text)
+        spec = parse_spec(text).keyword_only()
         unknown = set(spec.options) - {"first", "last"}
         if unknown:
             raise SpecError(f"sequence {text!r}: options are first= and last=, not {unknown}")

@@ -13,6 +13,7 @@ from vsdmot.proposals.base import (
 )
 from vsdmot.proposals.build import build_proposal_source
 from vsdmot.proposals.cache import CachedProposals
+from vsdmot.proposals.det_db import DetDbProposals
 from vsdmot.proposals.detfile import DetFileProposals, load_proposal_db, save_proposal_db
 from vsdmot.proposals.hog import HOGPeopleProposals
 from vsdmot.proposals.ultralytics import UltralyticsProposals  # imports ultralytics only when built
@@ -20,6 +21,7 @@ from vsdmot.proposals.yolo import YOLOProposals
 
 __all__ = [
     "CachedProposals",
+    "DetDbProposals",
     "DetFileProposals",
     "HOGPeopleProposals",
     "MissingDependencyError",

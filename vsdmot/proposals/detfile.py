@@ -93,7 +93,10 @@ def load_proposal_db(path: str | Path) -> dict[int, np.ndarray]:
 def _load_json(path: Path) -> dict[int, np.ndarray]:
     doc = json.loads(path.read_text())
     if not isinstance(doc, dict) or doc.get("format") != DB_FORMAT:
-        raise ProposalError(f'not a {DB_FORMAT} JSON file (no "format": "{DB_FORMAT}")')
+        hint = ""
+        if isinstance(doc, dict) and any("/img1/" in str(k) for k in list(doc)[:10]):
+            hint = f"; it looks like a MOTRv2 det_db: use det_db:{path}"
+        raise ProposalError(f'not a {DB_FORMAT} JSON file (no "format": "{DB_FORMAT}"){hint}')
     return _check_frames({int(t): as_proposals(rows) for t, rows in doc["frames"].items()})
 
 
@@ -148,6 +151,29 @@ def squash_scores(scores: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(scores, -60, 60)))
 
 
+def ltwh_proposals(
+    frames: np.ndarray, ltwh: np.ndarray, scores: np.ndarray
+) -> dict[int, np.ndarray]:
+    """Rows ``left, top, width, height`` (float64) with their frames and scores ->
+    ``{frame: (P, 5) x1, y1, x2, y2, score}``, scores through :func:`squash_scores`.
+
+    Every file format of boxes goes through here, so equal rows give equal proposals.
+
+    >>> ltwh_proposals(np.array([2, 2]), np.array([[1, 2, 3, 4], [0, 0, 1, 1.0]]),
+    ...                np.array([0.5, 0.25]))[2].tolist()
+    [[1.0, 2.0, 4.0, 6.0, 0.5], [0.0, 0.0, 1.0, 1.0, 0.25]]
+    """
+    frames = np.asarray(frames).reshape(-1)
+    ltwh = np.asarray(ltwh, dtype=np.float64).reshape(-1, 4)
+    xyxy = np.concatenate([ltwh[:, :2], ltwh[:, :2] + ltwh[:, 2:]], axis=1)
+    squashed = squash_scores(scores)
+    out: dict[int, np.ndarray] = {}
+    for t in np.unique(frames):
+        mask = frames == t
+        out[int(t)] = as_proposals(np.concatenate([xyxy[mask], squashed[mask, None]], axis=1))
+    return out
+
+
 class DetFileProposals(ProposalSource):
     """Proposals from a ``det.txt`` (MOTChallenge) or a ``.npz`` / ``.json`` database.
 
@@ -169,13 +195,7 @@ class DetFileProposals(ProposalSource):
         if not path.is_file():
             raise ProposalError(f"{path}: detection file not found")
         det = read_mot(path, "det")
-        boxes = det.boxes_xyxy()
-        scores = squash_scores(det.score)
-        out: dict[int, np.ndarray] = {}
-        for t in np.unique(det.frame):
-            mask = det.frame == t
-            out[int(t)] = as_proposals(np.concatenate([boxes[mask], scores[mask, None]], axis=1))
-        return out
+        return ltwh_proposals(det.frame, det.boxes, det.score)
 
     @property
     def name(self) -> str:

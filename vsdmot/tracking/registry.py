@@ -134,7 +134,7 @@ def parse_tracker(text: str | Spec | TrackerSpec) -> TrackerSpec:
     """Parse and check a tracker spec: a known name, known settings, typed values."""
     if isinstance(text, TrackerSpec):
         return check_settings(text.name, text.settings)
-    spec = text if isinstance(text, Spec) else parse_spec(text)
+    spec = (text if isinstance(text, Spec) else parse_spec(text)).keyword_only()
     spec = Spec(spec.name.lower(), spec.options)
     known = tracker_settings(spec.name)
     typed: dict[str, Any] = {}

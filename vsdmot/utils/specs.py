@@ -1,9 +1,14 @@
-"""One grammar for everything named on a command line: ``name[:key=value,...]``.
+"""One grammar for everything named on a command line: ``name[:[value,]key=value,...]``.
 
 Trackers (``bytetrack:lost_track_buffer=10``), proposal sources (``yolo:size=416``)
 and benchmark conditions (``fog:severity=3,schedule=ramp``) are written the same
 way and parsed here. Values stay text until :func:`coerce` types them with the
 target's parameter type, so errors can name the parameter and the type it needs.
+
+The first item after the colon may be a bare value, without ``key=``: it sets the
+target's first parameter (``det_db:dets.json`` is ``det_db:path=dets.json``). A bare
+value cannot hold ``,`` or ``=``; write those with their key. Targets that take no
+bare value refuse it (:meth:`Spec.keyword_only`).
 """
 
 from __future__ import annotations
@@ -24,39 +29,61 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Spec:
-    """A parsed ``name[:key=value,...]``; ``options`` keep the user's order and text.
+    """A parsed ``name[:[value,]key=value,...]``; ``options`` keep the user's order and
+    text; ``value`` is the bare first item (``None`` when there is none).
 
     >>> s = parse_spec("bytetrack:lost_track_buffer=10, minimum_iou_threshold=0.2")
-    >>> s.name, s.options
-    ('bytetrack', {'lost_track_buffer': '10', 'minimum_iou_threshold': '0.2'})
+    >>> s.name, s.value, s.options
+    ('bytetrack', None, {'lost_track_buffer': '10', 'minimum_iou_threshold': '0.2'})
     >>> str(s)
     'bytetrack:lost_track_buffer=10,minimum_iou_threshold=0.2'
+    >>> str(parse_spec("det_db: runs/dets.json ,min_score=0.2"))
+    'det_db:runs/dets.json,min_score=0.2'
     """
 
     name: str
     options: dict[str, str] = field(default_factory=dict)
+    value: str | None = None
 
     def __str__(self) -> str:
-        if not self.options:
-            return self.name
-        return self.name + ":" + ",".join(f"{k}={v}" for k, v in self.options.items())
+        items = ([] if self.value is None else [self.value])
+        items += [f"{k}={v}" for k, v in self.options.items()]
+        return self.name + (":" + ",".join(items) if items else "")
 
     def with_options(self, **extra: object) -> Spec:
         """This spec with more options (later ones win)."""
-        return Spec(self.name, {**self.options, **{k: _text(v) for k, v in extra.items()}})
+        options = {**self.options, **{k: _text(v) for k, v in extra.items()}}
+        return Spec(self.name, options, self.value)
+
+    def keyword_only(self) -> Spec:
+        """This spec, or an error when it has a bare value (for targets that take none).
+
+        >>> parse_spec("sort:5").keyword_only()
+        Traceback (most recent call last):
+        ...
+        vsdmot.utils.specs.SpecError: 'sort:5': '5' is not key=value (sort takes no bare value)
+        """
+        if self.value is not None:
+            raise SpecError(
+                f"{str(self)!r}: {self.value!r} is not key=value ({self.name} takes no bare value)"
+            )
+        return self
 
 
 def parse_spec(text: str) -> Spec:
-    """Parse ``name[:key=value,...]``; keys may use ``-`` for ``_``.
+    """Parse ``name[:[value,]key=value,...]``; keys may use ``-`` for ``_``. Only the
+    first item may be a bare value.
 
     >>> parse_spec("yolo").options
     {}
     >>> parse_spec("vsdmot:weights=/tmp/m.pt").options
     {'weights': '/tmp/m.pt'}
-    >>> parse_spec("sort:oops")
+    >>> parse_spec("ultralytics:yolov8s.pt").value
+    'yolov8s.pt'
+    >>> parse_spec("sort:a=1,oops")
     Traceback (most recent call last):
     ...
-    vsdmot.utils.specs.SpecError: 'sort:oops': 'oops' is not key=value
+    vsdmot.utils.specs.SpecError: 'sort:a=1,oops': 'oops' is not key=value
     """
     text = text.strip()
     head, _, rest = text.partition(":")
@@ -64,15 +91,19 @@ def parse_spec(text: str) -> Spec:
     if not name:
         raise SpecError(f"{text!r}: empty name; expected NAME[:KEY=VALUE,...]")
     options: dict[str, str] = {}
-    for item in filter(None, (p.strip() for p in rest.split(","))):
+    bare: str | None = None
+    for n, item in enumerate(filter(None, (p.strip() for p in rest.split(",")))):
         key, sep, value = item.partition("=")
         key = key.strip().replace("-", "_")
+        if n == 0 and not sep:
+            bare = item
+            continue
         if not sep or not key:
             raise SpecError(f"{text!r}: {item!r} is not key=value")
         if key in options:
             raise SpecError(f"{text!r}: {key} is given twice")
         options[key] = value.strip()
-    return Spec(name, options)
+    return Spec(name, options, bare)
 
 
 def split_specs(text: str) -> list[str]:
@@ -138,15 +169,22 @@ def coerce(value: str, kind: Any, name: str) -> Any:
 def typed_options(spec: Spec, target: Any) -> dict[str, Any]:
     """``spec``'s options typed by the keyword parameters of ``target`` (a class or a
     function); an unknown key is an error listing the valid ones. Parameters annotated
-    ``Any`` take numbers and booleans when the text is one.
+    ``Any`` take numbers and booleans when the text is one. A bare value sets the first
+    parameter, typed like the others.
 
     >>> def detector(*, size: int = 512, score: float = 0.1, classes: Any = "person"): ...
     >>> typed_options(parse_spec("yolo:size=416,classes=person+car"), detector)
     {'size': 416, 'classes': 'person+car'}
+    >>> typed_options(parse_spec("yolo:416,score=0.3"), detector)
+    {'size': 416, 'score': 0.3}
     >>> typed_options(parse_spec("yolo:sise=416"), detector)
     Traceback (most recent call last):
     ...
     vsdmot.utils.specs.SpecError: yolo has no option 'sise'; its options: classes, score, size
+    >>> typed_options(parse_spec("yolo:416,size=320"), detector)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vsdmot.utils.specs.SpecError: 'yolo:416,size=320': size is given twice (bare value 416 ...)
     """
     func = target.__init__ if isinstance(target, type) else target
     params = {
@@ -158,7 +196,7 @@ def typed_options(spec: Spec, target: Any) -> dict[str, Any]:
     except Exception:  # unresolvable annotations: fall back to guessing from the text
         hints = {}
     out: dict[str, Any] = {}
-    for key, text in spec.options.items():
+    for key, text in _bind_value(spec, list(params)).items():
         if key not in params:
             raise SpecError(
                 f"{spec.name} has no option {key!r}; its options: {', '.join(sorted(params))}"
@@ -166,6 +204,21 @@ def typed_options(spec: Spec, target: Any) -> dict[str, Any]:
         kind = hints.get(key, Any)
         out[key] = _guess(text) if kind is Any else coerce(text, kind, f"{spec.name}: {key}")
     return out
+
+
+def _bind_value(spec: Spec, params: list[str]) -> dict[str, str]:
+    """The spec's options with its bare value (if any) under the first parameter's name."""
+    if spec.value is None:
+        return spec.options
+    if not params:
+        return spec.keyword_only().options  # raises: there is no parameter to set
+    first = params[0]
+    if first in spec.options:
+        raise SpecError(
+            f"{str(spec)!r}: {first} is given twice (bare value {spec.value} and "
+            f"{first}={spec.options[first]})"
+        )
+    return {first: spec.value, **spec.options}
 
 
 def _guess(text: str) -> Any:
