@@ -12,6 +12,7 @@ import typer
 
 from vsdmot.data.mot import MOTFormatError
 from vsdmot.data.sources import FrameSourceError
+from vsdmot.semantics.errors import TeacherLoadError
 
 F = TypeVar("F", bound=Callable[..., None])
 
@@ -21,6 +22,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     FrameSourceError,
     OSError,  # missing / unwritable files, video encoder failures
     ValueError,
+    TeacherLoadError,  # a teacher's weights not found or not readable
 )
 
 

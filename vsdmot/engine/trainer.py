@@ -403,6 +403,18 @@ class Trainer:
         return row
 
 
+def _check_teacher(model: nn.Module) -> None:
+    """A teacher the run will need is there (else the first step would find out)."""
+    from vsdmot.semantics.teachers import check_teacher_files
+
+    branch = getattr(model, "semantic_branch", None)
+    if branch is None:
+        return
+    objects = getattr(getattr(model, "config", None), "object_distill", "none") != "none"
+    if branch.student is None or branch.distilling or objects:
+        check_teacher_files(branch.config.teacher)
+
+
 def _init_from(model: nn.Module, path: str) -> None:
     from vsdmot.models.files import init_from_file
 
@@ -437,6 +449,7 @@ def train(
         with run_log(out_dir / "train.log", dist.is_main):
             dataset = build_clip_dataset(cfg.data, "train", seed=cfg.train.seed)
             model = model_factory(cfg)
+            _check_teacher(model)
             if cfg.train.init_from and not resume:
                 _init_from(model, cfg.train.init_from)
             cfg = record_embed_dim(cfg, model, out_dir if resume else None)

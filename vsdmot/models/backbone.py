@@ -76,7 +76,16 @@ class HFResNetBackbone(Backbone):
             # ResNetBackbone rather than AutoBackbone: the latter asks the hub whether the
             # name exists even for a local folder, which fails offline.
             src = str(Path(weights)) if Path(weights).exists() else weights
-            self.body = ResNetBackbone.from_pretrained(src, out_features=out)
+            try:
+                self.body = ResNetBackbone.from_pretrained(src, out_features=out)
+            except OSError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                raise OSError(
+                    f"model.backbone_weights={weights!r}: could not load it ({first}). Pass "
+                    "a local folder made with ResNetBackbone.from_pretrained(<hub id>)"
+                    ".save_pretrained(<folder>), or model.backbone_weights=null to start "
+                    "from random weights"
+                ) from exc
             logger.info("loaded hf_resnet backbone from %s", src)
         self.channels = tuple(self.body.channels)  # type: ignore[assignment]
 

@@ -365,6 +365,32 @@ TEACHER_LOADERS: dict[str, Callable[[TeacherConfig], Teacher]] = {
 }
 
 
+def check_teacher_files(cfg: TeacherConfig) -> None:
+    """Raise :class:`TeacherLoadError` when the teacher's weights are named by a path that
+    is not there: a run checks this before it starts, not at its first step. (A hub id is
+    only found, or not, by loading it.)
+
+    >>> check_teacher_files(TeacherConfig(kind="clip", source="openai", weights="nowhere.pt"))
+    Traceback (most recent call last):
+    ...
+    vsdmot.semantics.errors.TeacherLoadError: CLIP image tower weights: no such file 'nowhere.pt'...
+    """
+    if cfg.backend == "hf":
+        if _looks_like_path(cfg.name_or_path) and not Path(cfg.name_or_path).expanduser().is_dir():
+            raise TeacherLoadError(_missing_weights_message(cfg.name_or_path, "no such folder"))
+        return
+    if cfg.weights is not None and Path(cfg.weights).expanduser().is_file():
+        return
+    if cfg.backend == "mobilenet_v2":
+        raise TeacherLoadError(
+            f"MobileNetV2 teacher weights not found at {cfg.weights!r}: pass "
+            "teacher.weights=<path to mobilenet_v2_imagenet_features.pt>"
+        )
+    from vsdmot.semantics.clip.load import missing_weights_message
+
+    raise TeacherLoadError(missing_weights_message(cfg.weights, cfg.source, cfg.arch))
+
+
 def load_teacher(cfg: TeacherConfig) -> Teacher:
     """Build the teacher a :class:`TeacherConfig` describes."""
     return TEACHER_LOADERS[cfg.backend](cfg)
