@@ -118,9 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         "downloaded here), so these are the networks' costs, not results. Median over the "
         f"steps after the first of {args.steps}; peak resident memory of the process.",
         "",
-        *table(["preset", "s / step", "peak RSS (GB)"],
-               [[r["preset"], f"{r['s_per_step']:.1f}", f"{r['peak_rss_gb']:.2f}"]
-                for r in rows]),
+        *table(["preset", "s / step", "peak RSS (GB)"], align="---:|",
+               rows=[[r["preset"], f"{r['s_per_step']:.1f}", f"{r['peak_rss_gb']:.2f}"]
+                     for r in rows]),
     ]
     write_report(args.out, lines, {"rows": rows, "steps": args.steps,
                                    "input_size": args.input_size, "device": device})  # fmt: skip

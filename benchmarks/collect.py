@@ -41,6 +41,7 @@ ORDER = [
     "memory",
     "fuzz",
     "cuda",
+    "paper_presets",
     # the first model generation's recipe (public detections); models with random weights
     "ablation",
     "speed",
