@@ -19,6 +19,7 @@ ORDER = [
     "transfer_public",
     "transfer_degraded",
     "association_loo",
+    "association_generated",
     "speed_peers",
     "inference_prep",
     # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)
