@@ -39,6 +39,7 @@ ORDER = [
     "pipeline",
     "detector",
     "memory",
+    "scale",
     "fuzz",
     "cuda",
     # the previous model (YOLOv3-tiny proposals, anchor association): its settings

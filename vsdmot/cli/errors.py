@@ -12,6 +12,7 @@ import typer
 
 from vsdmot.data.mot import MOTFormatError
 from vsdmot.data.sources import FrameSourceError
+from vsdmot.executors.base import ExecutorUnavailable
 
 F = TypeVar("F", bound=Callable[..., None])
 
@@ -21,6 +22,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     FrameSourceError,
     OSError,  # missing / unwritable files, video encoder failures
     ValueError,
+    ExecutorUnavailable,  # an optional executor's package is missing: the install line
 )
 
 
