@@ -40,6 +40,7 @@ ORDER = [
     "pipeline",
     "detector",
     "memory",
+    "scale",
     "fuzz",
     "cuda",
     "paper_presets",

@@ -10,7 +10,7 @@ Expected minutes are for 2 CPU cores with the inputs built from nothing.
 
 from __future__ import annotations
 
-from steps import CLASSIC_IQA, Link, Run, Section
+from steps import CLASSIC_IQA, RAY, Link, Run, Section
 
 WEIGHTS = "vsdmot/weights/vsdmot-default.pt"
 ROBUST = "vsdmot/weights/yolov3-tiny-robust.pt"
@@ -378,6 +378,10 @@ def _random_weights() -> list[Section]:
         Section("proposals", "Proposal sources on real MOT15 footage", 2,
                 py("bench_proposals.py", "--frames", "50", "--out", "{report}"),
                 quick=py("bench_proposals.py", "--frames", "3", "--out", "{report}")),
+        Section("scale", "Ray executor vs local: overhead per task, one and two workers", 5,
+                py("bench_scale.py", "--rounds", "3", "--out", "{report}", needs=RAY),
+                quick=py("bench_scale.py", "--rounds", "1", "--frames", "10", "--out",
+                         "{report}", needs=RAY)),
         Section("paper_presets", "Paper presets: cost per training iteration", 12,
                 py("bench_paper_presets.py", "--steps", "4", "--out", "{report}"),
                 quick=py("bench_paper_presets.py", "--steps", "2", "--input-size", "128",

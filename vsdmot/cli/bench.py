@@ -20,6 +20,7 @@ import typer
 
 from vsdmot.cli.commands import COMMANDS
 from vsdmot.cli.errors import user_errors
+from vsdmot.cli.executor_options import ExecutorName, RayAddress, Threads, executor_options
 
 
 def _floats(text: str, what: str) -> tuple[float, ...]:
@@ -80,16 +81,29 @@ def bench_command(
     max_frames: Annotated[
         int | None, typer.Option(min=1, help="Only the first N frames of each sequence.")
     ] = None,
-    jobs: Annotated[int, typer.Option(min=1, help="Conditions run in parallel processes.")] = 1,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Local executor: tasks run in parallel processes.")
+    ] = 1,
+    threads: Threads = None,
+    executor: ExecutorName = "local",
+    ray_address: RayAddress = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Degraded copies and proposals (shared by runs; on a cluster a folder "
+            "every node sees) \\[default: OUT]."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run trackers on clean and degraded copies of DATA and write OUT/report.{md,html,json}."""
-    from vsdmot._version import __version__
     from vsdmot.bench import MOTC_V1, Condition, GridSpec, RunConfig, run_grid, write_report
-    from vsdmot.experiments.runner import SequenceRange
+    from vsdmot.executors import open_executor
+    from vsdmot.experiments.runner import SequenceRange, check_run, sort_cells
     from vsdmot.utils.outputs import plain_name
     from vsdmot.utils.specs import split_specs
 
+    opts = executor_options(executor, jobs, threads, ray_address)
     grid = GridSpec(
         types=tuple(split_specs(types)) if types is not None else MOTC_V1["types"],  # type: ignore[arg-type]
         severities=_floats(severities, "severities"),
@@ -104,22 +118,17 @@ def bench_command(
         name, sep, folder = item.partition("=")
         if not sep or not name or not folder:
             raise ValueError(f"--external {item!r}: expected NAME=DIR")
-        ext[plain_name(name.strip(), "--external NAME")] = Path(folder)
-    cfg = RunConfig(data=data, out=out, grid=grid, trackers=tuple(split_specs(trackers)),
-                    external=ext, detector=detector, jobs=jobs,
-                    sequences=tuple(SequenceRange.parse(s) for s in sequence or []))  # fmt: skip
-    cells = list(run_grid(cfg, progress=progress))
-    import torch
-
-    meta = {
-        "command": "vsdmot " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "data": str(data),
-        "detector": detector,
-        "versions": {"vsdmot": __version__, "torch": torch.__version__,
-                     "python": platform.python_version()},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-    }  # fmt: skip
-    write_report(out, cells, grid, meta)
+        ext[plain_name(name.strip(), "--external NAME")] = Path(folder).resolve()
+    # Absolute paths: a task may run in another working folder (a Ray worker).
+    cfg = RunConfig(data=data.resolve(), out=out.resolve(), grid=grid,
+                    trackers=tuple(split_specs(trackers)), external=ext, detector=detector,
+                    jobs=jobs, threads=threads,
+                    sequences=tuple(SequenceRange.parse(s) for s in sequence or []),
+                    cache=cache_dir.resolve() if cache_dir is not None else None)  # fmt: skip
+    check_run(cfg)  # bad input is refused before a cluster starts
+    with open_executor(executor, opts) as ex:
+        cells = sort_cells(run_grid(cfg, progress=progress, executor=ex), cfg)
+    write_report(out, cells, grid, _meta(data, detector))
     failed = sum(1 for c in cells if c.scores is None)
     computed = sum(1 for c in cells if c.computed)
     if cells and failed == len(cells):
@@ -128,6 +137,22 @@ def bench_command(
         raise typer.Exit(code=1)
     typer.echo(f"{len(cells)} cells ({computed} computed now, {failed} failed): "
                f"{out / 'report.md'}, {out / 'report.html'}")  # fmt: skip
+
+
+def _meta(data: Path, detector: str) -> dict[str, object]:
+    """What the report records besides the numbers: the command, versions, machine."""
+    import torch
+
+    from vsdmot._version import __version__
+
+    return {
+        "command": "vsdmot " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "data": str(data),
+        "detector": detector,
+        "versions": {"vsdmot": __version__, "torch": torch.__version__,
+                     "python": platform.python_version()},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+    }  # fmt: skip
 
 
 COMMANDS["bench"] = user_errors(bench_command)

@@ -12,6 +12,7 @@ import typer
 
 from vsdmot.data.mot import MOTFormatError
 from vsdmot.data.sources import FrameSourceError
+from vsdmot.executors.base import ExecutorUnavailable
 from vsdmot.semantics.errors import TeacherLoadError
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -23,6 +24,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # missing / unwritable files, video encoder failures
     ValueError,
     TeacherLoadError,  # a teacher's weights not found or not readable
+    ExecutorUnavailable,  # an optional executor's package is missing: the install line
 )
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from vsdmot.cli.commands import COMMANDS
 from vsdmot.cli.errors import user_errors
+from vsdmot.cli.executor_options import executor_options
+from vsdmot.utils.outputs import default_stem
+
+if TYPE_CHECKING:
+    from vsdmot.executors import ExecutorOptions
+    from vsdmot.tracking.pipeline import TrackJob
 
 
 def _D(name: str) -> str:
@@ -39,7 +45,16 @@ def track(
         help="Video file, image folder, MOTChallenge sequence folder, glob, camera index "
         "(0) or rtsp/http URL.",
     ),
-    out: Path = typer.Option(None, "--out", "-o", help="Results file \\[default: <name>.txt]."),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Results file \\[default: <name>.txt]; with --batch a folder."
+    ),
+    batch: Path = typer.Option(
+        None,
+        "--batch",
+        help="Track many videos instead of SOURCE: a folder (its videos, sequence and image "
+        "folders) or a list file (one source per line); one result per video in --out, "
+        "resumable.",
+    ),
     tracker: str = typer.Option(
         "vsdmot",
         "--tracker",
@@ -104,10 +119,20 @@ def track(
     threads: int = typer.Option(
         None,
         min=1,
-        help="Torch threads of the tracker \\[default: all cores but one, for the detector].",
+        help="Torch threads of the tracker \\[default: all cores but one, for the detector; "
+        "--batch: cores / --jobs, on ray 1 (the CPUs each task reserves)].",
+    ),
+    jobs: int = typer.Option(1, min=1, help="--batch, local executor: videos in parallel."),
+    executor: str = typer.Option(
+        "local", "--executor", help="--batch: where videos are tracked: local | ray."
+    ),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="--batch on ray: auto or HOST:PORT \\[default: start one]."
     ),
 ) -> None:
     """Track objects in SOURCE and write MOTChallenge results (plus optional video)."""
+    from dataclasses import replace
+
     from vsdmot.tracking.pipeline import TrackJob, track_source
     from vsdmot.tracking.registry import listing
     from vsdmot.utils.device import check_device
@@ -115,8 +140,10 @@ def track(
     if list_trackers:
         typer.echo(listing())
         return
-    if source is None:
-        raise ValueError("missing SOURCE (a video, folder, glob, camera index or URL)")
+    if batch is None and (jobs > 1 or executor != "local" or ray_address is not None):
+        raise ValueError("--jobs, --executor and --ray-address apply to --batch")
+    if source is None and batch is None:
+        raise ValueError("missing SOURCE (a video, folder, glob, camera index or URL) or --batch")
     if not math.isfinite(min_score) or not 0.0 <= min_score <= 1.0:
         raise ValueError(f"--min-score {min_score} must be a number in [0, 1]")
     if output_format not in ("mot", "jsonl"):
@@ -126,6 +153,14 @@ def track(
     if input_size is not None:
         flags |= {"input_short_side": input_size, "input_max_side": round(input_size * 5 / 3)}
     spec = tracker_spec(tracker, flags, settings or [])
+    template = TrackJob("", Path(), str(spec), proposals, min_score, output_format,  # type: ignore[arg-type]
+                        None, False, device, max_frames, cache_dir, threads=threads)  # fmt: skip
+    if batch is not None:
+        if source is not None or video is not None or show or out is None:
+            raise ValueError("--batch takes --out FOLDER, and no SOURCE, --video or --show")
+        _track_batch(batch, out, template, executor_options(executor, jobs, threads, ray_address),
+                     executor)  # fmt: skip
+        return
     if out is None:
         out = Path(f"{default_stem(source)}.{'txt' if output_format == 'mot' else 'jsonl'}")
     read = [Path(v) for k, v in spec.settings.items() if k == "weights" and v]
@@ -134,12 +169,42 @@ def track(
 
         read += [p for p in spec_files(proposals) if p.is_file()]
     check_track_outputs(source, out, video, read)
-    job = TrackJob(source, out, str(spec), proposals, min_score, output_format,  # type: ignore[arg-type]
-                   video, show, device, max_frames, cache_dir, threads=threads)  # fmt: skip
+    job = replace(template, source=source, out=out, video=video, show=show)
     result = track_source(job)
     typer.echo(result.summary())
     if result.run.interrupted:
         raise typer.Exit(code=130)
+
+
+def _track_batch(
+    batch: Path, out_dir: Path, template: TrackJob, opts: ExecutorOptions, executor: str
+) -> None:
+    """``--batch``: every source of the folder or list, one result each in ``out_dir``."""
+    from dataclasses import replace
+
+    from vsdmot.executors import open_executor
+    from vsdmot.tracking.batch import batch_jobs, batch_sources, run_batch
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir}: with --batch, --out is a folder")
+    # Absolute paths: a video may be tracked in another working folder (a Ray worker).
+    if template.proposals and Path(template.proposals).is_file():
+        template = replace(template, proposals=str(Path(template.proposals).resolve()))
+    if template.cache_dir is not None:
+        template = replace(template, cache_dir=template.cache_dir.resolve())
+    jobs = batch_jobs(batch_sources(batch.resolve()), out_dir.resolve(), template)
+    for job in jobs:
+        read = [Path(job.proposals)] if job.proposals and Path(job.proposals).is_file() else []
+        check_track_outputs(job.source, job.out, None, read)
+    with open_executor(executor, opts) as ex:
+        report = run_batch(jobs, ex, progress=template.progress)
+    typer.echo(f"{report.summary()}: {out_dir}")
+    for source, error in report.failed.items():
+        typer.secho(f"error: {source}: {error.splitlines()[0]}", fg=typer.colors.RED, err=True)
+    if report.interrupted:
+        raise typer.Exit(code=130)
+    if report.failed:
+        raise typer.Exit(code=1)
 
 
 def tracker_spec(text: str, flags: dict[str, object], settings: list[str]):
@@ -168,27 +233,6 @@ def tracker_spec(text: str, flags: dict[str, object], settings: list[str]):
         raise ValueError(f"--set {bare[0]!r}: expected NAME=VALUE")
     extra = dict(parse_spec("x:" + ",".join(settings)).options) if settings else {}
     return parse_tracker(spec.with_options(**given, **extra))
-
-
-def default_stem(source: str) -> str:
-    """Results file stem for a source: its name; ``camera0`` for a camera; a glob's folder.
-
-    >>> default_stem("clips/walk.mp4"), default_stem("0"), default_stem("frames/*.png")
-    ('walk', 'camera0', 'frames')
-    >>> default_stem("http://cam.local/live/video.mjpg?user=a&fps=10")
-    'video'
-
-    """
-    if source.isdigit():
-        return f"camera{source}"
-    if "://" in source:  # a stream: its path, without query or fragment
-        source = re.split(r"[?#]", source.split("://", 1)[1], maxsplit=1)[0]
-    elif any(c in source for c in "*?["):
-        # A glob: name the results after the folder before the first wildcard.
-        head = re.split(r"[*?\[]", source, maxsplit=1)[0]
-        source = head if head.endswith("/") or not head else str(Path(head).parent)
-    stem = re.sub(r"[^\w.-]+", "_", Path(source.rstrip("/")).stem).strip("._")
-    return stem or "tracks"
 
 
 def check_track_outputs(source: str, out: Path, video: Path | None, inputs: list[Path]) -> None:

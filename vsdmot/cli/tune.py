@@ -16,6 +16,7 @@ import typer
 
 from vsdmot.cli.commands import COMMANDS
 from vsdmot.cli.errors import user_errors
+from vsdmot.cli.executor_options import ExecutorName, RayAddress, Threads, executor_options
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -76,11 +77,27 @@ def tune_command(
     max_frames: Annotated[
         int | None, typer.Option(min=1, help="Only the first N frames of each sequence.")
     ] = None,
+    parallel: Annotated[
+        int | None,
+        typer.Option(min=1, help="Trials at once \\[default: as many tasks as the executor "
+                     "runs at once: --jobs locally, the cluster's CPUs / --threads on ray]."),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Local executor: trials run in parallel processes.")
+    ] = 1,
+    threads: Threads = None,
+    executor: ExecutorName = "local",
+    ray_address: RayAddress = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Degraded copies and proposals \\[default: OUT]."),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Tune TRACKER's search space on DATA (Optuna; objective: mean over conditions)."""
     from dataclasses import asdict
 
+    from vsdmot.executors import open_executor
     from vsdmot.experiments.grid import Condition, GridSpec
     from vsdmot.experiments.runner import RunConfig, SequenceRange, check_run
     from vsdmot.experiments.tune import (
@@ -98,17 +115,22 @@ def tune_command(
                     protocol=proposals, seed=seed, max_frames=max_frames,
                     extra=tuple(Condition.parse(c) for c in condition or []))  # fmt: skip
     seqs = tuple(SequenceRange.parse(s) for s in sequence or [])
-    run = RunConfig(data=data, out=out, grid=grid, trackers=(tracker,), detector=detector,
-                    sequences=seqs)  # fmt: skip
+    # Absolute paths: a trial may run in another working folder (a Ray worker).
+    run = RunConfig(data=data.resolve(), out=out.resolve(), grid=grid, trackers=(tracker,),
+                    detector=detector, sequences=seqs,
+                    cache=cache_dir.resolve() if cache_dir is not None else None)  # fmt: skip
     check_run(run)
-    cfg = TuneConfig(tracker, run, trials, objective, seed, _groups(group or []))
+    cfg = TuneConfig(tracker, run, trials, objective, seed, _groups(group or []), parallel)
+    opts = executor_options(executor, jobs, threads, ray_address)
     if leave_one_out:
-        rows = loo(cfg, progress=progress)
+        with open_executor(executor, opts) as ex:
+            rows = loo(cfg, progress=progress, executor=ex)
         table = transfer_table(rows, cfg)
         write_results(out, {"tracker": tracker, "rows": [asdict(r) for r in rows]}, table)
         typer.echo(table + f"\n\nwritten: {out / 'transfer.md'}, {out / 'tune.json'}")
         return
-    result = study(cfg, tuple(cfg.scenes()), progress=progress)
+    with open_executor(executor, opts) as ex:
+        result = study(cfg, tuple(cfg.scenes()), progress=progress, executor=ex)
     write_results(out, {"tracker": tracker, **asdict(result)})
     best = ",".join(f"{k}={_fmt(v)}" for k, v in result.best.items())
     typer.echo(f"{objective}: defaults {result.default_score:.3f}, best {result.best_score:.3f}\n"

@@ -1,240 +1,69 @@
 """The experiment runner: (tracker specs x sequences x conditions x proposal protocol)
--> prediction files, TrackEval scores and timings, cached and resumable.
+-> prediction files, TrackEval scores and timings, cached and resumable, on any executor
+(:mod:`vsdmot.executors`: this process, local processes, a Ray cluster).
 
 ``vsdmot bench``, ``vsdmot tune``, ``vsdmot demo`` and the benchmark scripts all run
-through it. Layout of a run folder ``OUT``::
+through it. Layout of a run folder ``OUT`` (degraded copies and proposals under
+``CACHE``, by default ``OUT``; the data key is a digest of the data's bytes,
+:mod:`~vsdmot.experiments.plan`)::
 
-    OUT/data/<condition>-seed<S>[-first<N>]/SEQ/   degraded copies (vsdmot degrade)
-    OUT/proposals/<detector>/<condition>/SEQ.txt   detector boxes per condition (redetect)
-    OUT/results/<tracker>/<condition>/SEQ.txt      tracker results (MOTChallenge)
-    OUT/results/<tracker>/<condition>/scores.json  the cell's metrics: its presence = done
-    OUT/results/<tracker>/<condition>/error.txt    why a cell failed (it is retried next run)
+    CACHE/data/<data key>/<condition>-seed<S>[-first<N>]/SEQ/    degraded copies
+    CACHE/proposals/<data key>/<detector key>/<condition>-seed<S>[-first<N>]/SEQ.txt
+    OUT/results/<tracker>/<condition>/SEQ.txt        tracker results (MOTChallenge)
+    OUT/results/<tracker>/<condition>/SEQ.run.json   frames, seconds: the sequence is done
+    OUT/results/<tracker>/<condition>/scores.json    the cell's metrics: the cell is done
+    OUT/results/<tracker>/<condition>/error.txt      why a cell failed (it is retried next run)
 
-Every file is written atomically, so an interrupted run leaves complete cells only;
-running again skips them. One failing cell is reported, never fatal.
+The work is a graph of tasks (:mod:`~vsdmot.experiments.tasks`): one *prepare* per
+(sequence, condition) makes the degraded copy and the proposals that every tracker of
+that condition then reads; one *track* per (tracker, sequence, condition); one *score*
+per cell (tracker, condition) once its sequences are tracked. Every file is written
+atomically, so an interrupted run leaves complete files only; running again skips them.
+A task that fails is tried once more; a failing cell is reported, never fatal.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import time
-import traceback
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from tqdm.auto import tqdm
-
-from vsdmot.data.mot import MOTAnnotations, MOTFormatError, write_mot
-from vsdmot.data.sequence import MOTSequence, list_sequences
-from vsdmot.experiments.grid import Condition, GridSpec
+from vsdmot.data.mot import MOTFormatError
+from vsdmot.data.sequence import list_sequences
+from vsdmot.executors import Executor, Outcome, ProgressBar, Scheduler, Task
+from vsdmot.executors.local import local_executor
+from vsdmot.experiments import tasks
+from vsdmot.experiments.grid import Condition
+from vsdmot.experiments.plan import GridPlan, condition_root, plan_grid
+from vsdmot.experiments.run_config import METRICS, Cell, RunConfig, SequenceRange, cell_dir
 from vsdmot.tracking.registry import TrackerSpec, build_tracker, parse_tracker
-from vsdmot.utils.io import atomic_write
-from vsdmot.utils.specs import SpecError, parse_spec
 
 log = logging.getLogger(__name__)
 
-#: Metrics kept per cell (TrackEval names).
-METRICS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW")
+__all__ = [
+    "METRICS",
+    "Cell",
+    "RunConfig",
+    "SequenceRange",
+    "TrackerPool",
+    "cell_dir",
+    "check_run",
+    "condition_root",
+    "prepare_grid",
+    "run_grid",
+    "sort_cells",
+    "with_trackers",
+]
 
-
-@dataclass(frozen=True)
-class SequenceRange:
-    """One sequence of the dataset, optionally a frame range of it (1-based, inclusive).
-
-    >>> SequenceRange.parse("PETS09-S2L1:first=601,last=795")
-    SequenceRange(name='PETS09-S2L1', first=601, last=795)
-    >>> str(SequenceRange("TUD-Stadtmitte"))
-    'TUD-Stadtmitte'
-    """
-
-    name: str
-    first: int = 1
-    last: int | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> SequenceRange:
-        spec = parse_spec(text).keyword_only()
-        unknown = set(spec.options) - {"first", "last"}
-        if unknown:
-            raise SpecError(f"sequence {text!r}: options are first= and last=, not {unknown}")
-        try:
-            opts = {k: int(v) for k, v in spec.options.items()}
-        except ValueError:
-            raise SpecError(f"sequence {text!r}: first and last are frame numbers") from None
-        return cls(spec.name, **opts)
-
-    def __str__(self) -> str:
-        opts = {"first": self.first} if self.first != 1 else {}
-        if self.last is not None:
-            opts["last"] = self.last
-        return self.name + ("" if not opts else ":" + ",".join(f"{k}={v}" for k, v in opts.items()))
-
-    def span(self, length: int, cap: int | None = None) -> tuple[int, int]:
-        """The frames tracked and scored, clipped to the sequence and to ``cap`` frames."""
-        last = length if self.last is None else min(self.last, length)
-        if cap is not None:
-            last = min(last, self.first + cap - 1)
-        if self.first < 1 or last < self.first:
-            raise ValueError(f"sequence {self}: no frames in range (it has {length})")
-        return self.first, last
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """One run. Trackers are registry specs (:mod:`vsdmot.tracking.registry`); ``external``
-    maps a name to a folder of results per condition (``DIR/<condition>/SEQ.txt``);
-    ``sequences`` (default: all) select sequences and frame ranges; degraded copies and
-    proposals are cached under ``cache`` (default ``out``) so several runs can share them.
-    """
-
-    data: Path
-    out: Path
-    grid: GridSpec
-    trackers: tuple[str, ...] = ("vsdmot", "bytetrack")
-    external: dict[str, Path] = field(default_factory=dict)
-    detector: str = "auto"
-    jobs: int = 1
-    threads: int | None = None  # torch threads per worker (default: cores // jobs)
-    sequences: tuple[SequenceRange, ...] = ()
-    cache: Path | None = None
-
-    @property
-    def cache_root(self) -> Path:
-        return self.cache if self.cache is not None else self.out
-
-    def selected(self, root: Path) -> list[tuple[Path, tuple[int, int]]]:
-        """Each selected sequence folder under ``root`` with its frame span."""
-        folders = {p.name: p for p in list_sequences(root)}
-        chosen = self.sequences or tuple(SequenceRange(n) for n in folders)
-        out = []
-        for sel in chosen:
-            if sel.name not in folders:
-                raise MOTFormatError(f"{root}: no sequence {sel.name!r} (has {sorted(folders)})")
-            length = len(MOTSequence(folders[sel.name]))
-            out.append((folders[sel.name], sel.span(length, self.grid.max_frames)))
-        return out
-
-
-# --- data and proposals ------------------------------------------------------------------------
-
-
-def condition_root(cfg: RunConfig, condition: Condition) -> Path:
-    """The dataset folder of a condition: the user's data (clean) or a cached degraded copy."""
-    if condition.clean:
-        return cfg.data
-    return cfg.cache_root / "data" / cfg.grid.cache_key(condition)
-
-
-def ensure_condition(cfg: RunConfig, condition: Condition) -> Path:
-    """Build the degraded copy of a condition unless every sequence of it is cached."""
-    root = condition_root(cfg, condition)
-    if condition.clean:
-        return root
-    names = [p.name for p in list_sequences(cfg.data)]
-    if all((root / n / "seqinfo.ini").is_file() for n in names):
-        return root
-    from vsdmot.degrade.dataset import DegradeJob, degrade_dataset
-
-    assert condition.type is not None
-    job = DegradeJob(condition.type, condition.severity, condition.schedule, cfg.grid.seed,
-                     max_frames=cfg.grid.max_frames)  # fmt: skip
-    degrade_dataset(cfg.data, root, job, overwrite=True, progress=False)
-    return root
-
-
-def detector_key(cfg: RunConfig, root: Path) -> str | None:
-    """Which detector a condition's proposals come from: ``None`` for the sequences' own
-    ``det/det.txt`` (fixed protocol; or generated data, whose degraded copies carry the
-    severity-aware simulated detector's boxes), else a proposal spec."""
-    if cfg.detector != "auto":
-        return cfg.detector
-    first = list_sequences(root)[0]
-    return None if (first / "synth.json").is_file() else "yolo"
-
-
-def proposals_file(cfg: RunConfig, condition: Condition, seq_root: Path) -> Path:
-    """The det file a condition's trackers read for one sequence (computed once, cached)."""
-    if cfg.grid.protocol == "fixed":
-        clean_seq = cfg.data / seq_root.name
-        if cfg.detector == "auto":
-            path = clean_seq / "det" / "det.txt"
-            if not path.is_file():
-                raise MOTFormatError(
-                    f"{path}: the fixed protocol needs each clean sequence's det/det.txt, "
-                    "or --detector SPEC to detect on the clean frames"
-                )
-            return path
-        return _detect_cached(cfg, cfg.detector, Condition(None), clean_seq)
-    key = detector_key(cfg, seq_root.parent)
-    if key is None:
-        path = seq_root / "det" / "det.txt"
-        if not path.is_file():
-            raise MOTFormatError(f"{path}: no detections to track (pass --detector SPEC)")
-        return path
-    return _detect_cached(cfg, key, condition, seq_root)
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.=" else "_" for c in text)
-
-
-def _detect_cached(cfg: RunConfig, spec: str, condition: Condition, seq_root: Path) -> Path:
-    path = cfg.cache_root / "proposals" / _safe(spec) / condition.name / f"{seq_root.name}.txt"
-    if path.is_file():
-        return path
-    from vsdmot.proposals import build_proposal_source
-
-    source = build_proposal_source(spec)
-    seq = MOTSequence(seq_root)
-    cap = cfg.grid.max_frames
-    rows = []
-    for t in range(1, (len(seq) if cap is None else min(cap, len(seq))) + 1):
-        for x1, y1, x2, y2, s in source(seq.frame(t), t)[:, :5].tolist():
-            rows.append([t, -1, x1, y1, x2 - x1, y2 - y1, s])
-    write_mot(path, MOTAnnotations.from_rows(np.asarray(rows).reshape(-1, 7)), "det")
-    return path
-
-
-# --- cells --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Cell:
-    tracker: str  # label
-    condition: str
-    scores: dict[str, Any] | None  # combined + per sequence + fps; None when failed
-    error: str | None = None
-    computed: bool = False  # False: read back from an earlier run
-
-
-def cell_dir(cfg: RunConfig, tracker: str, condition: Condition) -> Path:
-    return cfg.out / "results" / tracker / condition.name
-
-
-def score_cell(cfg: RunConfig, root: Path, pred: Path) -> dict[str, Any]:
-    """TrackEval scores of the selected sequences (each on its own frame span)."""
-    from vsdmot.eval.inputs import load_sequences
-    from vsdmot.eval.scoring import score_sequences
-
-    spans = {folder.name: span for folder, span in cfg.selected(root)}
-    seqs = load_sequences(root, pred, sequences=list(spans))
-    cropped = [s.crop(range(spans[s.name][0], spans[s.name][1] + 1)) for s in seqs]
-    res = score_sequences(cropped, progress=False)
-    pick = lambda m: {k: float(getattr(m, k)) for k in METRICS}  # noqa: E731
-    return {"combined": pick(res.combined),
-            "sequences": {k: pick(v) for k, v in res.sequences.items()}}  # fmt: skip
+CellKey = tuple[str, str]  # (tracker label or external name, condition name)
 
 
 class TrackerPool:
-    """One tracker per (spec, frame rate), reused across sequences and conditions (a
-    model-backed tracker loads its weights once); ``reset()`` starts each video."""
+    """One tracker per (spec, frame rate), reused across videos (a model-backed tracker
+    loads its weights once); ``reset()`` starts each video."""
 
     def __init__(self) -> None:
         self._made: dict[tuple[str, float], Any] = {}
@@ -246,131 +75,134 @@ class TrackerPool:
         return self._made[key]
 
 
-def run_cell(
-    cfg: RunConfig, spec: TrackerSpec, pool: TrackerPool, condition: Condition, root: Path
-) -> Cell:
-    """Track every selected sequence of one condition with one tracker and score it."""
-    from vsdmot.proposals import DetFileProposals
-    from vsdmot.tracking.run import track_frames
+class GridRun:
+    """The task graph of one run, driven on one executor: which cells are stored, which
+    sequences each open cell still needs, what is prepared; cells come out as they settle."""
 
-    folder = cell_dir(cfg, spec.label, condition)
-    frames = seconds = 0.0
-    for seq_root, (first, last) in cfg.selected(root):
-        seq = MOTSequence(seq_root)
-        props = DetFileProposals(proposals_file(cfg, condition, seq_root))
-        tracker = pool.get(spec, seq.info.frame_rate)
-        run = track_frames(tracker, ((t, seq.frame(t)) for t in range(first, last + 1)),
-                           props, progress=False, overlap=False)  # fmt: skip
-        write_mot(folder / f"{seq_root.name}.txt", run.results, "result")
-        frames += run.frames
-        seconds += run.seconds
-    scores = score_cell(cfg, root, folder)
-    scores["fps"] = frames / seconds if seconds > 0 else 0.0
-    return Cell(spec.label, condition.name, scores, computed=True)
+    def __init__(self, cfg: RunConfig, plan: GridPlan, executor: Executor, bar: ProgressBar):
+        self.cfg, self.plan, self.bar = cfg, plan, bar
+        self.sched = Scheduler(executor, on_running=bar.set_running)
+        self.specs = {s.label: str(s) for s in map(parse_tracker, cfg.trackers)}
+        self.conditions = {c.name: c for c in cfg.grid.conditions}
+        self.todo: dict[CellKey, set[str]] = {}  # open cells -> sequences still to track
+        self.runs: dict[CellKey, dict[str, dict[str, Any]]] = {}
+        self.prepared: dict[tuple[str, str], tasks.Prepared] = {}
+        self.scoring: set[CellKey] = set()
 
+    def stored(self) -> Iterator[Cell]:
+        """Cells finished by an earlier run; the others are opened."""
+        for condition in self.cfg.grid.conditions:
+            for label in [*self.specs, *self.cfg.external]:
+                scores = tasks.stored_scores(self.cfg, self.plan, label, condition)
+                if scores is not None:
+                    self.bar.finished()
+                    yield Cell(label, condition.name, scores)
+                    continue
+                key = (label, condition.name)
+                self.runs[key] = {}
+                if label not in self.specs:  # external results: nothing to track
+                    self.todo[key] = set()
+                    continue
+                for name in self.plan.names:
+                    record = tasks.stored_run(self.cfg, self.plan, label, condition, name)
+                    if record is not None:
+                        self.runs[key][name] = record
+                self.todo[key] = set(self.plan.names) - set(self.runs[key])
 
-def external_cell(cfg: RunConfig, name: str, folder: Path, condition: Condition) -> Cell:
-    pred = folder / condition.name
-    if not pred.is_dir():
-        return Cell(name, condition.name, None, f"{pred}: no results for this condition")
-    scores = score_cell(cfg, condition_root(cfg, condition), pred)
-    scores["fps"] = None
-    return Cell(name, condition.name, scores, computed=True)
+    def start(self) -> None:
+        """Prepare what the open cells need: under the fixed protocol the clean condition
+        first (its proposals serve every condition), otherwise everything at once."""
+        if not self.todo:
+            return
+        open_conditions = {c for _, c in self.todo}
+        chained = self.cfg.grid.protocol == "fixed"
+        for name in self.plan.names:
+            for cname, condition in self.conditions.items():
+                first = condition.clean and (chained or cname in open_conditions)
+                if first or (not chained and cname in open_conditions):
+                    self._submit_prepare(name, condition, None)
 
+    def _submit_prepare(
+        self, name: str, condition: Condition, clean: tasks.Prepared | None
+    ) -> None:
+        self.sched.submit(Task(("prepare", name, condition.name), tasks.prepare,
+                               (self.cfg, self.plan, name, condition, clean)))  # fmt: skip
 
-def data_fingerprint(cfg: RunConfig) -> str:
-    """What a cell's scores depend on besides the tracker: the ground truth and public
-    detections of the selected sequences (their bytes), the frame spans, the protocol,
-    the detector, the seed and the frame cap. A stored cell with another fingerprint is
-    stale (the data changed) and is computed again."""
-    digest = hashlib.sha256()
-    for folder, span in cfg.selected(cfg.data):
-        digest.update(f"{folder.name}:{span}".encode())
-        for part in ("gt/gt.txt", "det/det.txt", "seqinfo.ini"):
-            path = folder / part
-            digest.update(path.read_bytes() if path.is_file() else b"-")
-    grid = cfg.grid
-    digest.update(f"{grid.protocol}|{cfg.detector}|{grid.seed}|{grid.max_frames}".encode())
-    return digest.hexdigest()[:16]
+    def run(self) -> Iterator[Cell]:
+        """Run the graph; every open cell comes out once, scored or failed."""
+        handlers = {"prepare": self._prepared, "track": self._tracked, "score": self._scored}
+        for outcome in self.sched:
+            yield from handlers[outcome.task.key[0]](outcome)
+        for key in sorted(self.todo):  # not reached: a task it needed never ran
+            yield self._fail(key, "not run: a task it depends on did not finish")
 
+    def _prepared(self, outcome: Outcome) -> Iterator[Cell]:
+        _, name, cname = outcome.task.key
+        condition = self.conditions[cname]
+        if not outcome.ok:
+            failed = [cname]
+            if condition.clean and self.cfg.grid.protocol == "fixed":
+                failed = list(self.conditions)  # they all need the clean proposals
+            why = f"building {cname} ({name}): {outcome.error}"
+            for key in sorted(k for k in self.todo if k[1] in failed):
+                yield self._fail(key, why)
+            return
+        self.prepared[(name, cname)] = outcome.value
+        if condition.clean and self.cfg.grid.protocol == "fixed":
+            for other in self.conditions.values():
+                if not other.clean and any(k[1] == other.name for k in self.todo):
+                    self._submit_prepare(name, other, outcome.value)
+        for label, spec in self.specs.items():
+            if name in self.todo.get((label, cname), ()):
+                self.sched.submit(Task(("track", label, name, cname), tasks.track_sequence,
+                                       (self.cfg, self.plan, spec, name, condition,
+                                        outcome.value)))  # fmt: skip
+        for key in [k for k in self.todo if k[1] == cname]:
+            self._maybe_score(key)
 
-def _finish(cfg: RunConfig, label: str, condition: Condition, cell: Cell) -> Cell:
-    folder = cell_dir(cfg, label, condition)
-    if cell.scores is not None:
-        with atomic_write(folder / "scores.json") as f:
-            json.dump({**cell.scores, "fingerprint": data_fingerprint(cfg)}, f, indent=1)
-        (folder / "error.txt").unlink(missing_ok=True)
-    else:
-        with atomic_write(folder / "error.txt") as f:
-            f.write(cell.error or "failed")
-    return cell
+    def _tracked(self, outcome: Outcome) -> Iterator[Cell]:
+        _, label, name, cname = outcome.task.key
+        key = (label, cname)
+        if key not in self.todo:  # the cell failed already
+            return
+        if not outcome.ok:
+            yield self._fail(key, f"{name}: {outcome.error}")
+            return
+        self.runs[key][name] = outcome.value
+        self.todo[key].discard(name)
+        self._maybe_score(key)
 
+    def _maybe_score(self, key: CellKey) -> None:
+        """Score a cell once every sequence is tracked and its condition prepared."""
+        label, cname = key
+        ready = all((n, cname) in self.prepared for n in self.plan.names)
+        if key in self.scoring or self.todo[key] or not ready:
+            return
+        self.scoring.add(key)
+        condition = self.conditions[cname]
+        if label in self.specs:
+            args: tuple = (self.cfg, self.plan, label, condition, list(self.runs[key].values()))
+            self.sched.submit(Task(("score", label, cname), tasks.score_tracker, args))
+        else:
+            args = (self.cfg, self.plan, label, self.cfg.external[label], condition)
+            self.sched.submit(Task(("score", label, cname), tasks.score_external, args))
 
-def _stored(cfg: RunConfig, label: str, condition: Condition) -> Cell | None:
-    path = cell_dir(cfg, label, condition) / "scores.json"
-    if not path.is_file():
-        return None
-    scores = json.loads(path.read_text())
-    stored = scores.pop("fingerprint", None)  # cells of older versions carry none
-    if stored is not None and stored != data_fingerprint(cfg):
-        log.info("%s: the data changed since it was scored; computing it again", path.parent)
-        return None
-    return Cell(label, condition.name, scores)
+    def _scored(self, outcome: Outcome) -> Iterator[Cell]:
+        _, label, cname = outcome.task.key
+        if not outcome.ok:
+            yield self._fail((label, cname), outcome.error or "failed")
+            return
+        del self.todo[(label, cname)]
+        self.bar.finished()
+        yield Cell(label, cname, outcome.value, computed=True)
 
-
-def _failed_everywhere(cfg: RunConfig, condition: Condition, labels: list[str], why: str):
-    log.error(why)
-    return [_finish(cfg, label, condition, Cell(label, condition.name, None, why))
-            for label in labels]  # fmt: skip
-
-
-def run_condition(
-    cfg: RunConfig,
-    condition: Condition,
-    threads: int | None = None,
-    pool: TrackerPool | None = None,
-) -> list[Cell]:
-    """Every tracker (and external result set) on one condition; finished cells are read
-    back. ``pool`` keeps trackers across the conditions one process runs."""
-    pool = pool or TrackerPool()
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    specs = [parse_tracker(s) for s in cfg.trackers]
-    todo = {s.label for s in specs if _stored(cfg, s.label, condition) is None}
-    todo |= {n for n in cfg.external if _stored(cfg, n, condition) is None}
-    root = None
-    if todo:
-        try:
-            root = ensure_condition(cfg, condition)
-        except Exception as exc:  # the whole condition fails: say so in every cell
-            why = f"building {condition.name}: {type(exc).__name__}: {exc}"
-            return _failed_everywhere(cfg, condition, sorted(todo), why)
-    cells = []
-    for spec in specs:
-        cells.append(_cell(cfg, spec.label, condition, todo, lambda s=spec: run_cell(
-            cfg, s, pool, condition, root)))  # type: ignore[arg-type]  # fmt: skip
-    for name, folder in cfg.external.items():
-        compute = lambda n=name, f=folder: external_cell(cfg, n, f, condition)  # noqa: E731
-        cells.append(_cell(cfg, name, condition, todo, compute))
-    return cells
-
-
-def _cell(cfg: RunConfig, label: str, condition: Condition, todo: set[str], compute) -> Cell:
-    """The stored cell, or a newly computed one (a failure becomes a failed cell)."""
-    if label not in todo:
-        return _stored(cfg, label, condition)  # type: ignore[return-value]
-    try:
-        cell = compute()
-    except Exception as exc:
-        log.error("%s on %s failed: %s", label, condition.name, exc)
-        cell = Cell(label, condition.name, None, _why(exc))
-    return _finish(cfg, label, condition, cell)
-
-
-def _why(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_tb(exc.__traceback__)[-3:])
+    def _fail(self, key: CellKey, why: str) -> Cell:
+        label, cname = key
+        del self.todo[key]
+        tasks.save_error(self.cfg, label, self.conditions[cname], why)
+        log.error("%s on %s failed: %s", label, cname, why.splitlines()[0])
+        self.bar.finished(failed=True)
+        return Cell(label, cname, None, why)
 
 
 def check_run(cfg: RunConfig) -> None:
@@ -386,29 +218,58 @@ def check_run(cfg: RunConfig) -> None:
     cfg.selected(cfg.data)
 
 
-def run_grid(cfg: RunConfig, *, progress: bool = True) -> Iterator[Cell]:
-    """Run (or read back) every cell, yielding them as conditions finish."""
+def run_grid(
+    cfg: RunConfig, *, progress: bool = True, executor: Executor | None = None
+) -> Iterator[Cell]:
+    """Run (or read back) every cell, yielding them as they finish. ``executor`` (default:
+    local, ``cfg.jobs`` processes) runs the tasks; one bar shows the cells done and
+    failed and the tasks running."""
     check_run(cfg)
-    conditions = cfg.grid.conditions
-    bar = tqdm(total=len(conditions) * (len(cfg.trackers) + len(cfg.external)), desc="run",
-               unit="cell", disable=not progress)  # fmt: skip
+    plan = plan_grid(cfg)
+    owned = executor is None
+    ex = executor if executor is not None else local_executor(cfg.jobs, cfg.threads)
+    total = len(cfg.grid.conditions) * (len(cfg.trackers) + len(cfg.external))
     started = time.perf_counter()
-    if cfg.jobs <= 1:
-        pool = TrackerPool()
-        for condition in conditions:
-            for cell in run_condition(cfg, condition, cfg.threads, pool):
-                bar.update(1)
-                yield cell
-    else:
-        threads = cfg.threads or max(1, (os.cpu_count() or 1) // cfg.jobs)
-        with ProcessPoolExecutor(cfg.jobs) as pool_:
-            futures = [pool_.submit(run_condition, cfg, c, threads) for c in conditions]
-            for future in as_completed(futures):
-                for cell in future.result():
-                    bar.update(1)
-                    yield cell
-    bar.close()
-    log.info("run: %d conditions in %.0f s", len(conditions), time.perf_counter() - started)
+    try:
+        with ProgressBar(total, "run", "cell", enabled=progress) as bar:
+            graph = GridRun(cfg, plan, ex, bar)
+            yield from graph.stored()
+            graph.start()
+            yield from graph.run()
+    finally:
+        if owned:
+            ex.close()
+    log.info("run: %d cells in %.0f s on %s", total, time.perf_counter() - started, ex.name)
+
+
+def prepare_grid(cfg: RunConfig, executor: Executor) -> list[str]:
+    """Only the prepare tasks of a run (degraded copies and proposals of every selected
+    sequence and condition), so that later runs sharing the cache find them made; the
+    errors, if any."""
+    plan = plan_grid(cfg)
+    sched = Scheduler(executor)
+    clean = Condition(None)
+    for name in plan.names:
+        sched.submit(Task(("prepare", name, clean.name), tasks.prepare,
+                          (cfg, plan, name, clean, None)))  # fmt: skip
+    errors = []
+    for outcome in sched:
+        _, name, cname = outcome.task.key
+        if not outcome.ok:
+            errors.append(f"{name} {cname}: {outcome.error}")
+        elif cname == clean.name:
+            for condition in cfg.grid.conditions[1:]:
+                sched.submit(Task(("prepare", name, condition.name), tasks.prepare,
+                                  (cfg, plan, name, condition, outcome.value)))  # fmt: skip
+    return errors
+
+
+def sort_cells(cells: Iterable[Cell], cfg: RunConfig) -> list[Cell]:
+    """Cells in the run's order (trackers as given, then external results; conditions as
+    in the grid), whatever order they finished in."""
+    labels = [parse_tracker(s).label for s in cfg.trackers] + list(cfg.external)
+    conditions = [c.name for c in cfg.grid.conditions]
+    return sorted(cells, key=lambda c: (labels.index(c.tracker), conditions.index(c.condition)))
 
 
 def with_trackers(cfg: RunConfig, *specs: str | TrackerSpec) -> RunConfig:

@@ -19,6 +19,16 @@ scored only on frames they never trained on), degraded conditions, re-detected
 proposals and a model loaded once per trial; the Optuna study and the registry's
 ``search_space`` are the same, and the registered trackers also work with the
 ``Tuner`` (tested).
+
+Parallel trials (``parallel`` > 1, any executor, e.g. Ray) use Optuna's ask-and-tell
+interface: the study and its SQLite file stay with the process that drives it, which
+asks for a trial's settings whenever a slot is free, runs the trial as a task and tells
+the study its score. No storage is shared between machines (SQLite over a network file
+system locks badly), and with one trial at a time the sequence of asks and tells is
+exactly what ``study.optimize`` does, so the trials and scores are identical to a
+sequential study's. With several at once, TPE samples a trial before its predecessors
+have finished (``constant_liar`` keeps it away from the settings they are trying), so
+the trials differ from a sequential study's and depend on the order they finish in.
 """
 
 from __future__ import annotations
@@ -30,7 +40,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from vsdmot.experiments.runner import METRICS, RunConfig, SequenceRange, run_grid
+from vsdmot.executors import Executor, ProgressBar, Scheduler, Task
+from vsdmot.executors.local import local_executor
+from vsdmot.experiments.runner import METRICS, RunConfig, SequenceRange, prepare_grid, run_grid
 from vsdmot.tracking.registry import TrackerSpec, check_settings, parse_tracker, tracker_settings
 from vsdmot.utils.io import atomic_write
 
@@ -49,12 +61,16 @@ class TuneConfig:
     seed: int = 0
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Scene name -> sequence names; default: each selected sequence is its own scene."""
+    parallel: int | None = None
+    """Trials run at once (default: as many as the executor runs tasks at once)."""
 
     def __post_init__(self) -> None:
         if self.objective not in METRICS:
             raise ValueError(f"objective {self.objective!r}: choose from {', '.join(METRICS)}")
         if self.trials < 1:
             raise ValueError("trials must be >= 1")
+        if self.parallel is not None and self.parallel < 1:
+            raise ValueError("parallel must be >= 1")
         space = search_space(parse_tracker(self.tracker))
         if not space:
             raise ValueError(f"{parse_tracker(self.tracker).name} has nothing to tune")
@@ -132,36 +148,103 @@ def score(cfg: TuneConfig, spec: TrackerSpec, sequences: tuple[SequenceRange, ..
     return statistics.fmean(values)
 
 
-def study(cfg: TuneConfig, scenes: tuple[str, ...], *, progress: bool = True) -> StudyResult:
-    """Tune on the sequences of ``scenes``; resumes a stored study of the same scenes."""
+def study(
+    cfg: TuneConfig,
+    scenes: tuple[str, ...],
+    *,
+    progress: bool = True,
+    executor: Executor | None = None,
+) -> StudyResult:
+    """Tune on the sequences of ``scenes``; resumes a stored study of the same scenes.
+    Trials run as tasks on ``executor`` (default: one after another in this process)."""
     import optuna
 
     base = parse_tracker(cfg.tracker)
-    space = search_space(base)
     seqs = tuple(s for scene in scenes for s in cfg.scenes()[scene])
-    key = "+".join(scenes)
     folder = study_dir(cfg, scenes)
     folder.mkdir(parents=True, exist_ok=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    st = optuna.create_study(
-        study_name=key, direction="maximize", load_if_exists=True,
-        storage=f"sqlite:///{(folder / 'study.db').resolve()}",
-        sampler=optuna.samplers.TPESampler(seed=cfg.seed),
-    )  # fmt: skip
+    ex = executor if executor is not None else local_executor()
+    parallel = cfg.parallel or ex.slots
+    st = _open_study(cfg, "+".join(scenes), folder, parallel)
     if not st.trials:
-        st.enqueue_trial(_defaults(base, space))
+        st.enqueue_trial(_defaults(base, search_space(base)))
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in st.trials)
-
-    def objective(trial: Any) -> float:
-        spec = check_settings(base.name, {**base.settings, **_suggest(trial, space, base)})
-        trial.set_user_attr("spec", str(spec))
-        return score(cfg, spec, seqs, folder)
-
-    st.optimize(objective, n_trials=max(0, cfg.trials - done), show_progress_bar=progress)
+    todo = max(0, cfg.trials - done)
+    if todo:
+        run = replace(cfg.run, sequences=seqs, trackers=(), external={}, cache=cfg.run.cache_root)
+        for error in prepare_grid(run, ex):  # the trials then share the cached copies
+            log.warning("preparing the study's data: %s", error)
+        _run_trials(st, _TrialJob(cfg, seqs, folder), ex, todo, (parallel, progress))
     complete = [t for t in st.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise ValueError(f"study {folder}: no trial completed (the log says why)")
     trials = [{**t.params, "score": t.value} for t in complete]
     best = {**base.settings, **st.best_params}
     return StudyResult(scenes, best, st.best_value, complete[0].value, trials)
+
+
+def _open_study(cfg: TuneConfig, key: str, folder: Path, parallel: int) -> Any:
+    """The study stored in ``folder/study.db`` (created if new), with a seeded TPE sampler;
+    ``constant_liar`` when trials run in parallel."""
+    import warnings
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=cfg.seed, constant_liar=parallel > 1)
+    return optuna.create_study(
+        study_name=key, direction="maximize", load_if_exists=True,
+        storage=f"sqlite:///{(folder / 'study.db').resolve()}", sampler=sampler,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _TrialJob:
+    """What every trial of a study shares: the tuning job, its sequences, its folder."""
+
+    cfg: TuneConfig
+    seqs: tuple[SequenceRange, ...]
+    folder: Path
+
+
+def _run_trials(st: Any, job: _TrialJob, executor: Executor, n: int,
+                how: tuple[int, bool]) -> None:  # fmt: skip
+    """``n`` more trials, ``how = (parallel, progress)``: ask for settings whenever fewer
+    than ``parallel`` trials are out, run each as a task, tell the study its score. A
+    trial that fails twice is told as failed; the others go on."""
+    import optuna
+
+    parallel, progress = how
+    base = parse_tracker(job.cfg.tracker)
+    space = search_space(base)
+    out: dict[int, Any] = {}
+    with ProgressBar(n, "trials", "trial", enabled=progress) as bar:
+        sched = Scheduler(executor, on_running=bar.set_running)
+
+        def ask() -> None:
+            trial = st.ask()
+            spec = check_settings(base.name, {**base.settings, **_suggest(trial, space, base)})
+            trial.set_user_attr("spec", str(spec))
+            out[trial.number] = trial
+            sched.submit(Task(("trial", trial.number), score,
+                              (job.cfg, spec, job.seqs, job.folder)))  # fmt: skip
+
+        for _ in range(min(n, parallel)):
+            ask()
+        asked = min(n, parallel)
+        for outcome in sched:
+            trial = out.pop(outcome.task.key[1])
+            if outcome.ok:
+                st.tell(trial, outcome.value)
+            else:
+                log.warning("trial %d failed: %s", trial.number, outcome.error)
+                st.tell(trial, state=optuna.trial.TrialState.FAIL)
+            bar.finished(failed=not outcome.ok)
+            if asked < n:
+                ask()
+                asked += 1
 
 
 def study_dir(cfg: TuneConfig, scenes: tuple[str, ...]) -> Path:
@@ -187,9 +270,11 @@ class Transfer:
     settings_elsewhere: dict[str, Any]
 
 
-def leave_one_out(cfg: TuneConfig, *, progress: bool = True) -> list[Transfer]:
+def leave_one_out(
+    cfg: TuneConfig, *, progress: bool = True, executor: Executor | None = None
+) -> list[Transfer]:
     """For each scene: tune on the others, score the best settings on it; also tune on it
-    alone (the best it could get). Needs at least two scenes."""
+    alone (the best it could get). Needs at least two scenes. Trials run on ``executor``."""
     scenes = tuple(cfg.scenes())
     if len(scenes) < 2:
         raise ValueError(f"leave-one-out needs at least two scenes, got {list(scenes)}")
@@ -197,8 +282,8 @@ def leave_one_out(cfg: TuneConfig, *, progress: bool = True) -> list[Transfer]:
     rows = []
     for scene in scenes:
         others = tuple(s for s in scenes if s != scene)
-        elsewhere = study(cfg, others, progress=progress)
-        own = study(cfg, (scene,), progress=progress)
+        elsewhere = study(cfg, others, progress=progress, executor=executor)
+        own = study(cfg, (scene,), progress=progress, executor=executor)
         chosen = check_settings(base.name, elsewhere.best)
         folder = study_dir(cfg, (scene,))
         rows.append(Transfer(scene, own.default_score,

@@ -10,6 +10,7 @@ be plain names. Errors are one line and name the flag and the path.
 
 from __future__ import annotations
 
+import re
 import stat
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -90,3 +91,24 @@ def plain_name(name: str, what: str) -> str:
 
 
 _VIDEO = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ts"}
+
+
+def default_stem(source: str) -> str:
+    """Results file stem for a source: its name; ``camera0`` for a camera; a glob's folder.
+
+    >>> default_stem("clips/walk.mp4"), default_stem("0"), default_stem("frames/*.png")
+    ('walk', 'camera0', 'frames')
+    >>> default_stem("http://cam.local/live/video.mjpg?user=a&fps=10")
+    'video'
+
+    """
+    if source.isdigit():
+        return f"camera{source}"
+    if "://" in source:  # a stream: its path, without query or fragment
+        source = re.split(r"[?#]", source.split("://", 1)[1], maxsplit=1)[0]
+    elif any(c in source for c in "*?["):
+        # A glob: name the results after the folder before the first wildcard.
+        head = re.split(r"[*?\[]", source, maxsplit=1)[0]
+        source = head if head.endswith("/") or not head else str(Path(head).parent)
+    stem = re.sub(r"[^\w.-]+", "_", Path(source.rstrip("/")).stem).strip("._")
+    return stem or "tracks"

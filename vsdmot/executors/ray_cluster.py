@@ -1,0 +1,78 @@
+"""The ``ray`` executor: each task is a Ray task reserving ``threads`` CPUs of a node.
+
+Optional (``pip install "vsdmot[ray]"``). With no address a Ray instance is started on
+this machine for the run and stopped after it; ``auto`` or ``HOST:PORT`` joins a running
+cluster (``ray start --head`` on one node, ``ray start --address HOST:PORT`` on the
+others). Only each task's function name, its arguments (run settings and paths) and its
+small return value cross the network: frames, degraded copies, proposals and results
+are files that every node reads and writes on shared storage under the same paths.
+
+Failures are retried by the caller's scheduler, so Ray's own retries are off
+(``max_retries=0``): a task that raised and a worker that died are handled alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from vsdmot.executors.base import ExecutorUnavailable, Task, run_task
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = 'pip install "vsdmot[ray]"'
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or :class:`ExecutorUnavailable` saying how to install it."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ExecutorUnavailable(
+            f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}"
+        ) from exc
+    return ray
+
+
+class RayExecutor:
+    """Tasks on a Ray cluster: the one this process is connected to, the one at
+    ``address`` (``auto``: found through ``RAY_ADDRESS`` or the last ``ray start`` on
+    this machine), or, with neither, a new local one."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, threads: int | None = None) -> None:
+        self._ray = import_ray()
+        self._started = not self._ray.is_initialized()
+        if self._started:
+            # "local" starts a new instance even when another one runs on this machine.
+            self._ray.init(address=address or "local", include_dashboard=False,
+                           logging_level=logging.WARNING)  # fmt: skip
+        self.threads = threads or 1
+        cpus = int(self._ray.cluster_resources().get("CPU", 1))
+        self.slots = max(1, cpus // self.threads)
+        self._remote = self._ray.remote(run_task).options(num_cpus=self.threads, max_retries=0)
+        log.info("ray: %d CPUs, %d tasks at once, %d threads each", cpus, self.slots,
+                 self.threads)  # fmt: skip
+
+    def submit(self, task: Task) -> Hashable:
+        return self._remote.remote(task.fn, task.args, self.threads)
+
+    def wait(self, handles: Sequence[Hashable]) -> Hashable:
+        done, _ = self._ray.wait(list(handles), num_returns=1)
+        return done[0]
+
+    def result(self, handle: Hashable) -> Any:
+        try:
+            return self._ray.get(handle)
+        except self._ray.exceptions.RayTaskError as exc:
+            # The task's own exception, not Ray's wrapper around it.
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, Exception):
+                raise cause from None
+            raise
+
+    def close(self) -> None:
+        if self._started:
+            self._ray.shutdown()
