@@ -7,7 +7,7 @@ Usage (from the project root)::
 
 ``SECTION`` is a results file stem (``--list`` shows them with the expected time on 2 CPU
 cores). The section's steps build its inputs under ``--work`` (default
-``work/reproduce/``), each skipped when what it creates is already there; then its
+``work/reproduce/``), each skipped when a previous run of it finished; then its
 benchmark command writes the new report to ``DIR/reports/SECTION.md`` (with
 ``--publish``: over ``benchmarks/results/SECTION.md``, then run ``benchmarks/collect.py``)
 and every published table is printed with the cells that differ marked. ``--quick`` runs
@@ -80,8 +80,7 @@ def run_steps(section: Section, ctx: Context, dry_run: bool) -> None:
     steps, command = section.plan(ctx)
     log = ctx.work / "logs" / f"{section.stem}.log"
     for step in (*steps, command):
-        made = step.creates(ctx)
-        if made is not None and made.exists():
+        if step.done(ctx):
             print(f"[kept]  {step.shown(ctx)}")
             continue
         print(f"[run]   {step.shown(ctx)}", flush=True)
@@ -92,13 +91,15 @@ def run_steps(section: Section, ctx: Context, dry_run: bool) -> None:
         print(f"        done in {time.perf_counter() - start:.0f} s")
 
 
-def show_comparison(section: Section, ctx: Context) -> int:
+def show_comparison(section: Section, ctx: Context, published: str) -> int:
+    """Print ``published`` (read before the run: ``--publish`` writes over it) with the
+    new report's values."""
     report = ctx.path(section.report)
     if not report.is_file():
         print(f"no report at {shown_path(report)}", file=sys.stderr)
         return 1
     new = report.read_text()
-    lines, tally = compare((RESULTS / f"{section.stem}.md").read_text(), new)
+    lines, tally = compare(published, new)
     print(f"\nNew report: {shown_path(report)}. Published tables with this run's values; "
           "a bold cell differs from the published one (shown after it):\n")
     print("\n".join(lines) if lines else "\n".join(new.splitlines()[-15:]))
@@ -132,12 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     if (why := refuse(section, args, ctx)) is not None:
         print(why, file=sys.stderr)
         return 2
+    published = (RESULTS / f"{section.stem}.md").read_text()
     try:
         run_steps(section, ctx, args.dry_run)
     except StepError as exc:
         print(f"reproduce.py: {exc}", file=sys.stderr)
         return 1
-    return 0 if args.dry_run else show_comparison(section, ctx)
+    return 0 if args.dry_run else show_comparison(section, ctx, published)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from typing import Protocol
 
 from common import MOBILENET, MOT15, ROOT
 
+from vsdmot.utils.io import atomic_write
+
 #: How each program named first in a command is started here (the shown command keeps
 #: the name: ``vsdmot`` is the installed entry point, ``python`` the project's Python).
 PROGRAMS: dict[str, tuple[str, ...]] = {
@@ -95,11 +97,13 @@ CLASSIC_IQA = (
 
 
 class Step(Protocol):
-    """One thing a section does; skipped when what it creates already exists."""
+    """One thing a section does; skipped when it is done (what it creates is complete)."""
 
     needs: tuple[Extra, ...]
 
     def creates(self, ctx: Context) -> Path | None: ...
+
+    def done(self, ctx: Context) -> bool: ...
 
     def shown(self, ctx: Context) -> str: ...
 
@@ -109,7 +113,12 @@ class Step(Protocol):
 @dataclass(frozen=True)
 class Run:
     """A command line (first word: ``python``, ``vsdmot`` or ``bash``), run from the
-    project root; ``creates`` (a placeholder path) marks it done."""
+    project root; ``makes`` (a placeholder path) is what it creates.
+
+    It is done when ``makes`` exists and so does its marker (:func:`done_marker`), written
+    only once the command succeeded: a run killed half-way leaves ``makes`` without the
+    marker, and the next run removes that output and builds it again.
+    """
 
     words: tuple[str, ...]
     makes: str = ""
@@ -119,6 +128,10 @@ class Run:
 
     def creates(self, ctx: Context) -> Path | None:
         return ctx.path(self.makes) if self.makes else None
+
+    def done(self, ctx: Context) -> bool:
+        made = self.creates(ctx)
+        return made is not None and made.exists() and done_marker(made).is_file()
 
     def shown(self, ctx: Context) -> str:
         env = [f"{k}={v}" for k, v in self.env]
@@ -136,6 +149,9 @@ class Run:
         env = {**os.environ, **dict(self.env), "PYTHONPATH": path, "VSDMOT_REPRODUCE": ctx.stem,
                "VSDMOT": shlex.join(PROGRAMS["vsdmot"])}  # fmt: skip
         log.parent.mkdir(parents=True, exist_ok=True)
+        made = self.creates(ctx)
+        if made is not None:
+            remove_unfinished(made)
         with log.open("a") as f:
             f.write(f"$ {self.shown(ctx)}\n")
             f.flush()
@@ -148,6 +164,28 @@ class Run:
             # Several studies share one folder whose summary each run overwrites.
             source, target = (ctx.path(p) for p in self.keep)
             shutil.copyfile(source, target)
+        if made is not None:
+            with atomic_write(done_marker(made)) as f:
+                f.write(f"{self.shown(ctx)}\n")
+
+
+def done_marker(made: Path) -> Path:
+    """The file beside ``made`` that says the step creating it finished.
+
+    >>> done_marker(Path("work/gtest")).name
+    '.gtest.reproduce-done'
+    """
+    return made.with_name(f".{made.name}.reproduce-done")
+
+
+def remove_unfinished(made: Path) -> None:
+    """Remove what a killed run of a step left (its output without the done marker): the
+    commands refuse an existing output or would take it for a finished one."""
+    done_marker(made).unlink(missing_ok=True)
+    if made.is_symlink() or made.is_file():
+        made.unlink()
+    elif made.is_dir():
+        shutil.rmtree(made)
 
 
 @dataclass(frozen=True)
@@ -161,6 +199,10 @@ class Link:
 
     def creates(self, ctx: Context) -> Path | None:
         return ctx.path(self.target)
+
+    def done(self, ctx: Context) -> bool:
+        # A link appears whole or not at all.
+        return ctx.path(self.target).is_symlink()
 
     def shown(self, ctx: Context) -> str:
         target = ctx.fill(self.target)

@@ -27,7 +27,7 @@ import common  # noqa: E402
 import reproduce  # noqa: E402
 import transfer_table  # noqa: E402
 from sections import HISTORY, SECTIONS  # noqa: E402
-from steps import Context, Extra, Run, Section, StepError  # noqa: E402
+from steps import Context, Extra, Run, Section, StepError, done_marker  # noqa: E402
 from tables import compare, parse_tables  # noqa: E402
 
 SHARED_DATA = common.MOT15 / "PETS09-S2L1" / "seqinfo.ini"
@@ -162,10 +162,11 @@ def test_dry_run_shows_the_steps_and_runs_nothing(
 # -- steps, refusals, the command line ----------------------------------------------------
 
 
-def test_a_step_whose_output_exists_is_kept_and_a_failing_one_names_its_log(
+def test_a_finished_step_is_kept_and_a_failing_one_names_its_log(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     (tmp_path / "made").mkdir()
+    done_marker(tmp_path / "made").write_text("")
     fails = Run(("python", "-c", "raise SystemExit(3)"))
     section = Section("x", "x", 1, fails, (Run(("python", "-c", "raise SystemExit(1)"),
                                                makes="{work}/made"),))  # fmt: skip
@@ -174,6 +175,49 @@ def test_a_step_whose_output_exists_is_kept_and_a_failing_one_names_its_log(
         reproduce.run_steps(section, ctx, dry_run=False)
     assert "[kept]" in capsys.readouterr().out
     assert "SystemExit(3)" in (tmp_path / "logs" / "x.log").read_text()
+
+
+WRITE_SEQ = ("import pathlib, sys; d = pathlib.Path(sys.argv[1]); d.mkdir(); "
+             "(d / 'seq').write_text('x')")
+
+
+def test_an_output_left_by_a_killed_step_is_built_again(tmp_path: Path) -> None:
+    # What a killed synth leaves: the folder with its first sequence, no done marker.
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "half").write_text("")
+    step = Run(("python", "-c", WRITE_SEQ, "{work}/gen"), makes="{work}/gen")
+    section = Section("x", "x", 1, Run(("python", "-c", "pass")), (step,))
+    ctx = Context(tmp_path, tmp_path / "r.md", stem="x")
+    assert not step.done(ctx)
+    reproduce.run_steps(section, ctx, dry_run=False)  # refuses an existing folder otherwise
+    assert sorted(p.name for p in (tmp_path / "gen").iterdir()) == ["seq"]
+    assert step.done(ctx)
+
+
+def test_a_failing_step_leaves_no_done_marker(tmp_path: Path) -> None:
+    fails = "import pathlib, sys; pathlib.Path(sys.argv[1]).mkdir(); raise SystemExit(1)"
+    step = Run(("python", "-c", fails, "{work}/gen"), makes="{work}/gen")
+    ctx = Context(tmp_path, tmp_path / "r.md", stem="x")
+    with pytest.raises(StepError):
+        step.execute(ctx, tmp_path / "log")
+    assert (tmp_path / "gen").is_dir() and not step.done(ctx)
+
+
+def test_publish_compares_with_the_report_published_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = "| tracker | HOTA |\n|---|---:|\n| a | 0.500 |\n"
+    (tmp_path / "x.md").write_text(published)
+    new = published.replace("0.500", "0.600")
+    writes = f"import pathlib, sys; pathlib.Path(sys.argv[1]).write_text({new!r})"
+    section = Section("x", "x", 1, Run(("python", "-c", writes, "{report}")))
+    monkeypatch.setattr(reproduce, "RESULTS", tmp_path)
+    monkeypatch.setitem(reproduce.SECTIONS, "x", section)
+    code, out, _ = cli(capsys, "x", "--publish", "--work", str(tmp_path / "work"))
+    assert code == 0
+    assert (tmp_path / "x.md").read_text() == new  # published over
+    assert "| a | **0.600** (published 0.500) |" in out
+    assert "0 as published, 1 different" in out
 
 
 def test_a_missing_extra_is_named_with_its_install_line_before_anything_runs(
