@@ -9,6 +9,7 @@ the same embeddings as the module that was saved.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import pickle
 import warnings
@@ -20,7 +21,11 @@ import torch
 from torch import nn
 
 from vsdmot.config import compose_config, fingerprint, model_sections
-from vsdmot.nn.torchscript_state import is_torchscript_archive
+from vsdmot.nn.torchscript_state import (
+    _rebuild_tensor,
+    _RestrictedUnpickler,
+    is_torchscript_archive,
+)
 from vsdmot.nn.weights import WeightsFileError, load_state_file
 from vsdmot.semantics import TeacherConfig, TeacherLoadError, load_teacher
 from vsdmot.semantics.clip.archs import (
@@ -311,6 +316,54 @@ def test_pickles_that_would_run_code_are_refused(kind: str, tmp_path: Path) -> N
     with pytest.raises(WeightsFileError, match=r"evil\.pt"):
         load_clip_tower(path, source="openai")
     assert not marker.exists()
+
+
+def _rewritten(source: Path, path: Path, change) -> None:
+    """``source``'s zip with each record passed through ``change(name, data)`` (None drops it)."""
+    with zipfile.ZipFile(source) as z, zipfile.ZipFile(path, "w") as out:
+        for name in z.namelist():
+            if (data := change(name, z.read(name))) is not None:
+                out.writestr(name, data)
+
+
+DAMAGE = {
+    "truncated pickle": lambda n, d: d[: len(d) // 2] if n.endswith("data.pkl") else d,
+    "missing record": lambda n, d: None if "/data/" in n else d,
+    "short record": lambda n, d: d[:2] if "/data/" in n else d,
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_damaged_archives_are_named_damaged_not_refused(damage: str, tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.jit.save is deprecated, still what files hold
+        torch.jit.save(torch.jit.script(nn.Linear(3, 2)), str(tmp_path / "whole.pt"))
+    assert set(load_state_file(tmp_path / "whole.pt", "x")) == {"weight", "bias"}
+    path = tmp_path / "damaged.pt"
+    _rewritten(tmp_path / "whole.pt", path, DAMAGE[damage])
+    with pytest.raises(WeightsFileError, match=r"damaged\.pt.*damaged TorchScript archive") as e:
+        load_state_file(path, "CLIP image tower")
+    assert "run code" not in str(e.value) and "\n" not in str(e.value)
+
+
+def test_build_on_a_rebuild_function_does_not_outlive_its_load() -> None:
+    """GLOBAL torch._utils._rebuild_tensor_v2, then BUILD {"marker": 1} onto it."""
+    data = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n}X\x06\x00\x00\x00markerK\x01sb.")
+    built = _RestrictedUnpickler(data, zipfile.ZipFile(io.BytesIO(_EMPTY_ZIP)), "").load()
+    assert built.marker == 1  # the pickle did write into what it was handed ...
+    again = _RestrictedUnpickler(data, zipfile.ZipFile(io.BytesIO(_EMPTY_ZIP)), "")
+    assert not hasattr(again.find_class("torch._utils", "_rebuild_tensor_v2"), "marker")
+    assert not vars(_rebuild_tensor)  # ... and nothing every load shares
+    assert not any(hasattr(f, "marker") for f in vars(_RestrictedUnpickler).values())
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    zipfile.ZipFile(buffer, "w").close()
+    return buffer.getvalue()
+
+
+_EMPTY_ZIP = _empty_zip()
 
 
 # -- teachers, specs, config -------------------------------------------------------------

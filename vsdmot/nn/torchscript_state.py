@@ -15,6 +15,7 @@ import collections
 import io
 import pickle
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,13 @@ _STORAGE_DTYPES = {
 }
 
 
+#: What reading a damaged archive raises: the unpickler's own errors on a truncated or
+#: malformed pickle, the zip's on a bad record, torch's on a tensor that does not fit.
+_DAMAGE = (pickle.UnpicklingError, EOFError, AttributeError, OverflowError, IndexError,
+           KeyError, TypeError, ValueError, RuntimeError, RecursionError, zipfile.BadZipFile,
+           zlib.error)  # fmt: skip
+
+
 class ScriptObject:
     """An inert stand-in for a pickled TorchScript module: its attributes, nothing else."""
 
@@ -50,12 +58,28 @@ class _StorageType:
         self.dtype = dtype
 
 
+class RefusedGlobalError(pickle.UnpicklingError):
+    """The archive's pickle names a global other than tensors, containers and modules:
+    loading it as ``torch.jit.load`` does could run code."""
+
+
+def _rebuild_tensor(
+    storage: torch.Tensor, offset: int, size: tuple, stride: tuple, *_: Any
+) -> torch.Tensor:
+    """``torch._utils._rebuild_tensor_v2`` on a flat tensor of the storage's elements
+    (``requires_grad``, hooks and metadata are dropped: weights are all that is read)."""
+    if not isinstance(storage, torch.Tensor):
+        raise ValueError("a tensor without a storage record")
+    return torch.as_strided(storage, tuple(size), tuple(stride), int(offset))
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     """Resolves a fixed list of globals; anything else raises before it can be called.
 
     A pickle can also set attributes on what it has resolved (``BUILD``), so nothing it
     receives outlives this unpickler: module objects are instances of a class made for
-    this load, and the rebuild functions are handed out as bound methods (read-only).
+    this load, and the rebuild functions are closures made for this load (a bound method
+    would not do: its attributes are those of the function every load shares).
     """
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str) -> None:
@@ -63,24 +87,19 @@ class _RestrictedUnpickler(pickle.Unpickler):
         self._archive = archive
         self._prefix = prefix
         self._script_class = type("ScriptObject", (ScriptObject,), {})
+
+        def rebuild_tensor(*args: Any) -> torch.Tensor:
+            return _rebuild_tensor(*args)
+
+        def rebuild_parameter(data: torch.Tensor, *_: Any) -> torch.Tensor:
+            return data
+
         self._allowed = {
-            ("torch._utils", "_rebuild_tensor_v2"): self._rebuild_tensor,
-            ("torch._utils", "_rebuild_tensor"): self._rebuild_tensor,
-            ("torch._utils", "_rebuild_parameter"): self._rebuild_parameter,
+            ("torch._utils", "_rebuild_tensor_v2"): rebuild_tensor,
+            ("torch._utils", "_rebuild_tensor"): rebuild_tensor,
+            ("torch._utils", "_rebuild_parameter"): rebuild_parameter,
             ("collections", "OrderedDict"): collections.OrderedDict,
         }
-
-    def _rebuild_tensor(
-        self, storage: torch.Tensor, offset: int, size: tuple, stride: tuple, *_: Any
-    ) -> torch.Tensor:
-        """``torch._utils._rebuild_tensor_v2`` on a flat tensor of the storage's elements
-        (``requires_grad``, hooks and metadata are dropped: weights are all that is read)."""
-        if not isinstance(storage, torch.Tensor):
-            raise pickle.UnpicklingError("a tensor without a storage record")
-        return torch.as_strided(storage, tuple(size), tuple(stride), int(offset))
-
-    def _rebuild_parameter(self, data: torch.Tensor, *_: Any) -> torch.Tensor:
-        return data
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "__torch__" or module.startswith("__torch__."):
@@ -89,20 +108,20 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _StorageType(_STORAGE_DTYPES[name])
         if (module, name) in self._allowed:
             return self._allowed[(module, name)]
-        raise pickle.UnpicklingError(f"refused global {module}.{name}")
+        raise RefusedGlobalError(f"refused global {module}.{name}")
 
     def persistent_load(self, pid: Any) -> torch.Tensor:
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-            raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
+            raise ValueError(f"unexpected persistent id {pid!r}")
         _, kind, key, _location, numel = pid
         if not isinstance(kind, _StorageType):
-            raise pickle.UnpicklingError(f"unexpected storage type {kind!r}")
+            raise ValueError(f"unexpected storage type {kind!r}")
         raw = self._archive.read(f"{self._prefix}data/{key}")
         if not raw:
             return torch.empty(0, dtype=kind.dtype)
         flat = torch.frombuffer(bytearray(raw), dtype=kind.dtype)
         if flat.numel() < int(numel):
-            raise pickle.UnpicklingError(f"record data/{key} is shorter than its {numel} items")
+            raise ValueError(f"record data/{key} is shorter than its {numel} items")
         return flat
 
 
@@ -122,16 +141,20 @@ def is_torchscript_archive(path: str | Path) -> bool:
     """True for a zip laid out as ``torch.jit.save`` writes it."""
     if not zipfile.is_zipfile(path):
         return False
-    with zipfile.ZipFile(path) as archive:
-        return archive_prefix(archive) is not None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive_prefix(archive) is not None
+    except (zipfile.BadZipFile, OSError):  # a damaged zip: left to the next reader to name
+        return False
 
 
 def read_torchscript_state(path: str | Path) -> dict[str, torch.Tensor]:
     """The tensor attributes of a TorchScript archive's module tree, keyed as
     ``state_dict()`` keys them (``visual.conv1.weight``), without running the archive.
 
-    Raises ``pickle.UnpicklingError`` when the pickle names anything but tensors, plain
-    containers and module objects, and ``ValueError`` when the file is no such archive.
+    Raises :class:`RefusedGlobalError` when the pickle names anything but tensors, plain
+    containers and module objects, and ``ValueError`` when the file is no such archive or
+    a damaged one (a truncated pickle, a missing or short record, a malformed entry).
     """
     with zipfile.ZipFile(path) as archive:
         prefix = archive_prefix(archive)
@@ -143,8 +166,11 @@ def read_torchscript_state(path: str | Path) -> dict[str, torch.Tensor]:
                 raise ValueError(f"{path}: {order}-endian tensor records are not supported")
         try:
             root = _RestrictedUnpickler(archive.read(f"{prefix}data.pkl"), archive, prefix).load()
-        except (RuntimeError, RecursionError, TypeError, KeyError, ValueError) as exc:  # malformed
-            raise ValueError(f"{path}: damaged TorchScript archive ({exc})") from None
+        except RefusedGlobalError:
+            raise
+        except _DAMAGE as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            raise ValueError(f"{path}: damaged TorchScript archive ({detail})") from None
     if not isinstance(root, ScriptObject):
         raise ValueError(f"{path}: the archive's data.pkl holds no module")
     try:

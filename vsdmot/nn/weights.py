@@ -4,7 +4,6 @@ mapping of finite tensors, and a one-line error naming the file."""
 
 from __future__ import annotations
 
-import pickle
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from vsdmot.nn.torchscript_state import is_torchscript_archive, read_torchscript_state
+from vsdmot.nn.torchscript_state import (
+    RefusedGlobalError,
+    is_torchscript_archive,
+    read_torchscript_state,
+)
 
 
 class WeightsFileError(ValueError):
@@ -71,12 +74,12 @@ def _read_safetensors(path: Path, what: str) -> dict[str, torch.Tensor]:
 def _read_torchscript(path: Path, what: str) -> dict[str, torch.Tensor]:
     try:
         return read_torchscript_state(path)
-    except pickle.UnpicklingError as exc:
+    except RefusedGlobalError as exc:
         raise WeightsFileError(
             f"{path}: {what} weights: refused: the TorchScript archive's pickle holds more "
             f"than tensors and modules ({exc}); it could run code on load"
         ) from None
-    except (ValueError, zipfile.BadZipFile) as exc:
+    except (ValueError, zipfile.BadZipFile, OSError) as exc:
         raise WeightsFileError(f"{path}: {what} weights: {exc}") from None
 
 
