@@ -4,6 +4,7 @@ tracking and training on them, and bad files."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,23 @@ from typer.testing import CliRunner
 
 from vsdmot.cli.main import app
 from vsdmot.config import ConfigError, DataConfig, ProposalConfig, compose_config
-from vsdmot.data.clips import ClipDataset, resolve_entries
-from vsdmot.data.det_db import DetDb, DetDbError, format_line, merge_det_db, parse_line
+from vsdmot.data import det_db as det_db_module
+from vsdmot.data.clips import ClipDataset, proposal_reader, resolve_entries
+from vsdmot.data.det_db import (
+    DetDb,
+    DetDbError,
+    format_line,
+    merge_det_db,
+    parse_line,
+    read_det_db,
+)
 from vsdmot.data.mot import MOTAnnotations, write_mot
+from vsdmot.data.sequence import MOTSequence
 from vsdmot.data.synth import SynthConfig, generate_sequence
 from vsdmot.proposals import DetFileProposals, ProposalError, build_proposal_source
+from vsdmot.proposals.build import source_factory
 from vsdmot.tracking.registry import parse_tracker
+from vsdmot.utils.det_db_spec import parse_det_db_spec
 from vsdmot.utils.specs import SpecError, parse_spec, typed_options
 
 runner = CliRunner()
@@ -248,7 +260,52 @@ def test_training_reads_det_db_like_det(tmp_path: Path) -> None:
 def test_training_config_takes_the_same_spec(tmp_path: Path) -> None:
     cfg = compose_config("tiny-cpu", [f"data.proposals.source=det_db:{tmp_path}/db.json"])
     assert cfg.data.proposals.source == f"det_db:{tmp_path}/db.json"
-    for bad, problem in (("yolo", "stored boxes"), ("det_db", "needs its file"),
-                         ("det_db:a.json,seq=x", "path and prefix")):  # fmt: skip
-        with pytest.raises(ConfigError, match=problem):
-            compose_config("tiny-cpu", [f"data.proposals.source={bad}"])
+    with pytest.raises(ConfigError, match="stored boxes"):
+        compose_config("tiny-cpu", ["data.proposals.source=yolo"])
+
+
+GOOD_SPECS = ("det_db:{db}", "det_db:path={db},prefix=DanceTrack/train",
+              "det_db:{db},seq=dance01")  # fmt: skip
+BAD_SPECS = {"det_db": "which file", "det_db:prefix=DanceTrack/train": "which file",
+             "det_db:{db},min_score=0.2": "no option 'min_score'",
+             "det_db:{db},path={db}": "given twice"}  # fmt: skip
+
+
+def det_db_entry_points(seq: Path) -> dict[str, Callable[[str], object]]:
+    """The three readers of a det_db spec: the training config's check, training's
+    proposal reader (run on ``seq``) and tracking's proposal source (on ``seq``)."""
+    def train(spec: str) -> object:
+        return proposal_reader(spec)(MOTSequence(seq))  # type: ignore[misc]
+
+    return {
+        "config": lambda spec: compose_config("tiny-cpu", [f"data.proposals.source={spec}"]),
+        "training": train,
+        "tracking": lambda spec: build_proposal_source(spec, sequence=seq),
+    }
+
+
+def test_training_and_tracking_accept_and_refuse_the_same_det_db_specs(tmp_path: Path) -> None:
+    seq = write_tiny_sequence(tmp_path / "ds", name="dance01")
+    db = write_db(tmp_path / "db.json", {KEY.format(1): ["1,2,3,4,0.9\n"]})
+    for read in det_db_entry_points(seq).values():
+        for spec in GOOD_SPECS:
+            read(spec.format(db=db))
+        for spec, problem in BAD_SPECS.items():
+            with pytest.raises(ValueError, match=problem):  # each one's own error type
+                read(spec.format(db=db))
+    assert parse_det_db_spec(f"det_db:{db},seq=dance01").seq == "dance01"
+
+
+def test_a_det_db_is_read_once_for_many_sequences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = {KEY.format(1): ["1,2,3,4,0.9\n"],
+           "DanceTrack/train/dance02/img1/00000001.txt": ["5,6,7,8,0.8\n"]}  # fmt: skip
+    db = write_db(tmp_path / "db.json", doc)
+    reads: list[Path] = []
+    monkeypatch.setattr(det_db_module, "read_det_db",
+                        lambda path: reads.append(path) or read_det_db(path))  # fmt: skip
+    source_for = source_factory(f"det_db:{db}")
+    boxes = [source_for(tmp_path / name)(None, 1) for name in ("dance01", "dance02")]
+    assert reads == [db]
+    assert [b[:, :4].tolist() for b in boxes] == [[[1, 2, 4, 6]], [[5, 6, 12, 14]]]

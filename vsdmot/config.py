@@ -35,6 +35,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationE
 
 from vsdmot.models.config import ModelConfig
 from vsdmot.semantics.config import SemanticConfig, TeacherConfig
+from vsdmot.utils.det_db_spec import parse_det_db_spec
 from vsdmot.utils.io import atomic_write
 from vsdmot.utils.specs import SpecError, parse_spec
 
@@ -473,10 +474,11 @@ def proposal_source_problem(text: str) -> str | None:
             "first)"
     if spec.name != "det_db":
         return None if spec.value is None and not spec.options else f"{spec.name} takes no options"
-    if (spec.value or spec.options.get("path")) is None:
-        return "det_db needs its file: det_db:FILE.json"
-    unknown = set(spec.options) - {"path", "prefix"}
-    return f"det_db options are path and prefix, not {sorted(unknown)}" if unknown else None
+    try:
+        parse_det_db_spec(spec)
+    except SpecError as exc:
+        return str(exc)
+    return None
 
 
 # ---------------------------------------------------------------------------

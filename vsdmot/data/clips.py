@@ -37,7 +37,8 @@ from vsdmot.data.preprocess import normalize_frame
 from vsdmot.data.sequence import DEFAULT_MOT17_DETECTOR, MOTSequence, list_sequences
 from vsdmot.data.sources import VideoFileSource
 from vsdmot.models.batch import ClipBatch, FrameTargets
-from vsdmot.utils.specs import parse_spec
+from vsdmot.utils.det_db_spec import DetDbSpec, parse_det_db_spec
+from vsdmot.utils.specs import Spec, SpecError, parse_spec
 
 log = logging.getLogger(__name__)
 
@@ -119,16 +120,20 @@ def proposal_reader(source: str) -> DetReader | None:
     """How training reads each sequence's proposals for ``data.proposals.source``:
     ``det`` (``det/det.txt``), ``det_db:FILE`` (the file is read once, here) or ``gt``
     (``None``: proposals come from the ground truth)."""
-    spec = parse_spec(source)
-    if spec.name == "gt":
-        return None
-    if spec.name == "det":
-        return _public_detections
-    if spec.name == "det_db":
-        db = DetDb(spec.value or spec.options["path"])
-        prefix = spec.options.get("prefix")
-        return lambda seq: _det_db_rows(db, seq, prefix)
-    raise MOTFormatError(f"data.proposals.source={source!r}: expected det, det_db:FILE or gt")
+    try:
+        spec = parse_spec(source)
+        make = _PROPOSAL_READERS.get(spec.name)
+        if make is None:
+            raise SpecError("expected det, det_db:FILE or gt")
+        return make(spec)
+    except SpecError as exc:
+        raise MOTFormatError(f"data.proposals.source={source!r}: {exc}") from None
+
+
+def _det_db_reader(spec: Spec) -> DetReader:
+    options = parse_det_db_spec(spec)
+    db = DetDb(options.path)
+    return lambda seq: _det_db_rows(db, seq, options)
 
 
 def _public_detections(seq: MOTSequence) -> DetRows:
@@ -140,11 +145,21 @@ def _public_detections(seq: MOTSequence) -> DetRows:
     return _by_frame(seq.det.frame, seq.det.boxes, seq.det.score)  # type: ignore[return-value]
 
 
-def _det_db_rows(db: DetDb, seq: MOTSequence, prefix: str | None) -> DetRows:
-    """A sequence's det_db boxes, found by its folder name (as MOTRv2 names it)."""
-    frames, rows = db.rows(seq.root.name, prefix)
+#: How training reads stored proposals, by the source's name (``gt``: none are read).
+_PROPOSAL_READERS: dict[str, Callable[[Spec], DetReader | None]] = {
+    "gt": lambda _spec: None,
+    "det": lambda _spec: _public_detections,
+    "det_db": _det_db_reader,
+}
+
+
+def _det_db_rows(db: DetDb, seq: MOTSequence, options: DetDbSpec) -> DetRows:
+    """A sequence's det_db boxes, found by its folder name (as MOTRv2 names it) unless
+    the spec names the sequence (``seq=NAME``)."""
+    name = options.seq or seq.root.name
+    frames, rows = db.rows(name, options.prefix)
     if len(frames) and frames.max() > len(seq):
-        raise MOTFormatError(f"{db.path}: sequence {seq.root.name} has boxes for frame "
+        raise MOTFormatError(f"{db.path}: sequence {name} has boxes for frame "
                              f"{frames.max()}, beyond its {len(seq)} frames")  # fmt: skip
     return _by_frame(frames, rows[:, :4], rows[:, 4])  # type: ignore[return-value]
 

@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vsdmot.data.det_db import DetDb, DetDbError
 from vsdmot.proposals.base import ProposalError, ProposalSource
 from vsdmot.proposals.cache import CachedProposals
 from vsdmot.proposals.det_db import DetDbProposals
 from vsdmot.proposals.detfile import DB_SUFFIXES, DetFileProposals
 from vsdmot.proposals.hog import HOGPeopleProposals
+from vsdmot.utils.det_db_spec import DetDbSpec, parse_det_db_spec
 from vsdmot.utils.specs import Spec, SpecError, parse_spec, typed_options
 
 SPEC_HELP = (
@@ -40,10 +42,12 @@ SPEC_HELP = (
 @dataclass(frozen=True)
 class BuildContext:
     """What a source may need besides its spec: the sequence folder it runs on (or
-    ``None``) and the lowest score kept."""
+    ``None``), the lowest score kept, and what its kind's ``shared`` read once for all
+    sequences (``None``: nothing, the source reads its own)."""
 
     sequence: Path | None
     min_score: float
+    shared: Any = None
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,14 @@ class SourceKind:
 
     ``build`` makes it from the parsed spec. ``reads_files``: it reads stored boxes
     (never worth caching); ``per_sequence``: it needs the sequence folder, so a tool
-    running over many sequences builds one per sequence.
+    running over many sequences builds one per sequence; ``shared`` reads once what those
+    share (a det_db file), handed to each as :attr:`BuildContext.shared`.
     """
 
     build: Callable[[Spec, BuildContext], ProposalSource]
     reads_files: bool
     per_sequence: bool
+    shared: Callable[[Spec], Any] | None = None
 
 
 def _det(spec: Spec, ctx: BuildContext) -> ProposalSource:
@@ -68,22 +74,31 @@ def _det(spec: Spec, ctx: BuildContext) -> ProposalSource:
     return DetFileProposals(ctx.sequence / "det" / "det.txt", min_score=ctx.min_score)
 
 
-def _det_db_options(path: str, *, prefix: str | None = None, seq: str | None = None) -> None:
-    """``det_db`` options: the file, the ``<dataset>/<split>`` prefix of its keys when a
-    sequence name sits under several, and the sequence's name (default: its folder's)."""
-
-
 def _det_db(spec: Spec, ctx: BuildContext) -> ProposalSource:
-    opts = _options(spec, _det_db_options)
-    if "path" not in opts:
-        raise ProposalError(f"{spec}: which file? write det_db:FILE.json")
-    seq = opts.get("seq") or (ctx.sequence.name if ctx.sequence is not None else None)
+    opts = _det_db_spec(spec)
+    seq = opts.seq or (ctx.sequence.name if ctx.sequence is not None else None)
     if seq is None:
         raise ProposalError(
             f"{spec}: a det_db holds many sequences; track a sequence folder or name "
             "one with seq=NAME"
         )
-    return DetDbProposals(opts["path"], seq, prefix=opts.get("prefix"), min_score=ctx.min_score)
+    return DetDbProposals(opts.path, seq, prefix=opts.prefix, min_score=ctx.min_score,
+                          db=ctx.shared)  # fmt: skip
+
+
+def _det_db_spec(spec: Spec) -> DetDbSpec:
+    try:
+        return parse_det_db_spec(spec)
+    except SpecError as exc:
+        raise ProposalError(str(exc)) from None
+
+
+def _read_det_db(spec: Spec) -> DetDb:
+    """The det_db file, read once for every sequence of a run."""
+    try:
+        return DetDb(_det_db_spec(spec).path)
+    except DetDbError as exc:
+        raise ProposalError(str(exc)) from None
 
 
 def _yolo(spec: Spec, ctx: BuildContext) -> ProposalSource:
@@ -120,7 +135,7 @@ def _ultralytics(spec: Spec, ctx: BuildContext) -> ProposalSource:
 #: Every named proposal source, by the name a spec starts with.
 PROPOSAL_SOURCES: dict[str, SourceKind] = {
     "det": SourceKind(_det, reads_files=True, per_sequence=True),
-    "det_db": SourceKind(_det_db, reads_files=True, per_sequence=True),
+    "det_db": SourceKind(_det_db, reads_files=True, per_sequence=True, shared=_read_det_db),
     "yolo": SourceKind(_yolo, reads_files=False, per_sequence=False),
     "hog": SourceKind(_hog, reads_files=False, per_sequence=False),
     "ultralytics": SourceKind(_ultralytics, reads_files=False, per_sequence=False),
@@ -153,11 +168,7 @@ def build_proposal_source(
         if Path(spec).suffix.lower() in (*DB_SUFFIXES, ".txt"):
             return DetFileProposals(spec, min_score=min_score)
         raise ProposalError(f"{spec!r}: unknown proposal source; expected {SPEC_HELP}")
-    try:
-        parsed = parse_spec(spec)
-    except SpecError as exc:
-        raise ProposalError(str(exc)) from None
-    parsed = Spec(parsed.name.lower(), parsed.options, parsed.value)
+    parsed = _parse(spec)
     ctx = BuildContext(Path(sequence) if sequence is not None else None, min_score)
     source = kind.build(parsed, ctx)
     if cache_dir is not None and video is not None and not kind.reads_files:
@@ -170,9 +181,20 @@ def source_factory(spec: str, *, min_score: float = 0.0) -> Callable[[Path], Pro
     built once and shared; a source of the sequence's own files is built per sequence."""
     kind = source_kind(spec)
     if kind is not None and kind.per_sequence:
-        return lambda root: build_proposal_source(spec, sequence=root, min_score=min_score)
+        parsed = _parse(spec)
+        read = kind.shared(parsed) if kind.shared is not None else None
+        return lambda root: kind.build(parsed, BuildContext(Path(root), min_score, read))
     shared = build_proposal_source(spec, min_score=min_score)
     return lambda _root: shared
+
+
+def _parse(spec: str) -> Spec:
+    """A named source's spec, its name in lower case."""
+    try:
+        parsed = parse_spec(spec.strip())
+    except SpecError as exc:
+        raise ProposalError(str(exc)) from None
+    return Spec(parsed.name.lower(), parsed.options, parsed.value)
 
 
 def spec_files(spec: str) -> list[Path]:
