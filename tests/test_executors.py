@@ -1,6 +1,7 @@
 """Executors: the same grid on the local executor and on a Ray cluster that the tests
 start (``ray.init(num_cpus=2)``, once for the module) gives the same prediction files and
-scores; a failed task is tried once more, then reported while the rest completes; an
+scores; a failed task (or one whose worker process dies) is tried once more, then reported
+while the rest completes, with the worker's traceback in its error; an
 interrupted run resumes with the same files on either executor; ``tune`` and
 ``track --batch`` on Ray.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -142,6 +144,61 @@ def test_scheduler_retries_and_reports(executor, tmp_path):
     broken = outcomes["broken"]
     assert not broken.ok and broken.attempts == 2 and "ValueError: attempt 2" in broken.error
     assert max(running) == ex.slots and running[-1] == 0
+
+
+def _done(marker: str) -> str:
+    Path(marker).write_text("done\n")
+    return Path(marker).name
+
+
+def _exits_after(markers: tuple[str, ...]) -> None:
+    """Kill this worker process (as the out-of-memory killer would), once the tasks that
+    write ``markers`` have finished, so that none of them dies with it."""
+    deadline = time.monotonic() + 60
+    while not all(Path(m).is_file() for m in markers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # their results reach the parent before the pool breaks
+    os._exit(1)
+
+
+def test_a_dead_worker_fails_its_task_only(tmp_path):
+    ex = ProcessExecutor(2, threads=1)
+    sched = Scheduler(ex)
+    markers = tuple(str(tmp_path / f"ok{k}") for k in range(3))
+    sched.submit(Task("dies", _exits_after, (markers,)))
+    for marker in markers:
+        sched.submit(Task(Path(marker).name, _done, (marker,)))
+    outcomes = {o.task.key: o for o in sched}
+    # The pool broke twice (the task and its retry) and was started again each time.
+    sched.submit(Task("after", _done, (str(tmp_path / "after"),)))
+    outcomes.update((o.task.key, o) for o in sched)
+    ex.close()
+    assert {k: o.value for k, o in outcomes.items() if o.ok} == {
+        "ok0": "ok0", "ok1": "ok1", "ok2": "ok2", "after": "after"}  # fmt: skip
+    dead = outcomes["dies"]
+    assert not dead.ok and dead.attempts == 2 and "BrokenProcessPool" in dead.error
+
+
+def _raises_in_worker(marker: str) -> None:
+    raise ValueError(f"no such thing as {marker}")
+
+
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_the_error_says_where_a_worker_task_failed(request, executor):
+    if executor == "ray":
+        request.getfixturevalue("cluster")
+        from vsdmot.executors.ray_cluster import RayExecutor
+
+        ex = RayExecutor(threads=1)
+    else:
+        ex = ProcessExecutor(2, threads=1)
+    sched = Scheduler(ex, retries=0)
+    sched.submit(Task("bad", _raises_in_worker, ("x",)))
+    (outcome,) = list(sched)
+    ex.close()
+    assert outcome.error.startswith("ValueError: no such thing as x")
+    # The worker's frames, not only those of concurrent.futures in this process.
+    assert "_raises_in_worker" in outcome.error and "test_executors.py" in outcome.error
 
 
 # --- interrupted runs resume -----------------------------------------------------------------

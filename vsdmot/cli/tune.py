@@ -133,7 +133,8 @@ def tune_command(
         result = study(cfg, tuple(cfg.scenes()), progress=progress, executor=ex)
     write_results(out, {"tracker": tracker, **asdict(result)})
     best = ",".join(f"{k}={_fmt(v)}" for k, v in result.best.items())
-    typer.echo(f"{objective}: defaults {result.default_score:.3f}, best {result.best_score:.3f}\n"
+    default = "not scored" if result.default_score is None else f"{result.default_score:.3f}"
+    typer.echo(f"{objective}: defaults {default}, best {result.best_score:.3f}\n"
                f"best: {tracker.split(':')[0]}:{best}\nwritten: {out / 'tune.json'}")  # fmt: skip
 
 

@@ -83,11 +83,28 @@ def run_task(fn: Callable[..., Any], args: tuple[Any, ...], threads: int | None)
 
 def describe_error(exc: BaseException) -> str:
     """The exception's type and message, and the last frames of its traceback when it has
-    one (an exception that came back from another process may not).
+    one, then the same of its direct cause. A worker process's exception comes back with
+    the worker's traceback as its cause (text, from ``concurrent.futures``), which says
+    where the task failed; the local frames only show where the result was collected.
 
     >>> describe_error(ValueError("bad"))
     'ValueError: bad'
+    >>> try:
+    ...     raise RuntimeError("task failed") from KeyError("x")
+    ... except RuntimeError as exc:
+    ...     print(describe_error(exc).splitlines()[-1])
+    caused by: KeyError: 'x'
     """
+    text = _describe_one(exc)
+    cause = exc.__cause__
+    if cause is None:
+        return text
+    if type(cause).__name__ == "_RemoteTraceback":  # its text is the worker's traceback
+        return text + "\n" + str(cause).strip().strip('"').strip()
+    return text + "\ncaused by: " + _describe_one(cause)
+
+
+def _describe_one(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     frames = traceback.format_tb(exc.__traceback__)[-3:] if exc.__traceback__ else []
-    return text + ("\n" + "".join(frames) if frames else "")
+    return text + ("\n" + "".join(frames).rstrip("\n") if frames else "")

@@ -9,6 +9,7 @@ import os
 from collections.abc import Hashable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from vsdmot.executors.base import Task, run_task
@@ -69,6 +70,10 @@ class ProcessExecutor:
     The processes are started fresh (``spawn``), not forked: a child forked from a
     process whose OpenCV or OpenMP thread pools have run can deadlock the first time it
     touches them. Each process imports vsdmot once, on its first task.
+
+    A process that dies (out of memory, a crash in native code) breaks the pool: every
+    task in it fails with ``BrokenProcessPool``, and the next submit starts a new pool,
+    so the scheduler's retries and the remaining tasks still run.
     """
 
     name = "local"
@@ -76,10 +81,18 @@ class ProcessExecutor:
     def __init__(self, jobs: int, threads: int | None = None) -> None:
         self.slots = jobs
         self.threads = threads or max(1, (os.cpu_count() or 1) // jobs)
-        self._pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.slots, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, task: Task) -> Future:
-        return self._pool.submit(run_task, task.fn, task.args, self.threads)
+        try:
+            return self._pool.submit(run_task, task.fn, task.args, self.threads)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(run_task, task.fn, task.args, self.threads)
 
     def wait(self, handles: Sequence[Hashable]) -> Future:
         done, _ = wait_futures(handles, return_when=FIRST_COMPLETED)  # type: ignore[arg-type]

@@ -67,10 +67,11 @@ class RayExecutor:
         try:
             return self._ray.get(handle)
         except self._ray.exceptions.RayTaskError as exc:
-            # The task's own exception, not Ray's wrapper around it.
+            # The task's own exception, not Ray's wrapper around it; the wrapper (whose
+            # text is the worker's traceback) stays as its cause, for the error report.
             cause = getattr(exc, "cause", None)
-            if isinstance(cause, Exception):
-                raise cause from None
+            if isinstance(cause, Exception) and cause is not exc:
+                raise cause from exc
             raise
 
     def close(self) -> None:

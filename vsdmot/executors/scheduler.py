@@ -62,19 +62,30 @@ class Scheduler:
         while not self.idle:
             while self._queue and len(self._running) < self.executor.slots:
                 task, attempt = self._queue.popleft()
-                self._running[self.executor.submit(task)] = (task, attempt)
+                try:
+                    self._running[self.executor.submit(task)] = (task, attempt)
+                except Exception as exc:  # e.g. a cluster gone: this attempt failed
+                    if (failed := self._failed(task, attempt, exc)) is not None:
+                        yield failed
+            if not self._running:
+                continue
             self._on_running(len(self._running))
             handle = self.executor.wait(list(self._running))
             task, attempt = self._running.pop(handle)
             try:
                 value = self.executor.result(handle)
             except Exception as exc:
-                if attempt <= self.retries:
-                    log.warning("%s failed (%s: %s); trying again", task, type(exc).__name__,
-                                str(exc).splitlines()[0] if str(exc) else "")  # fmt: skip
-                    self._queue.appendleft((task, attempt + 1))
-                    continue
-                yield Outcome(task, error=describe_error(exc), attempts=attempt)
+                if (failed := self._failed(task, attempt, exc)) is not None:
+                    yield failed
                 continue
             yield Outcome(task, value, attempts=attempt)
         self._on_running(0)
+
+    def _failed(self, task: Task, attempt: int, exc: Exception) -> Outcome | None:
+        """Queue ``task`` again if it has retries left (``None``), else its failed outcome."""
+        if attempt <= self.retries:
+            log.warning("%s failed (%s: %s); trying again", task, type(exc).__name__,
+                        str(exc).splitlines()[0] if str(exc) else "")  # fmt: skip
+            self._queue.appendleft((task, attempt + 1))
+            return None
+        return Outcome(task, error=describe_error(exc), attempts=attempt)

@@ -219,13 +219,18 @@ def check_run(cfg: RunConfig) -> None:
 
 
 def run_grid(
-    cfg: RunConfig, *, progress: bool = True, executor: Executor | None = None
+    cfg: RunConfig,
+    *,
+    progress: bool = True,
+    executor: Executor | None = None,
+    plan: GridPlan | None = None,
 ) -> Iterator[Cell]:
     """Run (or read back) every cell, yielding them as they finish. ``executor`` (default:
     local, ``cfg.jobs`` processes) runs the tasks; one bar shows the cells done and
-    failed and the tasks running."""
+    failed and the tasks running. ``plan``: ``plan_grid(cfg)`` when the caller has it
+    (reading the data for it hashes every byte of every sequence)."""
     check_run(cfg)
-    plan = plan_grid(cfg)
+    plan = plan if plan is not None else plan_grid(cfg)
     owned = executor is None
     ex = executor if executor is not None else local_executor(cfg.jobs, cfg.threads)
     total = len(cfg.grid.conditions) * (len(cfg.trackers) + len(cfg.external))
@@ -242,11 +247,11 @@ def run_grid(
     log.info("run: %d cells in %.0f s on %s", total, time.perf_counter() - started, ex.name)
 
 
-def prepare_grid(cfg: RunConfig, executor: Executor) -> list[str]:
+def prepare_grid(cfg: RunConfig, executor: Executor, plan: GridPlan | None = None) -> list[str]:
     """Only the prepare tasks of a run (degraded copies and proposals of every selected
     sequence and condition), so that later runs sharing the cache find them made; the
-    errors, if any."""
-    plan = plan_grid(cfg)
+    errors, if any. ``plan`` as for :func:`run_grid`."""
+    plan = plan if plan is not None else plan_grid(cfg)
     sched = Scheduler(executor)
     clean = Condition(None)
     for name in plan.names:

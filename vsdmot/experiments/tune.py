@@ -42,6 +42,7 @@ from typing import Any
 
 from vsdmot.executors import Executor, ProgressBar, Scheduler, Task
 from vsdmot.executors.local import local_executor
+from vsdmot.experiments.plan import GridPlan, plan_grid
 from vsdmot.experiments.runner import METRICS, RunConfig, SequenceRange, prepare_grid, run_grid
 from vsdmot.tracking.registry import TrackerSpec, check_settings, parse_tracker, tracker_settings
 from vsdmot.utils.io import atomic_write
@@ -102,12 +103,13 @@ def search_space(spec: TrackerSpec) -> dict[str, dict]:
 
 @dataclass
 class StudyResult:
-    """The best trial of a study, and every trial's settings and score."""
+    """The best trial of a study, and every trial's settings and score. ``default_score``
+    is ``None`` when the defaults trial (trial 0) failed."""
 
     scenes: tuple[str, ...]
     best: dict[str, Any]
     best_score: float
-    default_score: float
+    default_score: float | None
     trials: list[dict[str, Any]]
 
 
@@ -136,12 +138,14 @@ def _suggest(trial: Any, space: dict[str, dict], base: TrackerSpec) -> dict[str,
 
 
 def score(cfg: TuneConfig, spec: TrackerSpec, sequences: tuple[SequenceRange, ...],
-          out: Path) -> float:  # fmt: skip
-    """Mean objective over the grid's conditions of one spec on ``sequences``."""
+          out: Path, plan: GridPlan | None = None) -> float:  # fmt: skip
+    """Mean objective over the grid's conditions of one spec on ``sequences``. ``plan``:
+    the data's plan for these sequences, when the caller has it (every trial of a study
+    shares one, rather than hashing the dataset again)."""
     run = replace(cfg.run, out=out, trackers=(str(spec),), sequences=sequences,
                   cache=cfg.run.cache_root, external={})  # fmt: skip
     values = []
-    for cell in run_grid(run, progress=False):
+    for cell in run_grid(run, progress=False, plan=plan):
         if cell.scores is None:
             raise RuntimeError(f"{spec} on {cell.condition} failed: {cell.error}")
         values.append(float(cell.scores["combined"][cfg.objective]))
@@ -172,15 +176,27 @@ def study(
     todo = max(0, cfg.trials - done)
     if todo:
         run = replace(cfg.run, sequences=seqs, trackers=(), external={}, cache=cfg.run.cache_root)
-        for error in prepare_grid(run, ex):  # the trials then share the cached copies
+        plan = plan_grid(run)  # read the data once for the whole study
+        for error in prepare_grid(run, ex, plan):  # the trials then share the cached copies
             log.warning("preparing the study's data: %s", error)
-        _run_trials(st, _TrialJob(cfg, seqs, folder), ex, todo, (parallel, progress))
+        _run_trials(st, _TrialJob(cfg, seqs, folder, plan), ex, todo, (parallel, progress))
     complete = [t for t in st.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise ValueError(f"study {folder}: no trial completed (the log says why)")
     trials = [{**t.params, "score": t.value} for t in complete]
     best = {**base.settings, **st.best_params}
-    return StudyResult(scenes, best, st.best_value, complete[0].value, trials)
+    return StudyResult(scenes, best, st.best_value, _default_score(st), trials)
+
+
+def _default_score(st: Any) -> float | None:
+    """The score of trial 0 (the defaults), or ``None`` if it did not complete."""
+    import optuna
+
+    first = next((t for t in st.trials if t.number == 0), None)
+    if first is None or first.state != optuna.trial.TrialState.COMPLETE:
+        log.warning("the defaults trial did not complete: the defaults are not scored")
+        return None
+    return float(first.value)
 
 
 def _open_study(cfg: TuneConfig, key: str, folder: Path, parallel: int) -> Any:
@@ -202,18 +218,22 @@ def _open_study(cfg: TuneConfig, key: str, folder: Path, parallel: int) -> Any:
 
 @dataclass(frozen=True)
 class _TrialJob:
-    """What every trial of a study shares: the tuning job, its sequences, its folder."""
+    """What every trial of a study shares: the tuning job, its sequences, its folder and
+    the plan of its data."""
 
     cfg: TuneConfig
     seqs: tuple[SequenceRange, ...]
     folder: Path
+    plan: GridPlan | None = None
 
 
 def _run_trials(st: Any, job: _TrialJob, executor: Executor, n: int,
                 how: tuple[int, bool]) -> None:  # fmt: skip
     """``n`` more trials, ``how = (parallel, progress)``: ask for settings whenever fewer
     than ``parallel`` trials are out, run each as a task, tell the study its score. A
-    trial that fails twice is told as failed; the others go on."""
+    trial that fails twice is told as failed; the others go on. If this stops early (an
+    interrupt, an error), the trials still out are told as failed: left running in the
+    stored study, a resumed study's sampler would keep treating them as running."""
     import optuna
 
     parallel, progress = how
@@ -225,26 +245,30 @@ def _run_trials(st: Any, job: _TrialJob, executor: Executor, n: int,
 
         def ask() -> None:
             trial = st.ask()
+            out[trial.number] = trial
             spec = check_settings(base.name, {**base.settings, **_suggest(trial, space, base)})
             trial.set_user_attr("spec", str(spec))
-            out[trial.number] = trial
             sched.submit(Task(("trial", trial.number), score,
-                              (job.cfg, spec, job.seqs, job.folder)))  # fmt: skip
+                              (job.cfg, spec, job.seqs, job.folder, job.plan)))  # fmt: skip
 
-        for _ in range(min(n, parallel)):
-            ask()
-        asked = min(n, parallel)
-        for outcome in sched:
-            trial = out.pop(outcome.task.key[1])
-            if outcome.ok:
-                st.tell(trial, outcome.value)
-            else:
-                log.warning("trial %d failed: %s", trial.number, outcome.error)
-                st.tell(trial, state=optuna.trial.TrialState.FAIL)
-            bar.finished(failed=not outcome.ok)
-            if asked < n:
+        try:
+            for _ in range(min(n, parallel)):
                 ask()
-                asked += 1
+            asked = min(n, parallel)
+            for outcome in sched:
+                trial = out.pop(outcome.task.key[1])
+                if outcome.ok:
+                    st.tell(trial, outcome.value)
+                else:
+                    log.warning("trial %d failed: %s", trial.number, outcome.error)
+                    st.tell(trial, state=optuna.trial.TrialState.FAIL)
+                bar.finished(failed=not outcome.ok)
+                if asked < n:
+                    ask()
+                    asked += 1
+        finally:
+            for trial in out.values():
+                st.tell(trial, state=optuna.trial.TrialState.FAIL)
 
 
 def study_dir(cfg: TuneConfig, scenes: tuple[str, ...]) -> Path:
@@ -264,7 +288,8 @@ class Transfer:
     """One row of the transfer table: a scene, scored with settings chosen elsewhere."""
 
     scene: str
-    default: float
+    default: float | None
+    """``None``: the defaults trial failed."""
     chosen_elsewhere: float
     chosen_on_it: float
     settings_elsewhere: dict[str, Any]
@@ -300,15 +325,26 @@ def transfer_table(rows: list[Transfer], cfg: TuneConfig) -> str:
         "|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r.scene} | {r.default:.3f} | {r.chosen_elsewhere:.3f} | "
+        lines.append(f"| {r.scene} | {_cell(r.default)} | {r.chosen_elsewhere:.3f} | "
                      f"{r.chosen_on_it:.3f} |")  # fmt: skip
     mean = lambda k: statistics.fmean(getattr(r, k) for r in rows)  # noqa: E731
-    lines.append(f"| **mean** | {mean('default'):.3f} | {mean('chosen_elsewhere'):.3f} | "
+    # A mean over the scored scenes only would compare unlike sets of scenes.
+    defaults = None if any(r.default is None for r in rows) else mean("default")
+    lines.append(f"| **mean** | {_cell(defaults)} | {mean('chosen_elsewhere'):.3f} | "
                  f"{mean('chosen_on_it'):.3f} |")  # fmt: skip
     lines += ["", f"Objective: mean {cfg.objective} over the conditions "
               f"({', '.join(c.name for c in cfg.run.grid.conditions)}); "
               f"{cfg.trials} trials per study (the first: the defaults)."]  # fmt: skip
     return "\n".join(lines)
+
+
+def _cell(value: float | None) -> str:
+    """A score in the table; ``None`` (its trial failed) says so.
+
+    >>> _cell(0.81234), _cell(None)
+    ('0.812', 'not scored')
+    """
+    return "not scored" if value is None else f"{value:.3f}"
 
 
 def write_results(out: Path, payload: dict[str, Any], table: str | None = None) -> None:
