@@ -18,13 +18,12 @@ import argparse
 import statistics
 from pathlib import Path
 
-from bench_association_loo import SEQUENCES, TYPES, named
+from bench_association_loo import SEQUENCES, TYPES, chosen_on, named
 from common import MOT15, ROOT, command, table, write_report
 
 from vsdmot.experiments.grid import GridSpec
 from vsdmot.experiments.runner import RunConfig, SequenceRange, run_grid
-from vsdmot.experiments.tune import TuneConfig, study, study_dir
-from vsdmot.tracking.registry import check_settings, parse_tracker
+from vsdmot.tracking.registry import parse_tracker
 
 TUNED = ("vsdmot fused/anchor=vsdmot;ByteTrack=bytetrack;BoT-SORT=botsort")
 FIXED = ("vsdmot (shipped defaults)=vsdmot;vsdmot-botsort preset (chosen on both real scenes)="
@@ -33,16 +32,9 @@ FIXED = ("vsdmot (shipped defaults)=vsdmot;vsdmot-botsort preset (chosen on both
 
 
 def chosen_on_real(tracker: str, tune_out: Path) -> str:
-    """The spec a study on both real scenes chose (read back, not re-run)."""
+    """The spec a study on both real scenes chose."""
     seqs = tuple(SequenceRange.parse(s) for s in SEQUENCES)
-    run = RunConfig(MOT15, tune_out, GridSpec(protocol="fixed"), sequences=seqs)
-    cfg = TuneConfig(tracker, run, trials=1)
-    scenes = tuple(s.name for s in seqs)
-    if not (study_dir(cfg, scenes) / "study.db").is_file():
-        raise SystemExit(f"{study_dir(cfg, scenes)}: no study; run `vsdmot tune {tracker} "
-                         f"--out {tune_out} --sequence ... --sequence ...` first")  # fmt: skip
-    best = study(cfg, scenes, progress=False).best
-    return str(check_settings(parse_tracker(tracker).name, best))
+    return str(chosen_on(tracker, tune_out, MOT15, seqs, tuple(s.name for s in seqs)))
 
 
 def score(args, specs: dict[str, str]) -> dict[str, dict[str, dict]]:

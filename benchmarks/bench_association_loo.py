@@ -51,17 +51,22 @@ EVIDENCE_OFF = {
 }
 
 
-def chosen_elsewhere(tracker: str, tune_out: Path, data: Path, scenes: dict, left_out: str):
-    """The spec a study on every scene but ``left_out`` chose (read back, not re-run)."""
-    run = RunConfig(data, tune_out, GridSpec(protocol="fixed"),
-                    sequences=tuple(s for seqs in scenes.values() for s in seqs))  # fmt: skip
+def chosen_on(tracker: str, tune_out: Path, data: Path, sequences: tuple, scenes: tuple):
+    """The spec a study of ``tracker`` on ``scenes`` chose (read back, not re-run)."""
+    run = RunConfig(data, tune_out, GridSpec(protocol="fixed"), sequences=sequences)
     cfg = TuneConfig(tracker, run, trials=1)
-    others = tuple(s for s in scenes if s != left_out)
-    if not (study_dir(cfg, others) / "study.db").is_file():
-        raise SystemExit(f"{study_dir(cfg, others)}: no study; run `vsdmot tune {tracker} "
-                         f"--out {tune_out} --leave-one-out ...` first")  # fmt: skip
-    best = study(cfg, others, progress=False).best
+    if not (study_dir(cfg, scenes) / "study.db").is_file():
+        raise SystemExit(f"{study_dir(cfg, scenes)}: no study; run `vsdmot tune {tracker} "
+                         f"--out {tune_out} ...` on {' + '.join(scenes)} first")  # fmt: skip
+    best = study(cfg, scenes, progress=False).best
     return check_settings(parse_tracker(tracker).name, best)
+
+
+def chosen_elsewhere(tracker: str, tune_out: Path, data: Path, scenes: dict, left_out: str):
+    """The spec a study on every scene but ``left_out`` chose."""
+    sequences = tuple(s for seqs in scenes.values() for s in seqs)
+    others = tuple(s for s in scenes if s != left_out)
+    return chosen_on(tracker, tune_out, data, sequences, others)
 
 
 def named(item: str) -> tuple[str, str]:

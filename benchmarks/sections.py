@@ -344,27 +344,25 @@ def _first_generation() -> list[Section]:
     ]  # fmt: skip
 
 
+def interleaved(size: int, minutes: float) -> Section:
+    """bench_speed.py --interleave at one input size (its report renamed after the size)."""
+    def run(frames: int) -> Run:
+        return Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", str(frames),
+                    "--input-size", str(size), "--out", "{reports}/speed.md"),
+                   env=(("BENCH_THREADS", "1"),))  # fmt: skip
+
+    return Section(f"speed_interleaved_{size}", f"Tracker speed, interleaved, input {size}",
+                   minutes, run(25), report=f"{{reports}}/speed_interleaved_{size}.md",
+                   quick=run(3))  # fmt: skip
+
+
 def _random_weights() -> list[Section]:
     speed = Run(("python", "benchmarks/bench_speed.py", "--frames", "25", "--out", "{report}"))
     return [
         Section("speed", "Tracker speed at 768x576, one process per configuration", 3, speed,
                 quick=py("bench_speed.py", "--frames", "3", "--out", "{report}")),
-        Section("speed_interleaved_576", "Tracker speed, interleaved, input 576", 4,
-                Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", "25",
-                     "--input-size", "576", "--out", "{reports}/speed.md"),
-                    env=(("BENCH_THREADS", "1"),)),
-                report="{reports}/speed_interleaved_576.md",
-                quick=Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", "3",
-                           "--input-size", "576", "--out", "{reports}/speed.md"),
-                          env=(("BENCH_THREADS", "1"),))),
-        Section("speed_interleaved_288", "Tracker speed, interleaved, input 288", 2,
-                Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", "25",
-                     "--input-size", "288", "--out", "{reports}/speed.md"),
-                    env=(("BENCH_THREADS", "1"),)),
-                report="{reports}/speed_interleaved_288.md",
-                quick=Run(("python", "benchmarks/bench_speed.py", "--interleave", "--frames", "3",
-                           "--input-size", "288", "--out", "{reports}/speed.md"),
-                          env=(("BENCH_THREADS", "1"),))),
+        interleaved(576, 4),
+        interleaved(288, 2),
         Section("speed_branches", "Semantic branch alone, per 768x576 frame", 1,
                 py("bench_speed.py", "--branches", "--out", "{reports}/speed.md"),
                 report="{reports}/speed_branches.md"),

@@ -20,7 +20,14 @@ import typer
 
 from vsdmot.cli.commands import COMMANDS
 from vsdmot.cli.errors import user_errors
-from vsdmot.cli.executor_options import ExecutorName, RayAddress, Threads, executor_options
+from vsdmot.cli.executor_options import (
+    CacheDir,
+    ExecutorName,
+    RayAddress,
+    Threads,
+    cache_root,
+    executor_options,
+)
 
 
 def _floats(text: str, what: str) -> tuple[float, ...]:
@@ -87,13 +94,7 @@ def bench_command(
     threads: Threads = None,
     executor: ExecutorName = "local",
     ray_address: RayAddress = None,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Degraded copies and proposals (shared by runs; on a cluster a folder "
-            "every node sees) \\[default: OUT]."
-        ),
-    ] = None,
+    cache_dir: CacheDir = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run trackers on clean and degraded copies of DATA and write OUT/report.{md,html,json}."""
@@ -124,7 +125,7 @@ def bench_command(
                     trackers=tuple(split_specs(trackers)), external=ext, detector=detector,
                     jobs=jobs, threads=threads,
                     sequences=tuple(SequenceRange.parse(s) for s in sequence or []),
-                    cache=cache_dir.resolve() if cache_dir is not None else None)  # fmt: skip
+                    cache=cache_root(cache_dir))  # fmt: skip
     check_run(cfg)  # bad input is refused before a cluster starts
     with open_executor(executor, opts) as ex:
         cells = sort_cells(run_grid(cfg, progress=progress, executor=ex), cfg)

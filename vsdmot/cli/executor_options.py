@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,6 +34,18 @@ Threads = Annotated[
         "\\[default: local: cores / jobs; ray: 1].",
     ),
 ]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Degraded copies and proposals (shared by runs; on a cluster a folder every "
+        "node sees) \\[default: OUT].",
+    ),
+]
+
+
+def cache_root(cache_dir: Path | None) -> Path | None:
+    """``--cache-dir`` as an absolute path (Ray workers may start elsewhere)."""
+    return cache_dir.resolve() if cache_dir is not None else None
 
 
 def executor_options(

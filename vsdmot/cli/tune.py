@@ -16,7 +16,14 @@ import typer
 
 from vsdmot.cli.commands import COMMANDS
 from vsdmot.cli.errors import user_errors
-from vsdmot.cli.executor_options import ExecutorName, RayAddress, Threads, executor_options
+from vsdmot.cli.executor_options import (
+    CacheDir,
+    ExecutorName,
+    RayAddress,
+    Threads,
+    cache_root,
+    executor_options,
+)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -88,10 +95,7 @@ def tune_command(
     threads: Threads = None,
     executor: ExecutorName = "local",
     ray_address: RayAddress = None,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(help="Degraded copies and proposals \\[default: OUT]."),
-    ] = None,
+    cache_dir: CacheDir = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Tune TRACKER's search space on DATA (Optuna; objective: mean over conditions)."""
@@ -118,7 +122,7 @@ def tune_command(
     # Absolute paths: a trial may run in another working folder (a Ray worker).
     run = RunConfig(data=data.resolve(), out=out.resolve(), grid=grid, trackers=(tracker,),
                     detector=detector, sequences=seqs,
-                    cache=cache_dir.resolve() if cache_dir is not None else None)  # fmt: skip
+                    cache=cache_root(cache_dir))  # fmt: skip
     check_run(run)
     cfg = TuneConfig(tracker, run, trials, objective, seed, _groups(group or []), parallel)
     opts = executor_options(executor, jobs, threads, ray_address)

@@ -270,8 +270,7 @@ def load_clip_teacher(
     """
     from transformers import CLIPVisionModelWithProjection
 
-    if _looks_like_path(name_or_path) and not Path(name_or_path).expanduser().is_dir():
-        raise TeacherLoadError(_missing_weights_message(name_or_path, "no such folder"))
+    _require_hf_folder(name_or_path)
     try:
         model = CLIPVisionModelWithProjection.from_pretrained(str(Path(name_or_path).expanduser()))
     except (OSError, ValueError) as err:
@@ -300,11 +299,7 @@ def mobilenet_v2_teacher(
     from vsdmot.nn.mobilenet_v2 import load_mobilenet_v2_features
 
     path = Path(weights)
-    if not path.is_file():
-        raise TeacherLoadError(
-            f"MobileNetV2 teacher weights not found at {str(path)!r}: pass teacher.weights="
-            "<path to mobilenet_v2_imagenet_features.pt> (torchvision `features.*` keys)"
-        )
+    _require_mobilenet_file(path)
     encoder = load_mobilenet_v2_features(path)
     return Teacher(
         encoder, embed_dim=1280, input_size=input_size, resize=resize, name="mobilenet_v2"
@@ -338,11 +333,32 @@ def clip_tower_teacher(
     )
 
 
-def _mobilenet_v2(cfg: TeacherConfig) -> Teacher:
-    if cfg.weights is None:
+def _require_hf_folder(name_or_path: str) -> None:
+    """A name that can only be a folder must be one (a hub id is found by loading it)."""
+    if _looks_like_path(name_or_path) and not Path(name_or_path).expanduser().is_dir():
+        raise TeacherLoadError(_missing_weights_message(name_or_path, "no such folder"))
+
+
+def _require_mobilenet_file(weights: str | os.PathLike[str] | None) -> None:
+    if weights is None:
         raise TeacherLoadError(
             "teacher.kind=mobilenet_v2 needs teacher.weights=<path to the features .pt file>"
         )
+    if not Path(weights).is_file():
+        raise TeacherLoadError(
+            f"MobileNetV2 teacher weights not found at {str(weights)!r}: pass teacher.weights="
+            "<path to mobilenet_v2_imagenet_features.pt> (torchvision `features.*` keys)"
+        )
+
+
+def _require_tower_file(cfg: TeacherConfig) -> None:
+    from vsdmot.semantics.clip.load import require_tower_file
+
+    require_tower_file(cfg.weights, cfg.source, cfg.arch)
+
+
+def _mobilenet_v2(cfg: TeacherConfig) -> Teacher:
+    _require_mobilenet_file(cfg.weights)
     return mobilenet_v2_teacher(cfg.weights, cfg.input_size or 224, cfg.resize)
 
 
@@ -365,6 +381,15 @@ TEACHER_LOADERS: dict[str, Callable[[TeacherConfig], Teacher]] = {
 }
 
 
+#: The check each loader makes first: the files it reads are there.
+TEACHER_FILE_CHECKS: dict[str, Callable[[TeacherConfig], None]] = {
+    "hf": lambda cfg: _require_hf_folder(cfg.name_or_path),
+    "openai": _require_tower_file,
+    "openclip": _require_tower_file,
+    "mobilenet_v2": lambda cfg: _require_mobilenet_file(cfg.weights),
+}
+
+
 def check_teacher_files(cfg: TeacherConfig) -> None:
     """Raise :class:`TeacherLoadError` when the teacher's weights are named by a path that
     is not there: a run checks this before it starts, not at its first step. (A hub id is
@@ -375,20 +400,7 @@ def check_teacher_files(cfg: TeacherConfig) -> None:
     ...
     vsdmot.semantics.errors.TeacherLoadError: CLIP image tower weights: no such file 'nowhere.pt'...
     """
-    if cfg.backend == "hf":
-        if _looks_like_path(cfg.name_or_path) and not Path(cfg.name_or_path).expanduser().is_dir():
-            raise TeacherLoadError(_missing_weights_message(cfg.name_or_path, "no such folder"))
-        return
-    if cfg.weights is not None and Path(cfg.weights).expanduser().is_file():
-        return
-    if cfg.backend == "mobilenet_v2":
-        raise TeacherLoadError(
-            f"MobileNetV2 teacher weights not found at {cfg.weights!r}: pass "
-            "teacher.weights=<path to mobilenet_v2_imagenet_features.pt>"
-        )
-    from vsdmot.semantics.clip.load import missing_weights_message
-
-    raise TeacherLoadError(missing_weights_message(cfg.weights, cfg.source, cfg.arch))
+    TEACHER_FILE_CHECKS[cfg.backend](cfg)
 
 
 def load_teacher(cfg: TeacherConfig) -> Teacher:

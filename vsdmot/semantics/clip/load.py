@@ -90,10 +90,15 @@ def visual_state(state: Mapping[str, Tensor], path: str | Path) -> dict[str, Ten
     return state
 
 
-def read_tower_state(path: str | Path | None, source: str, arch: str | None) -> dict[str, Tensor]:
-    """The image tower's tensors in ``path``; :class:`TeacherLoadError` if it is missing."""
+def require_tower_file(path: str | Path | None, source: str, arch: str | None) -> None:
+    """:class:`TeacherLoadError`, saying what to pass, unless ``path`` is a file."""
     if path is None or not Path(path).expanduser().is_file():
         raise TeacherLoadError(missing_weights_message(path, source, arch))
+
+
+def read_tower_state(path: str | Path | None, source: str, arch: str | None) -> dict[str, Tensor]:
+    """The image tower's tensors in ``path``; :class:`TeacherLoadError` if it is missing."""
+    require_tower_file(path, source, arch)
     path = Path(path).expanduser()
     return visual_state(load_state_file(path, _WHAT), path)
 
