@@ -510,6 +510,7 @@ def model_sections(cfg: TrainConfig) -> dict[str, Any]:
 _ADDED_KEYS: dict[tuple[str, ...], Any] = {
     ("semantic", "teacher", "source"): "hf",
     ("semantic", "teacher", "arch"): None,
+    ("semantic", "quality", "version"): 1,
 }
 
 

@@ -17,66 +17,51 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vsdmot.semantics.config import QualityConfig
-from vsdmot.semantics.preprocess import batch_resize
+from vsdmot.semantics.quality_inputs import QUALITY_INPUTS, detail_energy
 
-# ITU-R BT.601 luma and a 4-neighbour Laplacian: the high-pass used for the
-# quality head's "local detail energy" input channel.
-_LUMA = (0.299, 0.587, 0.114)
-_LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
-
-
-def detail_energy(image: Tensor, size: int) -> Tensor:
-    """``log`` of the mean ``|Laplacian|`` of the full-resolution luma, pooled to ``size``.
-
-    Computed *before* downscaling: noise raises and blur lowers high-frequency energy,
-    and both become invisible once a frame is shrunk to the head's 64 px input.
-
-    >>> flat, noisy = torch.full((3, 64, 64), 0.5), torch.rand(3, 64, 64)
-    >>> bool(detail_energy(noisy, 8).mean() > detail_energy(flat, 8).mean())
-    True
-    """
-    luma = (image * image.new_tensor(_LUMA)[:, None, None]).sum(dim=0)[None, None]
-    kernel = image.new_tensor(_LAPLACIAN)[None, None]
-    lap = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), kernel).abs()
-    return torch.log(F.adaptive_avg_pool2d(lap, size) + 1e-3)[0]
+__all__ = ["QualityHead", "QualitySmoother", "SemanticFusion", "detail_energy"]
 
 
 class QualityHead(nn.Module):
-    """A tiny CNN on a downscaled frame + its detail-energy map -> quality logit.
+    """A tiny CNN on a downscaled frame + its detail-energy maps -> quality logit.
 
-    Four input channels (RGB at ``input_size`` and :func:`detail_energy`); strided
-    3x3 convolutions; mean- and std-pooling (contrast and noise live in the spread,
-    not only in the mean) plus the input channels' own global mean/std; a 2-layer MLP.
-    Batch-norm free, so it behaves the same on a batch of one video frame.
+    The input channels depend on ``cfg.version``
+    (:data:`~vsdmot.semantics.quality_inputs.QUALITY_INPUTS`: RGB at ``input_size`` and
+    high-frequency energy maps of the full-resolution frame); strided 3x3 convolutions;
+    mean- and std-pooling (contrast and noise live in the spread, not only in the mean)
+    plus the input channels' own global mean/std; a 2-layer MLP. Batch-norm free, so it
+    behaves the same on a batch of one video frame.
 
     >>> head = QualityHead(QualityConfig(input_size=32))
     >>> x = head.prepare([torch.rand(3, 50, 80), torch.rand(3, 40, 40)])
     >>> x.shape, head.predict(x).shape
     (torch.Size([2, 4, 32, 32]), torch.Size([2]))
+    >>> QualityHead(QualityConfig(input_size=32, version=2)).in_channels
+    10
     """
 
     def __init__(self, cfg: QualityConfig) -> None:
         super().__init__()
         self.config = cfg
+        self.inputs = QUALITY_INPUTS[cfg.version]
         layers: list[nn.Module] = []
-        cin = 4
+        cin = self.in_channels
         for c in cfg.channels:
             layers += [nn.Conv2d(cin, c, 3, stride=2, padding=1), nn.ReLU(inplace=True)]
             cin = c
         self.convs = nn.Sequential(*layers)
         self.mlp = nn.Sequential(
-            nn.Linear(2 * cin + 8, 32), nn.ReLU(inplace=True), nn.Linear(32, 1)
+            nn.Linear(2 * cin + 2 * self.in_channels, 32), nn.ReLU(inplace=True), nn.Linear(32, 1)
         )
 
+    @property
+    def in_channels(self) -> int:
+        return self.inputs.channels
+
     def prepare(self, crops: Sequence[Tensor]) -> Tensor:
-        """Unit-RGB crops of any sizes -> the head's ``(B, 4, S, S)`` input."""
-        size = self.config.input_size
+        """Unit-RGB crops of any sizes -> the head's ``(B, C, S, S)`` input."""
         device = self.mlp[0].weight.device
-        crops = [c.to(device) for c in crops]
-        rgb = batch_resize(crops, size)
-        energy = torch.stack([detail_energy(c, size) for c in crops])
-        # Centre both kinds of input around 0 at a comparable scale.
-        return torch.cat([rgb * 2.0 - 1.0, (energy + 3.0) / 2.0], dim=1)
+        return self.inputs.prepare([c.to(device) for c in crops], self.config.input_size)
 
     def forward(self, x: Tensor) -> Tensor:
         """Quality logits ``(B,)``; ``sigmoid`` gives ``q_t``."""

@@ -1,0 +1,41 @@
+import time, pickle, sys, numpy as np, torch
+from torch import nn
+from vsdmot.eval.graded_frames import rank_by_type
+from vsdmot.semantics import QualityHead
+torch.set_num_threads(1)
+chans=[int(c) for c in sys.argv[1].split(',')]; steps=int(sys.argv[2]); lr=float(sys.argv[3]); clean_w=float(sys.argv[4]); seed=int(sys.argv[5]) if len(sys.argv)>5 else 0
+Xt=torch.load('/tmp/q/X2t.pt')[:,chans]; Xv=torch.load('/tmp/q/X2v.pt')[:,chans]
+gt=pickle.load(open('/tmp/q/train_graded.pkl','rb')); gt.views=[]
+gv=pickle.load(open('/tmp/q/tud_graded.pkl','rb')); gv.views=[]
+yt=torch.tensor(gt.labels).float(); kt=np.array(gt.types)
+cin=len(chans)
+class H(nn.Module):
+    def __init__(s):
+        super().__init__()
+        L=[];c0=cin
+        for c in (16,32,48): L+=[nn.Conv2d(c0,c,3,stride=2,padding=1),nn.ReLU()]; c0=c
+        s.convs=nn.Sequential(*L)
+        s.mlp=nn.Sequential(nn.Linear(2*48+2*cin,32),nn.ReLU(),nn.Linear(32,1))
+    def forward(s,x):
+        h=s.convs(x); return s.mlp(torch.cat([h.mean((2,3)),h.std((2,3)),x.mean((2,3)),x.std((2,3))],1)).squeeze(-1)
+torch.manual_seed(seed)
+head=H(); head.train()
+w=np.where(kt=='clean', clean_w, 1.0); w=w/w.sum()
+rng=np.random.default_rng(seed)
+opt=torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=1e-4)
+sched=torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
+t0=time.time()
+def evaluate():
+    head.eval()
+    with torch.no_grad(): s=torch.sigmoid(head(Xv.float())).numpy()
+    head.train()
+    rows=rank_by_type(s,gv)
+    for r in rows:
+        print(f"  {r.type:15s} {r.spearman:6.3f} " + " ".join(f"{r.medians[k]:.3f}" for k in sorted(r.medians)), r.falls())
+    print("  min spearman", min(r.spearman for r in rows), "falls", sum(r.falls() for r in rows))
+for step in range(steps):
+    idx=rng.choice(len(yt),64,p=w)
+    loss=QualityHead.loss(head(Xt[idx].float()), yt[idx])
+    opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    if (step+1)%(steps//2)==0:
+        print(step+1, loss.item(), time.time()-t0); evaluate()
