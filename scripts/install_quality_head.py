@@ -35,7 +35,10 @@ def main() -> None:
     version = record["provenance"].get("config", {}).get("version", "?")
     print(f"wrote {args.out}: {args.model.name} with quality head {args.head.name} "
           f"(version {version}, sha256 {record['sha256'][:12]})")
-    print(json.dumps(record["provenance"].get("validation", {}).get("after", {}), indent=1)[:2000])
+    after = record["provenance"].get("validation", {}).get("after")
+    if after:
+        keys = ("pooled_spearman", "min_spearman", "types_falling", "types")
+        print("validation (fitted head):", json.dumps({k: after[k] for k in keys if k in after}))
 
 
 if __name__ == "__main__":

@@ -511,6 +511,7 @@ _ADDED_KEYS: dict[tuple[str, ...], Any] = {
     ("semantic", "teacher", "source"): "hf",
     ("semantic", "teacher", "arch"): None,
     ("semantic", "quality", "version"): 1,
+    ("semantic", "quality", "members"): 1,
 }
 
 

@@ -5,12 +5,16 @@ stays as it is and a fitted head can be swapped into a model file. The loss is t
 head's own (:meth:`QualityHead.loss`, BCE against the ``quality.csv`` label), the loop
 :func:`~vsdmot.semantics.distill.fit_quality_head`; what is new here is the sampling:
 every batch holds a fixed share of clean frames (one clean frame per 56 graded ones
-would otherwise leave the top of the scale almost untaught), and the head ends with the
-moving average of its weights.
+would otherwise leave the top of the scale almost untaught), each network ends with the
+moving average of its weights, and a head of several members (``QualityConfig.members``)
+is an ensemble of networks fitted apart (each its own seed), whose logits it averages:
+fitted on one real scene, single networks differ from seed to seed in which mild
+degradation they miss on another scene, and their average misses fewer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -83,7 +87,27 @@ class MixedBatches:
 def fit_head_on(
     data: PreparedSet, cfg: QualityConfig, fit: QualityFitSettings, progress: bool = False
 ) -> tuple[QualityHead, TrainHistory]:
-    """A fresh head (seeded by ``fit.seed``) trained on ``data`` (prepared for ``cfg``)."""
+    """A fresh head trained on ``data`` (prepared for ``cfg``). Each of the
+    ``cfg.members`` members is fitted apart, member ``i`` with seed ``fit.seed + i`` (its
+    initialisation and its batches), then they are put together; the history holds the
+    members' mean loss per step."""
+    single = dataclasses.replace(cfg, members=1)
+    members, histories = [], []
+    for i in range(cfg.members):
+        member, history = _fit_one(data, single, dataclasses.replace(fit, seed=fit.seed + i),
+                                   progress)  # fmt: skip
+        members.append(member)
+        histories.append(history["loss"])
+    head = QualityHead(cfg)
+    head.load_members(members)
+    history = TrainHistory()
+    for losses in zip(*histories, strict=True):
+        history.append({"loss": sum(losses) / len(losses)})
+    return head.eval(), history
+
+
+def _fit_one(data: PreparedSet, cfg: QualityConfig, fit: QualityFitSettings,
+             progress: bool) -> tuple[QualityHead, TrainHistory]:  # fmt: skip
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(fit.seed)
         head = QualityHead(cfg)
@@ -95,7 +119,7 @@ def fit_head_on(
                                weight_decay=fit.weight_decay, warmup=fit.warmup,
                                seed=fit.seed, progress=progress,
                                average=fit.average)  # fmt: skip
-    return head.eval(), history
+    return head, history
 
 
 def train_real_quality_head(

@@ -3,9 +3,10 @@
 The DSWR head is detached from the tracking loss, so a head fitted alone
 (:mod:`vsdmot.engine.quality_fit`) can replace the one inside a trained model: its tensors
 replace ``semantic_branch.quality_head.*``, the model's ``semantic.quality`` takes the
-head's shape (``version``, ``input_size``, ``channels``; ``ema`` and ``gate_hidden`` stay,
-since the gate that reads ``q_t`` is not replaced), the fingerprint is recomputed, and the
-file records where the head came from. The result is loaded back before it is written.
+head's shape (``version``, ``members``, ``input_size``, ``channels``; ``ema`` and
+``gate_hidden`` stay, since the gate that reads ``q_t`` is not replaced), the fingerprint
+is recomputed, and the file records where the head came from. The result is loaded back
+before it is written.
 """
 
 from __future__ import annotations

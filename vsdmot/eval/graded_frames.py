@@ -21,8 +21,7 @@ severity to disk would only be read back once.
 from __future__ import annotations
 
 import itertools
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +32,6 @@ from vsdmot.degrade import Degrader
 from vsdmot.degrade.base import sequence_key
 from vsdmot.eval.frame_quality import model_view
 from vsdmot.eval.rank import srocc
-
-log = logging.getLogger(__name__)
 
 #: The type name of the undegraded frames of a graded set.
 CLEAN = "clean"
@@ -67,11 +64,6 @@ class GradedFrames:
         self.frame.append(int(t))
         self.severities.append(float(severity))
         self.labels.append(float(label))
-
-    def extend(self, other: GradedFrames) -> None:
-        for i in range(len(other)):
-            self.add(other.views[i], other.types[i], other.frame[i], other.severities[i],
-                     other.labels[i])  # fmt: skip
 
 
 def grade_frames(
@@ -159,9 +151,9 @@ def rank_by_type(
     >>> g = GradedFrames()
     >>> for s, q in [(0, 1.0), (0, 1.0), (1, 0.8), (3, 0.4), (5, 0.0)]:
     ...     g.add(np.zeros((1, 1, 3), np.uint8), "clean" if s == 0 else "fog", 1, s, q)
-    >>> r = rank_by_type(np.array([0.9, 0.8, 0.7, 0.5, 0.1]), g)[0]
+    >>> r = rank_by_type(np.array([0.9, 0.9, 0.7, 0.5, 0.1]), g)[0]
     >>> r.type, r.spearman, r.medians, r.falls()
-    ('fog', 1.0, {0: 0.85, 1: 0.7, 3: 0.5, 5: 0.1}, True)
+    ('fog', 1.0, {0: 0.9, 1: 0.7, 3: 0.5, 5: 0.1}, True)
     """
     scores = np.asarray(scores, np.float64)
     if len(scores) != len(graded):
@@ -178,8 +170,3 @@ def rank_by_type(
 
 def _median(values: np.ndarray) -> float:
     return float(np.median(values)) if len(values) else float("nan")
-
-
-def score_views(score: Callable[[np.ndarray], float], graded: GradedFrames) -> np.ndarray:
-    """``score`` of every view of ``graded``."""
-    return np.array([score(v) for v in graded.views], np.float64)

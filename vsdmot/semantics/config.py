@@ -211,7 +211,8 @@ class QualityConfig:
 
     ``version`` picks what the head sees of a frame
     (:data:`~vsdmot.semantics.quality_inputs.QUALITY_INPUTS`); 1, the default, is the
-    head every model file without the key holds.
+    head every model file without the key holds. ``members`` networks make up the head
+    (an ensemble whose logits are averaged; 1 in every file without the key).
 
     >>> QualityConfig(version=9)
     Traceback (most recent call last):
@@ -224,9 +225,12 @@ class QualityConfig:
     ema: float = 0.7  # weight of the running value: q_s = ema * q_s + (1 - ema) * q_t
     gate_hidden: int = 128
     version: int = 1
+    members: int = 1
 
     def __post_init__(self) -> None:
         _check_positive("quality.input_size", self.input_size)
+        if self.members < 1:
+            raise ValueError(f"quality.members must be >= 1, got {self.members}")
         if self.version not in QUALITY_INPUTS:
             raise ValueError(
                 f"quality.version={self.version} is not one of {tuple(sorted(QUALITY_INPUTS))}"

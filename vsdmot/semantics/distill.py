@@ -174,7 +174,8 @@ class PreparedBatch:
 class WeightAverage:
     """Exponential moving average of a module's parameters (``decay`` on the average).
 
-    >>> m = nn.Linear(1, 1, bias=False); nn.init.zeros_(m.weight)
+    >>> m = nn.Linear(1, 1, bias=False)
+    >>> _ = nn.init.zeros_(m.weight)
     >>> avg = WeightAverage(m, decay=0.5)
     >>> with torch.no_grad(): _ = m.weight.fill_(1.0)
     >>> avg.update(); avg.copy_to(m); m.weight.item()
@@ -228,8 +229,7 @@ def fit_quality_head(
             if step >= steps:
                 break
             inputs, labels = _quality_inputs(head, item)
-            logits = head(inputs)
-            loss = QualityHead.loss(logits, labels.to(logits))
+            loss = head.fit_loss(inputs, labels.to(inputs))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

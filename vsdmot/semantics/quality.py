@@ -22,7 +22,29 @@ from vsdmot.semantics.quality_inputs import QUALITY_INPUTS, detail_energy
 __all__ = ["QualityHead", "QualitySmoother", "SemanticFusion", "detail_energy"]
 
 
-class QualityHead(nn.Module):
+class _Member(nn.Module):
+    """One CNN + MLP: strided 3x3 convolutions, mean- and std-pooled, with the input
+    channels' own global mean/std, into a 2-layer MLP -> one logit per frame."""
+
+    def __init__(self, in_channels: int, channels: Sequence[int]) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = in_channels
+        for c in channels:
+            layers += [nn.Conv2d(cin, c, 3, stride=2, padding=1), nn.ReLU(inplace=True)]
+            cin = c
+        self.convs = nn.Sequential(*layers)
+        self.mlp = nn.Sequential(
+            nn.Linear(2 * cin + 2 * in_channels, 32), nn.ReLU(inplace=True), nn.Linear(32, 1)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        f = self.convs(x)
+        stats = [f.mean(dim=(2, 3)), f.std(dim=(2, 3)), x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
+        return self.mlp(torch.cat(stats, dim=1)).squeeze(-1)
+
+
+class QualityHead(_Member):
     """A tiny CNN on a downscaled frame + its detail-energy maps -> quality logit.
 
     The input channels depend on ``cfg.version``
@@ -32,26 +54,28 @@ class QualityHead(nn.Module):
     plus the input channels' own global mean/std; a 2-layer MLP. Batch-norm free, so it
     behaves the same on a batch of one video frame.
 
+    With ``cfg.members > 1`` the head is an ensemble of that many such networks, each
+    initialised differently and fitted on its own loss, whose logits are averaged: one
+    network fitted on one real scene is swayed by that scene's look in ways that differ
+    from one initialisation to the next, and the average of several is steadier. The
+    first member keeps the single network's parameter names (``convs``, ``mlp``), so
+    files of one-member heads load as before.
+
     >>> head = QualityHead(QualityConfig(input_size=32))
     >>> x = head.prepare([torch.rand(3, 50, 80), torch.rand(3, 40, 40)])
     >>> x.shape, head.predict(x).shape
     (torch.Size([2, 4, 32, 32]), torch.Size([2]))
-    >>> QualityHead(QualityConfig(input_size=32, version=2)).in_channels
-    10
+    >>> three = QualityHead(QualityConfig(input_size=32, version=2, members=3))
+    >>> three.in_channels, tuple(three.member_logits(three.prepare([torch.rand(3, 40, 60)])).shape)
+    (10, (3, 1))
     """
 
     def __init__(self, cfg: QualityConfig) -> None:
-        super().__init__()
-        self.config = cfg
-        self.inputs = QUALITY_INPUTS[cfg.version]
-        layers: list[nn.Module] = []
-        cin = self.in_channels
-        for c in cfg.channels:
-            layers += [nn.Conv2d(cin, c, 3, stride=2, padding=1), nn.ReLU(inplace=True)]
-            cin = c
-        self.convs = nn.Sequential(*layers)
-        self.mlp = nn.Sequential(
-            nn.Linear(2 * cin + 2 * self.in_channels, 32), nn.ReLU(inplace=True), nn.Linear(32, 1)
+        inputs = QUALITY_INPUTS[cfg.version]
+        super().__init__(inputs.channels, cfg.channels)
+        self.inputs, self.config = inputs, cfg
+        self.others = nn.ModuleList(
+            _Member(self.in_channels, cfg.channels) for _ in range(cfg.members - 1)
         )
 
     @property
@@ -63,11 +87,30 @@ class QualityHead(nn.Module):
         device = self.mlp[0].weight.device
         return self.inputs.prepare([c.to(device) for c in crops], self.config.input_size)
 
+    def member_logits(self, x: Tensor) -> Tensor:
+        """``(members, B)``: each member's logits."""
+        return torch.stack([super().forward(x), *(m(x) for m in self.others)])
+
     def forward(self, x: Tensor) -> Tensor:
-        """Quality logits ``(B,)``; ``sigmoid`` gives ``q_t``."""
-        f = self.convs(x)
-        stats = [f.mean(dim=(2, 3)), f.std(dim=(2, 3)), x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
-        return self.mlp(torch.cat(stats, dim=1)).squeeze(-1)
+        """Quality logits ``(B,)`` (the members' mean); ``sigmoid`` gives ``q_t``."""
+        if not self.others:
+            return super().forward(x)
+        return self.member_logits(x).mean(dim=0)
+
+    def load_members(self, heads: Sequence[QualityHead]) -> None:
+        """Take the weights of one-member heads of the same shape, one per member (an
+        ensemble of heads fitted apart)."""
+        targets: list[nn.Module] = [self, *self.others]
+        if len(heads) != len(targets) or any(h.others for h in heads):
+            raise ValueError(f"{len(targets)} one-member heads needed, got {len(heads)}")
+        for target, head in zip(targets, heads, strict=True):
+            target.convs.load_state_dict(head.convs.state_dict())
+            target.mlp.load_state_dict(head.mlp.state_dict())
+
+    def fit_loss(self, x: Tensor, targets: Tensor) -> Tensor:
+        """The training loss: each member's :meth:`loss`, averaged (members learn apart)."""
+        logits = self.member_logits(x)
+        return torch.stack([self.loss(row, targets) for row in logits]).mean()
 
     def predict(self, x: Tensor) -> Tensor:
         """``q_t`` in ``[0, 1]`` for prepared inputs."""

@@ -3,7 +3,8 @@
 The DSWR head is detached from the tracking loss (the tracker reads ``q_t``, its
 gradients never reach the head), so a head fitted later, on other frames, can replace the
 one inside a model file (``scripts/install_quality_head.py``) without retraining the
-tracker. The file says which head it is (``version``, ``input_size``, ``channels``) and
+tracker. The file says which head it is (``version``, ``members``, ``input_size``,
+``channels``) and
 keeps the ``provenance`` its trainer wrote (data, steps, seed, scores).
 """
 
@@ -22,7 +23,7 @@ from vsdmot.utils.io import atomic_write
 QUALITY_HEAD_FORMAT = "vsdmot-quality-head"
 FILE_VERSION = 1
 #: The :class:`QualityConfig` fields that shape the head's parameters.
-SHAPE_KEYS = ("input_size", "channels", "version")
+SHAPE_KEYS = ("input_size", "channels", "version", "members")
 
 
 class QualityHeadFileError(ValueError):
@@ -33,7 +34,7 @@ def head_config(cfg: QualityConfig) -> dict[str, Any]:
     """The shape-deciding fields of ``cfg`` as plain values.
 
     >>> head_config(QualityConfig(version=2))
-    {'input_size': 64, 'channels': [16, 32, 48], 'version': 2}
+    {'input_size': 64, 'channels': [16, 32, 48], 'version': 2, 'members': 1}
     """
     values = {k: getattr(cfg, k) for k in SHAPE_KEYS}
     values["channels"] = list(values["channels"])
