@@ -36,6 +36,7 @@ ORDER = [
     "reid",
     "association_speed",
     "quality_iqa",
+    "quality_real",
     # detector and pipeline (measured with the previous model where they say so)
     "pipeline",
     "detector",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from helpers.models import TINY_JOINT
 from typer.testing import CliRunner
 
 from vsdmot.cli.main import app
@@ -54,6 +56,49 @@ def test_image_folder_with_det_file_as_jsonl(sequence: Path, tmp_path: Path) -> 
     assert lines and all({"frame", "tracks"} <= set(line) for line in lines)
     assert all(1 <= line["frame"] <= N_FRAMES for line in lines)
     assert all(len(t["ltwh"]) == 4 for line in lines for t in line["tracks"])
+    assert all(line["quality"] is None for line in lines)  # OC-SORT estimates no quality
+
+
+@pytest.fixture(scope="module")
+def dswr_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random tracker with a student, a quality head and an embedding head."""
+    from vsdmot.config import compose_config
+    from vsdmot.engine.checkpoint import save_model
+    from vsdmot.engine.trainer import build_default_model
+
+    semantic = ["semantic.embed_dim=16", "semantic.semantics=student", "semantic.dswr='on'"]
+    cfg = compose_config("tiny-cpu", [*TINY_JOINT, "model.embed_dim=8", *semantic])
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("dswr") / "model.pt"
+    save_model(path, build_default_model(cfg), cfg, step=0)
+    return path
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_jsonl_records_carry_the_frame_quality(
+    sequence: Path, dswr_weights: Path, tmp_path: Path
+) -> None:
+    """Every tracked frame has a record, with q_t, w_t and the appearance weight it got."""
+    out = tmp_path / "q.jsonl"
+    invoke("track", str(sequence), "-w", str(dswr_weights), "-o", str(out), "--format",
+           "jsonl", "--max-frames", "4", "--input-size", "96", "--birth-thresh", "0.99",
+           "--set", "appearance_weight=0.5", "--set", "appearance_dswr=on")  # fmt: skip
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["frame"] for line in lines] == [1, 2, 3, 4]  # frames without tracks too
+    with open(tmp_path / "q.frames.csv", newline="") as f:
+        per_frame = list(csv.DictReader(f))
+    for line, row in zip(lines, per_frame, strict=True):
+        q = line["quality"]
+        assert set(q) == {"q", "semantic_weight", "appearance_weight"}
+        assert 0.0 < q["q"] < 1.0 and 0.0 < q["semantic_weight"] < 1.0
+        assert q["q"] == pytest.approx(float(row["quality"]), abs=1e-4)
+        assert q["appearance_weight"] == pytest.approx(0.5 * q["q"], abs=1e-3)  # DSWR on
+
+    invoke("track", str(sequence), "-w", str(dswr_weights), "-o", str(out), "--format",
+           "jsonl", "--max-frames", "2", "--input-size", "96", "--association", "e2e")  # fmt: skip
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(line["quality"]["appearance_weight"] is None for line in lines)  # no appearance
+    assert all(line["quality"]["q"] is not None for line in lines)
 
 
 def test_video_file_with_default_yolo_and_max_frames(sequence: Path, tmp_path: Path) -> None:

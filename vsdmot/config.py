@@ -512,6 +512,8 @@ def model_sections(cfg: TrainConfig) -> dict[str, Any]:
 _ADDED_KEYS: dict[tuple[str, ...], Any] = {
     ("semantic", "teacher", "source"): "hf",
     ("semantic", "teacher", "arch"): None,
+    ("semantic", "quality", "version"): 1,
+    ("semantic", "quality", "members"): 1,
 }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vsdmot.semantics.clip.archs import canonical_arch_name
+from vsdmot.semantics.quality_inputs import QUALITY_INPUTS
 from vsdmot.utils.specs import Spec, SpecError, parse_spec, typed_options
 
 SemanticsMode = Literal["none", "teacher", "student"]
@@ -206,15 +207,34 @@ class StudentConfig:
 
 @dataclass
 class QualityConfig:
-    """DSWR: the quality head, its inference smoothing and the gate."""
+    """DSWR: the quality head, its inference smoothing and the gate.
+
+    ``version`` picks what the head sees of a frame
+    (:data:`~vsdmot.semantics.quality_inputs.QUALITY_INPUTS`); 1, the default, is the
+    head every model file without the key holds. ``members`` networks make up the head
+    (an ensemble whose logits are averaged; 1 in every file without the key).
+
+    >>> QualityConfig(version=9)
+    Traceback (most recent call last):
+    ...
+    ValueError: quality.version=9 is not one of (1, 2)
+    """
 
     input_size: int = 64
     channels: tuple[int, ...] = (16, 32, 48)
     ema: float = 0.7  # weight of the running value: q_s = ema * q_s + (1 - ema) * q_t
     gate_hidden: int = 128
+    version: int = 1
+    members: int = 1
 
     def __post_init__(self) -> None:
         _check_positive("quality.input_size", self.input_size)
+        if self.members < 1:
+            raise ValueError(f"quality.members must be >= 1, got {self.members}")
+        if self.version not in QUALITY_INPUTS:
+            raise ValueError(
+                f"quality.version={self.version} is not one of {tuple(sorted(QUALITY_INPUTS))}"
+            )
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"quality.ema must be in [0, 1), got {self.ema}")
         self.channels = tuple(int(c) for c in self.channels)

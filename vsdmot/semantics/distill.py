@@ -162,9 +162,46 @@ def distill_student(
     return history
 
 
+@dataclass
+class PreparedBatch:
+    """Quality-head inputs already made by ``head.prepare`` ``(B, C, S, S)``, and their
+    labels ``(B,)``: a batch :func:`fit_quality_head` does not prepare again."""
+
+    inputs: Tensor
+    labels: Tensor
+
+
+class WeightAverage:
+    """Exponential moving average of a module's parameters (``decay`` on the average).
+
+    >>> m = nn.Linear(1, 1, bias=False)
+    >>> _ = nn.init.zeros_(m.weight)
+    >>> avg = WeightAverage(m, decay=0.5)
+    >>> with torch.no_grad(): _ = m.weight.fill_(1.0)
+    >>> avg.update(); avg.copy_to(m); m.weight.item()
+    0.5
+    """
+
+    def __init__(self, module: nn.Module, decay: float) -> None:
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"decay must be in [0, 1), got {decay}")
+        self.module, self.decay = module, float(decay)
+        self.shadow = [p.detach().clone() for p in module.parameters()]
+
+    @torch.no_grad()
+    def update(self) -> None:
+        for avg, p in zip(self.shadow, self.module.parameters(), strict=True):
+            avg.mul_(self.decay).add_(p.detach(), alpha=1.0 - self.decay)
+
+    @torch.no_grad()
+    def copy_to(self, module: nn.Module) -> None:
+        for avg, p in zip(self.shadow, module.parameters(), strict=True):
+            p.copy_(avg)
+
+
 def fit_quality_head(
     head: QualityHead,
-    batches: Iterable[tuple[Tensor | list[Tensor], Tensor]],
+    batches: Iterable[tuple[Tensor | list[Tensor], Tensor] | PreparedBatch],
     steps: int,
     *,
     lr: float = 3e-3,
@@ -172,26 +209,42 @@ def fit_quality_head(
     warmup: int = 10,
     seed: int = 0,
     progress: bool = True,
+    average: float = 0.0,
 ) -> TrainHistory:
-    """Train the quality head on ``(unit-RGB frames, quality labels in [0, 1])`` batches."""
+    """Train the quality head on ``(unit-RGB frames, quality labels in [0, 1])`` batches
+    or :class:`PreparedBatch` es. With ``average > 0`` the head ends with the moving
+    average of its weights over the steps (decay ``average``): one run then depends less
+    on the last few batches it saw."""
     if steps <= 0:
         raise ValueError(f"steps must be > 0, got {steps}")
     opt, sched = _optimizer(list(head.parameters()), lr, weight_decay, steps, warmup)
     history = TrainHistory()
+    averaged = WeightAverage(head, average) if average > 0 else None
     head.train()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for step, (frames, labels) in enumerate(
+        for step, item in enumerate(
             tqdm(_cycle(batches), total=steps, desc="quality", disable=not progress, leave=False)
         ):
             if step >= steps:
                 break
-            crops = list(frames)
-            logits = head(head.prepare(crops))
-            loss = QualityHead.loss(logits, labels.to(logits))
+            inputs, labels = _quality_inputs(head, item)
+            loss = head.fit_loss(inputs, labels.to(inputs))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
+            if averaged is not None:
+                averaged.update()
             history.append({"loss": loss.item()})
+    if averaged is not None:
+        averaged.copy_to(head)
     return history
+
+
+def _quality_inputs(head: QualityHead, item) -> tuple[Tensor, Tensor]:
+    if isinstance(item, PreparedBatch):
+        device = next(head.parameters()).device
+        return item.inputs.to(device, torch.float32), item.labels
+    frames, labels = item
+    return head.prepare(list(frames)), labels

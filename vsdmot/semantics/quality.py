@@ -17,72 +17,100 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vsdmot.semantics.config import QualityConfig
-from vsdmot.semantics.preprocess import batch_resize
+from vsdmot.semantics.quality_inputs import QUALITY_INPUTS, detail_energy
 
-# ITU-R BT.601 luma and a 4-neighbour Laplacian: the high-pass used for the
-# quality head's "local detail energy" input channel.
-_LUMA = (0.299, 0.587, 0.114)
-_LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
+__all__ = ["QualityHead", "QualitySmoother", "SemanticFusion", "detail_energy"]
 
 
-def detail_energy(image: Tensor, size: int) -> Tensor:
-    """``log`` of the mean ``|Laplacian|`` of the full-resolution luma, pooled to ``size``.
+class _Member(nn.Module):
+    """One CNN + MLP: strided 3x3 convolutions, mean- and std-pooled, with the input
+    channels' own global mean/std, into a 2-layer MLP -> one logit per frame."""
 
-    Computed *before* downscaling: noise raises and blur lowers high-frequency energy,
-    and both become invisible once a frame is shrunk to the head's 64 px input.
+    def __init__(self, in_channels: int, channels: Sequence[int]) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = in_channels
+        for c in channels:
+            layers += [nn.Conv2d(cin, c, 3, stride=2, padding=1), nn.ReLU(inplace=True)]
+            cin = c
+        self.convs = nn.Sequential(*layers)
+        self.mlp = nn.Sequential(
+            nn.Linear(2 * cin + 2 * in_channels, 32), nn.ReLU(inplace=True), nn.Linear(32, 1)
+        )
 
-    >>> flat, noisy = torch.full((3, 64, 64), 0.5), torch.rand(3, 64, 64)
-    >>> bool(detail_energy(noisy, 8).mean() > detail_energy(flat, 8).mean())
-    True
-    """
-    luma = (image * image.new_tensor(_LUMA)[:, None, None]).sum(dim=0)[None, None]
-    kernel = image.new_tensor(_LAPLACIAN)[None, None]
-    lap = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), kernel).abs()
-    return torch.log(F.adaptive_avg_pool2d(lap, size) + 1e-3)[0]
+    def forward(self, x: Tensor) -> Tensor:
+        f = self.convs(x)
+        stats = [f.mean(dim=(2, 3)), f.std(dim=(2, 3)), x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
+        return self.mlp(torch.cat(stats, dim=1)).squeeze(-1)
 
 
-class QualityHead(nn.Module):
-    """A tiny CNN on a downscaled frame + its detail-energy map -> quality logit.
+class QualityHead(_Member):
+    """A tiny CNN on a downscaled frame + its detail-energy maps -> quality logit.
 
-    Four input channels (RGB at ``input_size`` and :func:`detail_energy`); strided
-    3x3 convolutions; mean- and std-pooling (contrast and noise live in the spread,
-    not only in the mean) plus the input channels' own global mean/std; a 2-layer MLP.
-    Batch-norm free, so it behaves the same on a batch of one video frame.
+    The input channels depend on ``cfg.version``
+    (:data:`~vsdmot.semantics.quality_inputs.QUALITY_INPUTS`: RGB at ``input_size`` and
+    high-frequency energy maps of the full-resolution frame); strided 3x3 convolutions;
+    mean- and std-pooling (contrast and noise live in the spread, not only in the mean)
+    plus the input channels' own global mean/std; a 2-layer MLP. Batch-norm free, so it
+    behaves the same on a batch of one video frame.
+
+    With ``cfg.members > 1`` the head is an ensemble of that many such networks, each
+    initialised differently and fitted on its own loss, whose logits are averaged: one
+    network fitted on one real scene is swayed by that scene's look in ways that differ
+    from one initialisation to the next, and the average of several is steadier. The
+    first member keeps the single network's parameter names (``convs``, ``mlp``), so
+    files of one-member heads load as before.
 
     >>> head = QualityHead(QualityConfig(input_size=32))
     >>> x = head.prepare([torch.rand(3, 50, 80), torch.rand(3, 40, 40)])
     >>> x.shape, head.predict(x).shape
     (torch.Size([2, 4, 32, 32]), torch.Size([2]))
+    >>> three = QualityHead(QualityConfig(input_size=32, version=2, members=3))
+    >>> three.in_channels, tuple(three.member_logits(three.prepare([torch.rand(3, 40, 60)])).shape)
+    (10, (3, 1))
     """
 
     def __init__(self, cfg: QualityConfig) -> None:
-        super().__init__()
-        self.config = cfg
-        layers: list[nn.Module] = []
-        cin = 4
-        for c in cfg.channels:
-            layers += [nn.Conv2d(cin, c, 3, stride=2, padding=1), nn.ReLU(inplace=True)]
-            cin = c
-        self.convs = nn.Sequential(*layers)
-        self.mlp = nn.Sequential(
-            nn.Linear(2 * cin + 8, 32), nn.ReLU(inplace=True), nn.Linear(32, 1)
+        inputs = QUALITY_INPUTS[cfg.version]
+        super().__init__(inputs.channels, cfg.channels)
+        self.inputs, self.config = inputs, cfg
+        self.others = nn.ModuleList(
+            _Member(self.in_channels, cfg.channels) for _ in range(cfg.members - 1)
         )
 
+    @property
+    def in_channels(self) -> int:
+        return self.inputs.channels
+
     def prepare(self, crops: Sequence[Tensor]) -> Tensor:
-        """Unit-RGB crops of any sizes -> the head's ``(B, 4, S, S)`` input."""
-        size = self.config.input_size
+        """Unit-RGB crops of any sizes -> the head's ``(B, C, S, S)`` input."""
         device = self.mlp[0].weight.device
-        crops = [c.to(device) for c in crops]
-        rgb = batch_resize(crops, size)
-        energy = torch.stack([detail_energy(c, size) for c in crops])
-        # Centre both kinds of input around 0 at a comparable scale.
-        return torch.cat([rgb * 2.0 - 1.0, (energy + 3.0) / 2.0], dim=1)
+        return self.inputs.prepare([c.to(device) for c in crops], self.config.input_size)
+
+    def member_logits(self, x: Tensor) -> Tensor:
+        """``(members, B)``: each member's logits."""
+        return torch.stack([super().forward(x), *(m(x) for m in self.others)])
 
     def forward(self, x: Tensor) -> Tensor:
-        """Quality logits ``(B,)``; ``sigmoid`` gives ``q_t``."""
-        f = self.convs(x)
-        stats = [f.mean(dim=(2, 3)), f.std(dim=(2, 3)), x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
-        return self.mlp(torch.cat(stats, dim=1)).squeeze(-1)
+        """Quality logits ``(B,)`` (the members' mean); ``sigmoid`` gives ``q_t``."""
+        if not self.others:
+            return super().forward(x)
+        return self.member_logits(x).mean(dim=0)
+
+    def load_members(self, heads: Sequence[QualityHead]) -> None:
+        """Take the weights of one-member heads of the same shape, one per member (an
+        ensemble of heads fitted apart)."""
+        targets: list[nn.Module] = [self, *self.others]
+        if len(heads) != len(targets) or any(h.others for h in heads):
+            raise ValueError(f"{len(targets)} one-member heads needed, got {len(heads)}")
+        for target, head in zip(targets, heads, strict=True):
+            target.convs.load_state_dict(head.convs.state_dict())
+            target.mlp.load_state_dict(head.mlp.state_dict())
+
+    def fit_loss(self, x: Tensor, targets: Tensor) -> Tensor:
+        """The training loss: each member's :meth:`loss`, averaged (members learn apart)."""
+        logits = self.member_logits(x)
+        return torch.stack([self.loss(row, targets) for row in logits]).mean()
 
     def predict(self, x: Tensor) -> Tensor:
         """``q_t`` in ``[0, 1]`` for prepared inputs."""

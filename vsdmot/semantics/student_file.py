@@ -115,7 +115,9 @@ def load_student_into_branch(branch: nn.Module, path: str | os.PathLike[str]) ->
                 f"embed_dim (file {blob['embed_dim']}, branch {branch.embed_dim}: another teacher)"
             )
     if head is not None and blob["quality_head"] is not None:
-        problems += _differences(blob["quality_config"], _shape_keys(cfg.quality), "quality")
+        # Files written before the head had versions and members hold one version-1 network.
+        stored = {"version": 1, "members": 1, **blob["quality_config"]}
+        problems += _differences(stored, _shape_keys(cfg.quality), "quality")
     if problems:
         raise StudentFileError(
             f"{path}: the distilled weights do not fit semantic config: {'; '.join(problems)}"

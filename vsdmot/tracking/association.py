@@ -72,6 +72,11 @@ class Association:
 class Associator(Protocol):
     def associate(self, ev: FrameEvidence) -> Association: ...
 
+    def appearance_weight(self, quality: float | None) -> float | None:
+        """The share appearance similarity gets on a frame of quality ``quality``;
+        ``None`` for a strategy that never uses appearance."""
+        ...
+
 
 def hungarian(similarity: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """One-to-one matches ``(M, 2)`` maximising total similarity over ``allowed`` pairs.
@@ -94,6 +99,10 @@ class QueryOnlyAssociator:
     def __init__(self, keep_thresh: float) -> None:
         self.keep_thresh = keep_thresh
 
+    def appearance_weight(self, quality: float | None) -> None:
+        """No appearance: the queries' own scores and boxes decide."""
+        return None
+
     def associate(self, ev: FrameEvidence) -> Association:
         return Association(
             matches=np.zeros((0, 2), dtype=np.int64),
@@ -108,6 +117,10 @@ class AnchorAssociator:
     def __init__(self, anchor_iou: float, keep_thresh: float) -> None:
         self.anchor_iou = anchor_iou
         self.keep_thresh = keep_thresh
+
+    def appearance_weight(self, quality: float | None) -> None:
+        """No appearance: the queries' own scores and boxes decide."""
+        return None
 
     def associate(self, ev: FrameEvidence) -> Association:
         iou = box_iou(ev.track_boxes, ev.det_boxes)
@@ -136,10 +149,7 @@ class FusedAssociator:
         >>> a.appearance_weight(0.5), a.appearance_weight(None)
         (0.2, 0.4)
         """
-        w = self.look.appearance_weight
-        if self.look.appearance_dswr and quality is not None:
-            w *= float(np.clip(quality, 0.0, 1.0))
-        return w
+        return self.look.effective_weight(quality)
 
     def associate(self, ev: FrameEvidence) -> Association:
         s = self.s

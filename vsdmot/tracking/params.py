@@ -218,6 +218,20 @@ class AppearanceParams:
         if not 0 <= self.embedding_momentum < 1:
             raise ValueError("embedding_momentum must be in [0, 1)")
 
+    def effective_weight(self, quality: float | None) -> float:
+        """The appearance weight on a frame of quality ``quality``: ``appearance_weight *
+        q_t`` with ``appearance_dswr`` (and a q_t), else ``appearance_weight``.
+
+        >>> AppearanceParams(0.4, appearance_dswr=True).effective_weight(0.5)
+        0.2
+        >>> AppearanceParams(0.4, appearance_dswr=True).effective_weight(None)
+        0.4
+        """
+        w = self.appearance_weight
+        if self.appearance_dswr and quality is not None:
+            w *= min(max(float(quality), 0.0), 1.0)
+        return w
+
 
 @dataclass(frozen=True)
 class InputParams:

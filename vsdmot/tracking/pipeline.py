@@ -233,16 +233,42 @@ def _threads(torch_threads: int):
         cv2.setNumThreads(before[1])
 
 
+#: The ``quality`` object of a JSON-lines record: its field, and the per-frame value
+#: (:attr:`TrackingRun.per_frame`) it is read from.
+QUALITY_FIELDS = {"q": "quality", "semantic_weight": "weight",
+                  "appearance_weight": "appearance_weight"}  # fmt: skip
+
+
+def quality_record(row: dict[str, float]) -> dict[str, float | None] | None:
+    """The ``quality`` object of one frame's JSON-lines record: ``q`` (q_t),
+    ``semantic_weight`` (w_t, the mean fusion weight) and ``appearance_weight`` (the
+    weight appearance got in association); a field the tracker did not report is null,
+    and the object is null when it reported none of them.
+
+    >>> quality_record({"frame": 3.0, "tracks": 2.0, "quality": 0.81234, "weight": 0.5})
+    {'q': 0.8123, 'semantic_weight': 0.5, 'appearance_weight': None}
+    >>> quality_record({"frame": 3.0, "tracks": 2.0}) is None
+    True
+    """
+    record = {k: round(float(row[src]), 4) if src in row else None
+              for k, src in QUALITY_FIELDS.items()}  # fmt: skip
+    return record if any(v is not None for v in record.values()) else None
+
+
 def _write_jsonl(path: Path, run: TrackingRun) -> None:
+    """One line per tracked frame (frames without tracks too), in frame order."""
     res = run.results
+    rows = {int(r["frame"]): r for r in run.per_frame}
+    frames = sorted(set(rows) | {int(t) for t in np.unique(res.frame)})
     with atomic_write(path) as f:
-        for t in np.unique(res.frame):
-            rows = res.for_frame(int(t))
+        for t in frames:
+            got = res.for_frame(t)
             tracks = [
                 {"id": int(i), "ltwh": [round(float(v), 2) for v in b], "score": round(float(s), 4)}
-                for i, b, s in zip(rows.track_id, rows.boxes, rows.score, strict=True)
+                for i, b, s in zip(got.track_id, got.boxes, got.score, strict=True)
             ]
-            f.write(json.dumps({"frame": int(t), "tracks": tracks}) + "\n")
+            record = {"frame": t, "tracks": tracks, "quality": quality_record(rows.get(t, {}))}
+            f.write(json.dumps(record) + "\n")
 
 
 def _write_per_frame(path: Path, run: TrackingRun) -> None:

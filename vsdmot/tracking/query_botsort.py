@@ -172,7 +172,12 @@ class QueryBoTSORT:
         result = self.core.update(dets, frame=frame if self.params.movement.cmc else None)
         self._carry(out, source, dets, embeddings)
         tracks = detections_to_frame_tracks(result)
-        tracks.extras.update(semantic_extras(out.semantic))
+        extras = semantic_extras(out.semantic)
+        if embeddings is not None:
+            extras["appearance_weight"] = self.params.appearance.effective_weight(
+                extras.get("quality")
+            )
+        tracks.extras.update(extras)
         return tracks
 
     def _track_queries(self, live: list) -> TrackQueries | None:
@@ -232,10 +237,9 @@ class QueryBoTSORT:
         has = source >= 0
         rows = np.zeros((len(source), embeddings.shape[1]), dtype=np.float64)
         rows[has] = embeddings[source[has]]
-        weight = look.appearance_weight * np.asarray(dets.confidence, dtype=np.float64) * has
         quality = semantic_extras(out.semantic).get("quality")
-        if look.appearance_dswr and quality is not None:
-            weight = weight * float(quality)
+        confidence = np.asarray(dets.confidence, dtype=np.float64)
+        weight = look.effective_weight(quality) * confidence * has
         return _Looks(dets.xyxy.astype(np.float32), rows, np.clip(weight, 0.0, 1.0))
 
     def _carry(self, out: FrameOutput, source: np.ndarray, dets: sv.Detections,

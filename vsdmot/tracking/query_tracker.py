@@ -183,6 +183,10 @@ class QueryTracker:
         embeddings = self._embeddings(frame, out, boxes)
         dets = np.flatnonzero(out.kinds.cpu().numpy() == PROPOSAL)
         extras = semantic_extras(out.semantic)
+        if embeddings is not None:
+            look = self.associator.appearance_weight(extras.get("quality"))
+            if look is not None:
+                extras["appearance_weight"] = look
 
         assoc = self.associator.associate(
             FrameEvidence(
