@@ -10,7 +10,7 @@ Usage (from the project root)::
 Sequences: PETS09-S2L1 frames 601-795 (the shipped model trains on frames 1-500
 and picks thresholds on 501-600) and TUD-Stadtmitte (never trained on), from
 ../shared. Each condition degrades the frames on the fly exactly as
-``vsdmot degrade --type T --severity S --schedule constant --seed 0`` does
+``vsdmot degrade --type T --severity S --schedule constant --seed 0`` does (``--seed``)
 (:func:`vsdmot.degrade.frames.degrade_frames`, without the JPEG storage step). Two
 proposal protocols:
 
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", type=Path, default=None, help="default: the shipped model")
     ap.add_argument("--types", default=DEFAULT_TYPES)
     ap.add_argument("--severity", type=float, default=3.0)
+    ap.add_argument("--seed", type=int, default=0, help="degradation seed (its parameters, noise)")
     ap.add_argument("--proposals", default="yolo")
     ap.add_argument("--protocol", choices=("redetect", "public"), default="redetect")
     ap.add_argument("--no-hog", action="store_true", help="skip the HOG reference row")
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                     last = min(last, first + args.frames - 1)
                 clean = {t: seq.frame(t) for t in range(first, last + 1)}
                 frames = degrade_frames(clean, type_, args.severity, name=seq.name,
-                                        frame_size=seq.frames.size)  # fmt: skip
+                                        frame_size=seq.frames.size, seed=args.seed)  # fmt: skip
                 # One detector run per condition, shared by every tracker.
                 sources = {**detectors, **({"public": DetFileProposals(seq.det_path)}
                                            if public else {})}  # fmt: skip
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "# Out of the box on degraded real footage (PETS09-S2L1 601-795, TUD-Stadtmitte)"
         + (", public detections" if public else ""), "", f"Command: `{cmd}`", "",
         f"Model: {describe_tracker(vsdmot)}, run with {vsdmot.params}. {proposals}"  # type: ignore[attr-defined]
-        f"Severity {args.severity:g}, constant schedule, seed 0. "
+        f"Severity {args.severity:g}, constant schedule, seed {args.seed}. "
         "Cells: HOTA / DetA / AssA / IDF1, mean of the two sequences.", "",
         *table(["condition", *trackers], [[c, *(" / ".join(f"{r[t][m]:.3f}" for m in SHOWN)
                                                for t in trackers)] for c, r in results.items()]),

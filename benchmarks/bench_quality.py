@@ -82,7 +82,8 @@ CROSSCHECK = (
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--weights", type=Path, help="tracker model.pt with a quality head")
+    ap.add_argument("--weights", type=Path,
+                    help="tracker model.pt with a quality head, or a quality-head file")
     ap.add_argument("--train", type=Path, default=TRAIN_DATA)
     ap.add_argument("--train-stride", type=int, default=2)
     ap.add_argument("--steps", type=int, default=300)

@@ -61,6 +61,10 @@ log = logging.getLogger("bench_quality_real")
 WEIGHTS = ROOT / "vsdmot" / "weights" / "vsdmot-default.pt"
 SIZES = TRACKER_VIEW  # the shipped model's input view (its recorded input_short/max_side)
 LEVELS = (0, 1, 3, 5)
+#: What each quality-head version reads and was first fitted on.
+HEADS = {1: "RGB + luma detail energy; the model's head until version 2, fitted on generated "
+            "frames", 2: "RGB + luma detail energy at full and half resolution + chroma detail "
+            "energy + directional balance"}  # fmt: skip
 #: The targets of the issue this benchmark answers.
 TARGET_SPEARMAN = 0.8
 
@@ -69,7 +73,9 @@ def main() -> None:
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
-    shipped, shipped_desc = tracker_quality_head(args.weights)
+    shipped, where = tracker_quality_head(args.weights)
+    version = shipped.config.version
+    shipped_desc = f"a version-{version} quality head ({HEADS[version]}), {where}"
     start = time.perf_counter()
     val = validation_frames(args)
     log.info("validation: %d frames graded in %.0f s", len(val), time.perf_counter() - start)
@@ -91,7 +97,8 @@ def main() -> None:
 
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--weights", type=Path, default=WEIGHTS, help="model whose head is 'before'")
+    ap.add_argument("--weights", type=Path, default=WEIGHTS,
+                    help="model (or quality-head file) whose head is 'before'")
     ap.add_argument("--head", type=Path, help="a fitted head file (quality_file) to evaluate "
                     "instead of fitting one")  # fmt: skip
     ap.add_argument("--save-head", type=Path, help="write the fitted head here")
@@ -182,8 +189,7 @@ def report(args, shipped_desc: str, provenance: dict, rows: dict, members: list,
         f"CPU: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
         f"{args.threads} thread(s).",
         "",
-        "**Before**: the quality head of the shipped model (version 1: RGB + luma detail "
-        f"energy, fitted on generated frames), {shipped_desc}.",
+        f"**Before**: {shipped_desc}.",
         "",
         f"**After**: {describe(provenance)}",
         "",

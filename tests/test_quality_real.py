@@ -157,15 +157,33 @@ def test_a_head_of_another_version_goes_into_a_new_model_file(tmp_path: Path) ->
         install_quality_head(model, tmp_path / "h.pt", model)
 
 
+def test_benchmarks_read_a_head_from_a_head_file_or_a_model_file(tmp_path: Path) -> None:
+    from vsdmot.bench.quality_sources import tracker_quality_head
+
+    model = _model_file(tmp_path / "model.pt", "on")
+    torch.manual_seed(2)
+    head = QualityHead(TINY_HEAD).eval()
+    save_quality_head(tmp_path / "h.pt", head, {"seed": 2})
+    from_file, desc = tracker_quality_head(tmp_path / "h.pt")
+    x = head.prepare([torch.rand(3, 48, 64)])
+    assert torch.allclose(from_file(x), head(x)) and "quality-head file `h.pt`" in desc
+    from_model, desc = tracker_quality_head(model)
+    inside = load_tracker_model(model).model.semantic_branch.quality_head.eval()
+    y = inside.prepare([torch.rand(3, 48, 64)])
+    assert torch.allclose(from_model(y), inside(y)) and "model.pt" in desc
+
+
 def test_files_without_a_head_version_load_as_version_1() -> None:
     old = {"semantic": {"quality": {"input_size": 64, "channels": [16, 32, 48]}}}
     new = {"semantic": {"quality": {"input_size": 64, "channels": [16, 32, 48], "version": 1}}}
     assert fingerprint(old) == fingerprint(new)
     v2 = {"semantic": {"quality": {"input_size": 64, "channels": [16, 32, 48], "version": 2}}}
     assert fingerprint(v2) != fingerprint(old)
-    shipped = load_tracker_model()
-    assert shipped.semantic_config.quality.version == 1
-    assert shipped.model.semantic_branch.quality_head.in_channels == 4
+    shipped = load_tracker_model()  # its head was refitted on real frames
+    assert shipped.semantic_config.quality.version == 2
+    assert shipped.semantic_config.quality.members == 5
+    earlier, _ = load_quality_head(Path(__file__).parents[1] / "benchmarks/data/quality-head-v1.pt")
+    assert earlier.config.version == 1 and earlier.in_channels == 4
 
 
 def test_members_average_their_logits_and_one_member_heads_make_an_ensemble() -> None:

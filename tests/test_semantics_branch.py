@@ -174,6 +174,19 @@ def test_injection_changes_with_quality_and_smoothing_is_reset() -> None:
     assert torch.allclose(branch(frames[2], smoother=smoother).quality, raw[2])
 
 
+def test_fusion_off_injects_nothing_keeps_q_and_skips_the_student(monkeypatch) -> None:
+    branch = SemanticBranch(_cfg(), D_MODEL, teacher=_teacher()).eval()
+    frames = _imagenet(torch.rand(2, 3, 32, 32))
+    on = branch(frames)
+    assert on.injection.abs().max() > 0
+    monkeypatch.setattr(branch.student, "forward", lambda *_: pytest.fail("student ran"))
+    off = branch(frames, fuse=False)
+    assert off.injection.shape == on.injection.shape and off.injection.abs().max() == 0
+    assert off.weight.abs().max() == 0 and torch.allclose(off.quality, on.quality)
+    with pytest.raises(ValueError, match="inference switch"):
+        branch.train()(frames, fuse=False)
+
+
 def test_adapter_zero_init_starts_from_no_injection() -> None:
     branch = SemanticBranch(_cfg(adapter_zero_init=True), D_MODEL, teacher=_teacher()).eval()
     assert branch(_imagenet(torch.rand(2, 3, 32, 32))).injection.abs().max() == 0

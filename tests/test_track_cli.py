@@ -101,6 +101,24 @@ def test_jsonl_records_carry_the_frame_quality(
     assert all(line["quality"]["q"] is not None for line in lines)
 
 
+@pytest.mark.usefixtures("one_thread")
+def test_semantic_fusion_off_changes_the_scores_not_q(
+    sequence: Path, dswr_weights: Path, tmp_path: Path
+) -> None:
+    records = {}
+    for fusion in ("on", "off"):
+        out = tmp_path / f"{fusion}.jsonl"
+        invoke("track", str(sequence), "-w", str(dswr_weights), "-o", str(out), "--format",
+               "jsonl", "--max-frames", "3", "--input-size", "96", "--birth-thresh", "0.0",
+               "--set", f"semantic_fusion={fusion}")  # fmt: skip
+        records[fusion] = [json.loads(line) for line in out.read_text().splitlines()]
+    for on, off in zip(records["on"], records["off"], strict=True):
+        assert off["quality"]["q"] == pytest.approx(on["quality"]["q"], abs=1e-6)
+        assert off["quality"]["semantic_weight"] == 0.0 < on["quality"]["semantic_weight"]
+    scores = {k: [t["score"] for r in v for t in r["tracks"]] for k, v in records.items()}
+    assert scores["on"] and scores["on"] != scores["off"]  # the queries saw another vector
+
+
 def test_video_file_with_default_yolo_and_max_frames(sequence: Path, tmp_path: Path) -> None:
     video = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))

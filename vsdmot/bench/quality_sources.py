@@ -104,10 +104,16 @@ def carphone_frames() -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 
 def tracker_quality_head(path: Path) -> tuple[QualityHead, str]:
-    """The quality head of the tracker model at ``path`` (eval mode) and where it came from;
-    ``SystemExit`` if its semantic branch has none."""
+    """The quality head at ``path`` (eval mode) and where it came from: a quality-head
+    file (:mod:`vsdmot.semantics.quality_file`, e.g. an earlier head kept so its
+    published figures can be re-measured) or the one inside a tracker model;
+    ``SystemExit`` if the model's semantic branch has none."""
+    from vsdmot.semantics.quality_file import is_quality_head_file, load_quality_head
     from vsdmot.tracking.weights import load_tracker_model
 
+    if is_quality_head_file(path):
+        head, _ = load_quality_head(path)
+        return head, f"loaded from the quality-head file `{path.name}`"
     loaded = load_tracker_model(path)
     head = getattr(loaded.model.semantic_branch, "quality_head", None)
     if head is None:

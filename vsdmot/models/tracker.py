@@ -212,9 +212,12 @@ class VSDMOT(nn.Module):
         masks: Tensor,
         clean_images: Tensor | None,
         quality_targets: Tensor | None,
+        fuse: bool = True,
     ) -> SemanticOutput | None:
         if self.semantic_branch is None:
             return None
+        if not fuse:  # an inference switch of the branch (vsdmot.semantics.branch)
+            return self.semantic_branch(images, masks, fuse=False)
         return self.semantic_branch(images, masks, clean_images, quality_targets)
 
     def _assemble_queries(self, tracks: list[TrackQueries], proposals: list[Tensor]) -> _QueryBatch:
@@ -460,14 +463,21 @@ class VSDMOT(nn.Module):
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def inference_step(
-        self, image: Tensor, mask: Tensor, proposals: Tensor, tracks: TrackQueries | None
+        self,
+        image: Tensor,
+        mask: Tensor,
+        proposals: Tensor,
+        tracks: TrackQueries | None,
+        semantic_fusion: bool = True,
     ) -> FrameOutput:
         """One frame of one video: ``image (1, 3, H, W)``, ``mask (1, H, W)``,
-        ``proposals (P, 5)`` (all are used; filtering is the runtime tracker's job)."""
+        ``proposals (P, 5)`` (all are used; filtering is the runtime tracker's job).
+        ``semantic_fusion=False`` gives the queries no semantic vector (q_t is still
+        estimated)."""
         if tracks is None:
             tracks = TrackQueries.empty(self.config.d_model, image.device)
         mem = self._encode(image, mask)
-        sem = self._semantics(image, mask, None, None)
+        sem = self._semantics(image, mask, None, None, fuse=semantic_fusion)
         queries = self._assemble_queries([tracks], [proposals])
         dec = self._decode(queries, mem, sem)
         return FrameOutput(

@@ -45,6 +45,9 @@ class SemanticBranch(nn.Module):
       :class:`~vsdmot.semantics.cache.EmbeddingCache`); the teacher is then not run.
     * ``smoother``: the runtime tracker's :class:`QualitySmoother` for this video;
       ``q_t`` is smoothed before the gate when it is given.
+    * ``fuse=False`` (inference only): the queries get nothing (a zero injection, weight
+      0) and the student is not run; ``q_t`` is still estimated, for the appearance weight
+      and the per-frame output.
     """
 
     def __init__(self, cfg: SemanticConfig, d_model: int, teacher: Teacher | None = None) -> None:
@@ -131,8 +134,15 @@ class SemanticBranch(nn.Module):
         *,
         teacher_embeddings: Tensor | None = None,
         smoother: QualitySmoother | None = None,
+        fuse: bool = True,
     ) -> SemanticOutput:
         crops = valid_crops(images, masks)
+        if not fuse:
+            if self.training:
+                raise ValueError("fuse=False is an inference switch; training always fuses")
+            q = self._quality(crops, None, {}, smoother)
+            zeros = images.new_zeros(len(crops), self.d_model)
+            return SemanticOutput(injection=zeros, quality=q, weight=zeros)
         losses: dict[str, Tensor] = {}
 
         if self.student is None:
@@ -147,28 +157,33 @@ class SemanticBranch(nn.Module):
                     targets = self._teacher_on(images.device).embed(source)
                 losses.update(dcsd_losses(raw, targets.to(raw), self.config))
 
-        q: Tensor | None = None
-        if self.quality_head is not None:
-            logits = self.quality_head(self.quality_head.prepare(crops))
-            if (
-                self.training
-                and quality_targets is not None
-                and self.config.loss_weights.quality > 0
-            ):
-                t = quality_targets.to(logits)
-                known = torch.isfinite(t)  # NaN marks frames without a label
-                if known.any():
-                    losses["sem_quality"] = self.config.loss_weights.quality * QualityHead.loss(
-                        logits[known], t[known]
-                    )
-            # Detached: q_t stays a calibrated quality estimate supervised by the labels;
-            # the tracking loss adapts the gate that reads it, not the estimate itself.
-            q = torch.sigmoid(logits).detach()
-            if smoother is not None:
-                q = smoother(q)
-
+        q = self._quality(crops, quality_targets, losses, smoother)
         injection, weight = self.fusion(s, q)
         return SemanticOutput(injection=injection, quality=q, weight=weight, losses=losses)
+
+    def _quality(
+        self,
+        crops: Tensor,
+        quality_targets: Tensor | None,
+        losses: dict[str, Tensor],
+        smoother: QualitySmoother | None,
+    ) -> Tensor | None:
+        """q_t per frame (None without a quality head); adds the head's loss to ``losses``
+        in training when labels are given."""
+        if self.quality_head is None:
+            return None
+        logits = self.quality_head(self.quality_head.prepare(crops))
+        if self.training and quality_targets is not None and self.config.loss_weights.quality > 0:
+            t = quality_targets.to(logits)
+            known = torch.isfinite(t)  # NaN marks frames without a label
+            if known.any():
+                losses["sem_quality"] = self.config.loss_weights.quality * QualityHead.loss(
+                    logits[known], t[known]
+                )
+        # Detached: q_t stays a calibrated quality estimate supervised by the labels;
+        # the tracking loss adapts the gate that reads it, not the estimate itself.
+        q = torch.sigmoid(logits).detach()
+        return q if smoother is None else smoother(q)
 
 
 def build_semantic_branch(

@@ -56,6 +56,15 @@ def save_quality_head(
         torch.save(blob, fh)
 
 
+def is_quality_head_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a readable quality-head file (a tracker model file is not)."""
+    try:
+        blob = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except Exception:  # anything unreadable is simply not one
+        return False
+    return isinstance(blob, dict) and blob.get("format") == QUALITY_HEAD_FORMAT
+
+
 def load_quality_head(path: str | os.PathLike[str]) -> tuple[QualityHead, dict[str, Any]]:
     """The head stored at ``path`` (eval mode) and its provenance."""
     path = Path(path)

@@ -246,6 +246,11 @@ class InputParams:
         "Frames are resized so the shorter side has this many pixels...",
     )
     input_max_side: int = setting(512, "...and the longer side at most this many.")
+    semantic_fusion: bool = setting(
+        True,
+        "Add the semantic branch's global vector to the queries (off: the student is not "
+        "run; q_t is still estimated). No effect for a model without a semantic branch.",
+    )
 
 
 def inert_settings(params: TrackerParams, names: Iterable[str]) -> dict[str, str]:

@@ -163,7 +163,8 @@ class QueryBoTSORT:
         scale = np.array([width, height, width, height], dtype=np.float64)
         image, mask, props, kept = model_inputs(frame, proposals, self.params.inputs, self.device)
         live = list(self.core.tracks)
-        out = self.model.inference_step(image, mask, props, self._track_queries(live))
+        out = self.model.inference_step(image, mask, props, self._track_queries(live),
+                                        semantic_fusion=self.params.inputs.semantic_fusion)
         scores = out.logits.sigmoid().cpu().numpy().astype(np.float64)
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy().astype(np.float64) * scale
         dets, source = self._detections(proposals, kept, out, scores, boxes)

@@ -176,7 +176,8 @@ class QueryTracker:
         image, mask, props = self._inputs(frame, proposals)
         predicted = np.array([t.motion.predict() for t in self._tracks]).reshape(-1, 4)
 
-        out = self.model.inference_step(image, mask, props, self._queries_at(predicted, scale))
+        out = self.model.inference_step(image, mask, props, self._queries_at(predicted, scale),
+                                        semantic_fusion=p.inputs.semantic_fusion)
         scores = out.logits.sigmoid().cpu().numpy().astype(np.float64)
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy().astype(np.float64) * scale
         n_track = out.num_track

@@ -145,6 +145,7 @@ class VSDMOTTracker(BaseTracker):
         proposal_min_score: float = _I.proposal_min_score,
         input_short_side: int = _I.input_short_side,
         input_max_side: int = _I.input_max_side,
+        semantic_fusion: bool = _I.semantic_fusion,
     ) -> None:
         """Load the weights and set up an empty tracker."""
         from vsdmot.nn.fold import prepare_for_inference
