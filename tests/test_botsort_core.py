@@ -70,3 +70,62 @@ def test_each_piece_of_evidence_changes_the_tracks(
             and np.array_equal(on.track_id, off.track_id))  # fmt: skip
     assert not same, evidence
     assert (on.track_id >= 1).all()
+
+
+def _core(**settings):
+    from vsdmot.tracking.params import TrackerParams
+    from vsdmot.tracking.query_botsort import build_core
+
+    return build_core(TrackerParams(association="botsort", cmc=False, birth_thresh=0.5,
+                                    min_hits=1, **settings))  # fmt: skip
+
+
+def _det(*boxes):
+    import supervision as sv
+
+    xyxy = np.array(boxes, dtype=np.float32).reshape(-1, 4)
+    return sv.Detections(xyxy=xyxy, confidence=np.full(len(xyxy), 0.9, np.float32))
+
+
+def _ids(core, boxes) -> list[int]:
+    return core.update(_det(*boxes)).tracker_id.tolist()
+
+
+def test_buffered_iou_keeps_a_box_that_jumped_clear_of_its_track() -> None:
+    """A box whose next position no longer overlaps its last one: plain IoU starts a new
+    track, a 0.3 buffer (C-BIoU) keeps the one it has."""
+    path = [[100, 100, 120, 160], [124, 100, 144, 160]]  # 4 px clear on the second frame
+    plain, buffered = _core(match_iou=0.1), _core(match_iou=0.1, iou_buffer=0.3)
+    for box in path:
+        plain.update(_det(box)), buffered.update(_det(box))
+    assert len(plain.tracks) == 2 and len(buffered.tracks) == 1
+    (track,) = buffered.tracks
+    np.testing.assert_allclose(track.observation, path[1])
+
+
+def test_reupdate_is_the_filter_fed_the_straight_path_through_the_gap() -> None:
+    """After a gap, OC-SORT's re-update leaves the filter exactly where it would be had the
+    straight path between the two real observations been observed frame by frame."""
+    from vsdmot.tracking.query_botsort import _Tracklet
+
+    box = lambda x: np.array([x, 100.0, x + 30, 190])  # noqa: E731
+    replayed, fed, blind = (_Tracklet(box(100), reupdate=r) for r in (True, False, False))
+    for t in range(1, 4):
+        for tracklet in (replayed, fed, blind):
+            tracklet.predict()
+            tracklet.update(box(100 + 6 * t))
+    gap, last, new = 7, 118.0, 132.0
+    for i in range(1, gap + 1):
+        for tracklet in (replayed, fed, blind):
+            tracklet.predict()
+        if i < gap:
+            fed.update(box(last + (new - last) * i / gap))
+    for tracklet in (replayed, fed, blind):
+        tracklet.update(box(new))
+    state = {k: t.state_estimator.kf.state.ravel() for k, t in
+             (("replayed", replayed), ("fed", fed), ("blind", blind))}  # fmt: skip
+    np.testing.assert_allclose(state["replayed"], state["fed"], atol=1e-9)
+    # BoT-SORT's filter trusts an observation after blind predictions so much that the
+    # velocity moves little (0.03 px/frame here), but it moves.
+    assert abs(state["blind"][4] - state["fed"][4]) > 0.01
+    assert replayed.time_since_update == 0 and replayed.number_of_successful_updates == 5

@@ -170,6 +170,18 @@ class MatchingParams:
         "scores at least this near its prediction (the detector missed it); 1.0: off.",
         when={"association": ("fused", "botsort")},
     )
+    iou_buffer: float = setting(
+        0.0,
+        "Buffered IoU (C-BIoU): both boxes grow by this share of their width and height "
+        "before overlapping, so fast or loosely placed boxes still meet; 0: plain IoU.",
+        when={"association": ("botsort",)},
+    )
+    reupdate: bool = setting(
+        False,
+        "OC-SORT's observation-centric re-update: a track found after a gap replays its "
+        "Kalman filter along the straight path from its last observation.",
+        when={"association": ("botsort",)},
+    )
 
 
 @dataclass(frozen=True)
@@ -285,6 +297,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "miss_tolerance": (0, 100_000),
     "min_hits": (1, 1000),
     "cmc_downscale": (1, 16),
+    "iou_buffer": (0.0, 1.0),
     "max_tracks": (1, 100_000),
     "input_short_side": (32, 4096),
     "input_max_side": (32, 4096),

@@ -34,29 +34,37 @@ import supervision as sv
 import torch
 from trackers.core.botsort.tracker import BoTSORTTracker
 from trackers.core.botsort.tracklet import BoTSORTTracklet
+from trackers.utils.iou import BIoU
 
 from vsdmot.models.box_ops import box_cxcywh_to_xyxy
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, FrameOutput, TrackQueries
 from vsdmot.tracking.base import FrameTracks, detections_to_frame_tracks
 from vsdmot.tracking.params import TrackerParams
 from vsdmot.tracking.query_tracker import blend_unit, model_inputs, semantic_extras
+from vsdmot.tracking.reupdate import replay_gap
 from vsdmot.utils.boxes import box_iou
 
 
 class _Tracklet(BoTSORTTracklet):
     """A BoT-SORT tracklet that remembers the detection box it last took, so the engine
-    can tell which query a track came from."""
+    can tell which query a track came from, and (``reupdate``) the filter state it had
+    then, for OC-SORT's re-update when it is found after a gap."""
 
-    def __init__(self, initial_bbox: np.ndarray, **kwargs) -> None:
+    def __init__(self, initial_bbox: np.ndarray, reupdate: bool = False, **kwargs) -> None:
         super().__init__(initial_bbox=initial_bbox, **kwargs)
         self.observation = np.array(initial_bbox, dtype=np.float64)
         self.query_row = -1  # its row among the stored track queries (-1: it has none)
         self.out_row = -1  # its row among this frame's model outputs (-1: not given)
         self.embedding: np.ndarray | None = None  # unit appearance bank (EMA)
+        self._observed = self.state_estimator.get_state() if reupdate else None
 
     def update(self, bbox: np.ndarray) -> None:
+        if self._observed is not None:
+            replay_gap(self, self._observed, self.observation, bbox)
         super().update(bbox)
         self.observation = np.array(bbox, dtype=np.float64)
+        if self._observed is not None:
+            self._observed = self.state_estimator.get_state()
 
 
 @dataclass
@@ -79,6 +87,7 @@ class _Core(BoTSORTTracker):
     blends in appearance when the engine hands it :class:`_Looks`."""
 
     looks: _Looks | None = None
+    reupdate = False  # OC-SORT's re-update for the tracklets it spawns
     _stage = 0
 
     def update(self, detections: sv.Detections, frame=None, timestamp=None) -> sv.Detections:
@@ -110,7 +119,7 @@ class _Core(BoTSORTTracker):
             if float(confidences[global_idx]) < self.track_activation_threshold:
                 out_tracker_ids.append(-1)
                 continue
-            tracklet = _Tracklet(detection_boxes[global_idx],
+            tracklet = _Tracklet(detection_boxes[global_idx], reupdate=self.reupdate,
                                  state_estimator_class=self.state_estimator_class)  # fmt: skip
             if is_first_frame and self.instant_first_frame_activation:
                 tracklet.tracker_id = self._allocate_tracker_id()
@@ -121,7 +130,7 @@ class _Core(BoTSORTTracker):
 def build_core(params: TrackerParams) -> _Core:
     """BoT-SORT configured from vsdmot's settings (``miss_tolerance`` counted in frames)."""
     life, match = params.lifecycle, params.matching
-    return _Core(
+    core = _Core(
         lost_track_buffer=life.miss_tolerance,
         frame_rate=30.0,  # the buffer is in 30 fps frames: this makes it plain frames
         track_activation_threshold=life.birth_thresh,
@@ -132,7 +141,10 @@ def build_core(params: TrackerParams) -> _Core:
         high_conf_det_threshold=match.high_thresh,
         enable_cmc=params.movement.cmc,
         cmc_downscale=params.movement.cmc_downscale,
+        iou=BIoU(buffer_ratio=match.iou_buffer),  # buffer 0 is plain IoU, exactly
     )
+    core.reupdate = match.reupdate
+    return core
 
 
 class QueryBoTSORT:

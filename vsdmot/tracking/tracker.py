@@ -136,6 +136,8 @@ class VSDMOTTracker(BaseTracker):
         reid_cos: float = _M.reid_cos,
         query_box_cue: bool = _M.query_box_cue,
         query_keep: float = _M.query_keep,
+        iou_buffer: float = _M.iou_buffer,
+        reupdate: bool = _M.reupdate,
         rescore: float = _E.rescore,
         refine_boxes: bool = _E.refine_boxes,
         unconfirmed_iou: float = _E.unconfirmed_iou,
