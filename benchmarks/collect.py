@@ -32,6 +32,7 @@ ORDER = [
     # the current model (embedding head, fused association)
     "ootb",
     "ootb_public",
+    "semantic_fusion",
     "tracking_generated",
     "reid",
     "association_speed",

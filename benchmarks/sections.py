@@ -119,11 +119,39 @@ def transfer(layout: str, studies: dict[str, Run]) -> Run:
     return py("transfer_table.py", "--layout", layout, *args, "--out", "{report}")
 
 
+def _json(markdown: str) -> str:
+    """The JSON a benchmark writes beside its Markdown report."""
+    return markdown.removesuffix(".md") + ".json"
+
+
 def ootb(*args: str, quick: bool = False) -> Run:
     """bench_ootb.py with the model file written out (and a 20-frame smoke run)."""
     small = ("--frames", "20", "--types", "low_light", "--trackers", "vsdmot,ByteTrack")
     small = small if quick else ()
     return py("bench_ootb.py", "--weights", WEIGHTS, *args, *small, "--out", "{report}")
+
+
+T11 = ("codec,contrast,defocus_blur,downscale,fog,gaussian_noise,jpeg,low_light,motion_blur,"
+       "rain,shot_noise")
+#: bench_ootb runs of the shipped model with semantic fusion on and off, by
+#: (degradation seed, severity, types); the first two cover the 23 conditions.
+FUSION_RUNS = ((0, "3", f"{T11},mix"), (0, "5", T11),
+               (1, "3", "low_light,gaussian_noise,motion_blur,mix"),
+               (2, "3", "low_light,gaussian_noise,motion_blur,mix"))
+
+
+def fusion_run(seed: int, severity: str, types: str, frames: tuple[str, ...] = ()) -> Run:
+    """One bench_ootb report for the semantic_fusion section."""
+    out = f"{{work}}/fusion/s{seed}-sev{severity}.md"
+    return py("bench_ootb.py", "--weights", WEIGHTS, "--no-hog", "--trackers", "vsdmot",
+              "--variant", "vsdmot, fusion off=semantic_fusion=off", "--types", types,
+              "--severity", severity, "--seed", str(seed), *frames, "--out", out,
+              makes=out)  # fmt: skip
+
+
+FUSION_STEPS = tuple(fusion_run(*r) for r in FUSION_RUNS)
+FUSION_QUICK = (fusion_run(0, "3", "jpeg", ("--frames", "10")),
+                fusion_run(1, "3", "jpeg", ("--frames", "10")))
 
 
 ASSOCIATION_LOO_TUNED = (
@@ -261,6 +289,15 @@ def _model() -> list[Section]:
                      "--variant", "vsdmot + ImageNet embedder=embedder=imagenet", "--variant",
                      "vsdmot + DSWR=appearance_dswr=on"),
                 quick=ootb("--proposals", ORIGINAL, "--no-hog", quick=True)),
+        Section("semantic_fusion", "Semantic fusion on and off, out of the box", 150,
+                py("bench_semantic_fusion.py",
+                   *(w for r in FUSION_STEPS for w in ("--report", _json(r.makes))),
+                   "--out", "{report}"),
+                FUSION_STEPS,
+                quick=py("bench_semantic_fusion.py",
+                         *(w for r in FUSION_QUICK for w in ("--report", _json(r.makes))),
+                         "--out", "{report}"),
+                quick_steps=FUSION_QUICK),
         Section("ootb_public", "Out of the box on degraded real footage, public detections", 25,
                 ootb("--protocol", "public", "--variant", "vsdmot motion only=appearance_weight=0",
                      "--variant", "vsdmot + DSWR=appearance_dswr=on"),

@@ -294,3 +294,51 @@ def test_ray_executor_without_ray_says_how_to_install_it(dataset, tmp_path, monk
     assert 'pip install "vsdmot[ray]"' in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "r" / "results").exists()
+
+
+def test_a_ray_cluster_without_nodes_ends_the_wait_instead_of_hanging(monkeypatch):
+    """Ray waits forever on tasks no node can run; the executor polls and says why."""
+    from vsdmot.executors import ray_cluster
+    from vsdmot.executors.base import ExecutorUnavailable
+
+    class GoneCluster:  # answers, but every worker node has left
+        def __init__(self, cpus: float | None) -> None:
+            self.cpus, self.polls = cpus, 0
+
+        def wait(self, handles, num_returns, timeout):
+            assert timeout is not None  # never an unbounded wait
+            self.polls += 1
+            return [], list(handles)
+
+        def cluster_resources(self):
+            if self.cpus is None:
+                raise ConnectionError("GCS unreachable")
+            return {"CPU": self.cpus} if self.cpus else {}
+
+    monkeypatch.setattr(ray_cluster, "POLL_SECONDS", 0.01)
+    executor = object.__new__(ray_cluster.RayExecutor)
+    executor.threads = 2
+    for cpus, message in ((0.0, "0 CPU"), (1.0, "1 CPU"), (None, "stopped answering")):
+        executor._ray = GoneCluster(cpus)
+        with pytest.raises(ExecutorUnavailable, match=message):
+            executor.wait(["a", "b"])
+        assert executor._ray.polls == 1
+
+
+def test_a_slow_task_on_a_live_ray_cluster_is_waited_for(monkeypatch):
+    from vsdmot.executors import ray_cluster
+
+    class Busy:  # the task finishes on the third poll; the cluster keeps its CPUs
+        polls = 0
+
+        def wait(self, handles, num_returns, timeout):
+            self.polls += 1
+            return (["b"], ["a"]) if self.polls == 3 else ([], list(handles))
+
+        def cluster_resources(self):
+            return {"CPU": 2.0}
+
+    monkeypatch.setattr(ray_cluster, "POLL_SECONDS", 0.01)
+    executor = object.__new__(ray_cluster.RayExecutor)
+    executor.threads, executor._ray = 1, Busy()
+    assert executor.wait(["a", "b"]) == "b" and executor._ray.polls == 3

@@ -22,6 +22,8 @@ from vsdmot.executors.base import ExecutorUnavailable, Task, run_task
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = 'pip install "vsdmot[ray]"'
+#: Seconds between checks that the cluster can still run the tasks waited on.
+POLL_SECONDS = 15.0
 
 
 def import_ray() -> Any:
@@ -60,8 +62,27 @@ class RayExecutor:
         return self._remote.remote(task.fn, task.args, self.threads)
 
     def wait(self, handles: Sequence[Hashable]) -> Hashable:
-        done, _ = self._ray.wait(list(handles), num_returns=1)
-        return done[0]
+        """The first of ``handles`` to finish. Ray waits forever on a task no node can run
+        any more (every worker node gone), so the wait is cut into polls, and between them
+        a cluster left without the CPUs one task reserves ends the run with that said."""
+        while True:
+            done, _ = self._ray.wait(list(handles), num_returns=1, timeout=POLL_SECONDS)
+            if done:
+                return done[0]
+            self._check_alive(len(handles))
+
+    def _check_alive(self, waiting: int) -> None:
+        try:
+            cpus = float(self._ray.cluster_resources().get("CPU", 0))
+        except Exception as exc:  # the head node itself is unreachable
+            raise ExecutorUnavailable(f"the Ray cluster stopped answering ({exc}); "
+                                      f"{waiting} task(s) were running") from exc  # fmt: skip
+        if cpus < self.threads:
+            raise ExecutorUnavailable(
+                f"the Ray cluster has {cpus:g} CPU(s) left, fewer than the {self.threads} one "
+                f"task reserves: its nodes are gone; {waiting} task(s) were running. Finished "
+                "results are kept: run the same command again to resume"
+            )
 
     def result(self, handle: Hashable) -> Any:
         try:
