@@ -34,6 +34,7 @@ ORDER = [
     "ootb_public",
     "tracking_generated",
     "reid",
+    "reid_tracking",
     "association_speed",
     "quality_iqa",
     "quality_real",
