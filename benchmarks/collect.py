@@ -35,6 +35,7 @@ ORDER = [
     "semantic_fusion",
     "tracking_generated",
     "reid",
+    "reid_tracking",
     "association_speed",
     "quality_iqa",
     "quality_real",

@@ -1,13 +1,12 @@
 """Rows of a tracker comparison: frames with proposals, vsdmot variants given as text,
-the ImageNet-embedder variant, one tracker's scores on a span of frames, and the summary
-over conditions.
+one tracker's scores on a span of frames, and the summary over conditions.
 
 >>> from vsdmot.tracking.registry import parse_tracker
->>> name, spec, imagenet = parse_variant("motion only=appearance_weight=0", parse_tracker("vsdmot"))
->>> name, spec.settings["appearance_weight"], imagenet
-('motion only', 0.0, False)
->>> parse_variant("IN=embedder=imagenet", parse_tracker("vsdmot"))[2]
-True
+>>> name, spec = parse_variant("motion only=appearance_weight=0", parse_tracker("vsdmot"))
+>>> name, spec.settings["appearance_weight"]
+('motion only', 0.0)
+>>> parse_variant("IN=appearance_embedder=imagenet", parse_tracker("vsdmot"))[1].settings
+{'appearance_embedder': 'imagenet'}
 >>> res = {"clean": {"a": {"HOTA": 0.5, "AssA": 0.6, "IDSW": 2}},
 ...        "fog": {"a": {"HOTA": 0.25, "AssA": 0.3, "IDSW": 5}}}
 >>> combine_sequences({"a": [dict.fromkeys(METRICS, 1.0), dict.fromkeys(METRICS, 2.0)]},
@@ -30,7 +29,7 @@ from vsdmot.data.mot import write_mot
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.eval.evaluate import evaluate
 from vsdmot.proposals import DetFileProposals
-from vsdmot.tracking.registry import TrackerSpec, build_tracker, parse_tracker
+from vsdmot.tracking.registry import TrackerSpec, parse_tracker
 from vsdmot.tracking.run import track_frames
 
 METRICS = ("HOTA", "DetA", "AssA", "IDF1", "IDSW")
@@ -46,27 +45,12 @@ def public_frames(seq_dir: Path, n: int) -> list[tuple[int, np.ndarray, np.ndarr
     ]
 
 
-def parse_variant(spec: str, base: TrackerSpec) -> tuple[str, TrackerSpec, bool]:
-    """``"NAME=KEY=VALUE,KEY=VALUE"`` -> (name, ``base`` with those settings, whether
-    ``embedder=imagenet`` asks for the ImageNet embedder)."""
+def parse_variant(spec: str, base: TrackerSpec) -> tuple[str, TrackerSpec]:
+    """``"NAME=KEY=VALUE,KEY=VALUE"`` -> (name, ``base`` with those settings)."""
     name, _, rest = spec.partition("=")
     items = [i.strip() for i in rest.split(",") if i.strip()]
-    imagenet = "embedder=imagenet" in items
-    items = [i for i in items if i != "embedder=imagenet"]
     extra = parse_tracker("vsdmot:" + ",".join(items)) if items else parse_tracker("vsdmot")
-    return name.strip(), base.replace(**extra.settings), imagenet
-
-
-def imagenet_tracker(spec: TrackerSpec, frame_rate: float):
-    """The vsdmot tracker of ``spec`` with the model's embedding head swapped for ImageNet
-    MobileNetV2 features of the crops (the teacher family on degraded crops)."""
-    from vsdmot.tracking.deepsort import MobileNetV2Embedder
-    from vsdmot.tracking.query_tracker import QueryTracker
-
-    tracker = build_tracker(spec, frame_rate=frame_rate)
-    tracker.core = QueryTracker(tracker.loaded.model, tracker.params,  # type: ignore[attr-defined]
-                                embedder=MobileNetV2Embedder())  # type: ignore[attr-defined]  # fmt: skip
-    return tracker
+    return name.strip(), base.replace(**extra.settings)
 
 
 def score_span(

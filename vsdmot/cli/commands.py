@@ -19,6 +19,7 @@ MODULES = (
     "bench",
     "train",
     "distill",
+    "reid",
     "track",
     "tune",
     "demo",

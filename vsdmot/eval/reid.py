@@ -14,10 +14,9 @@ Queries are ranked against a gallery by cosine similarity (a dot product of unit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
@@ -25,29 +24,14 @@ from vsdmot.data.mot import MOTAnnotations
 from vsdmot.data.preprocess import resize_size
 from vsdmot.models.embedding import crop_boxes
 from vsdmot.models.tracker import PROPOSAL
+from vsdmot.reid import Embedder
+from vsdmot.reid.colour import colour_histogram
 from vsdmot.tracking.deepsort import MobileNetV2Embedder
+from vsdmot.tracking.embedders import build_appearance_embedder
 from vsdmot.tracking.query_tracker import frame_to_tensor, proposals_to_model
 from vsdmot.tracking.registry import build_tracker, describe_tracker
 
-Embedder = Callable[[np.ndarray, np.ndarray], np.ndarray]
 MIN_SIDE = 4  # ground-truth boxes narrower or lower than this (px, clipped) are skipped
-
-
-def colour_histogram(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """HSV 8 x 8 x 8 histogram of each crop, square-rooted and unit-normalised.
-
-    >>> frame = np.zeros((20, 20, 3), np.uint8); frame[:, 10:] = (0, 0, 255)
-    >>> e = colour_histogram(frame, np.array([[0, 0, 10, 20], [10, 0, 20, 20], [0, 0, 9, 9]]))
-    >>> e.shape, np.round(e @ e.T, 3).tolist()
-    ((3, 512), [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
-    """
-    out = []
-    for crop in MobileNetV2Embedder.crops(frame, boxes):
-        hsv = cv2.cvtColor(np.ascontiguousarray(crop[:, :, ::-1]), cv2.COLOR_BGR2HSV)
-        h = cv2.calcHist([hsv], [0, 1, 2], None, [8, 8, 8], [0, 180, 0, 256, 0, 256]).ravel()
-        h = np.sqrt(h / max(h.sum(), 1.0))
-        out.append(h / max(np.linalg.norm(h), 1e-12))
-    return np.array(out).reshape(-1, 512)
 
 
 def model_embedder(weights: Path | None = None) -> tuple[Embedder, str]:
@@ -144,8 +128,13 @@ def summarise(ranks: list[int]) -> dict[str, float]:
 
 def embedders(weights: Path | None, teacher: Path) -> tuple[dict[str, Embedder], str]:
     """Every embedding compared (named as in the report) and the tracker model's
-    description: its head, the ImageNet teacher, DeepSORT's embedder, colour histograms."""
+    description: its head, the ImageNet teacher, DeepSORT's embedder, colour histograms,
+    and the distilled crop embedder (``appearance_embedder=reid``) alone and with the
+    colour histogram (``reid_colour``)."""
     head, model = model_embedder(weights)
+    reid, reid_colour = (build_appearance_embedder(n) for n in ("reid", "reid_colour"))
+    assert reid is not None and reid_colour is not None
     return {"vsdmot head": head, "teacher (ImageNet MobileNetV2)": teacher_embedder(teacher),
-            "DeepSORT embedder": MobileNetV2Embedder(),
-            "colour histogram": colour_histogram}, model  # fmt: skip
+            "DeepSORT embedder": MobileNetV2Embedder(), "colour histogram": colour_histogram,
+            "reid (distilled crop embedder)": reid,
+            "reid + colour histogram": reid_colour}, model  # fmt: skip

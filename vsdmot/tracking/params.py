@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from vsdmot.tracking.embedders import check_embedder_name
+
 #: Associations whose engine is vsdmot's own (:class:`~vsdmot.tracking.query_tracker.QueryTracker`).
 OWN_ENGINE = ("fused", "anchor", "e2e")
 
@@ -225,10 +227,19 @@ class AppearanceParams:
         "Smoothing of each track's appearance bank.",
         when={"association": (*OWN_ENGINE, "botsort")},
     )
+    appearance_embedder: str = setting(
+        "head",
+        "What embeds a detection: ``head`` (the model's embedding head) | ``reid`` (the "
+        "distilled person-crop embedder) | ``reid_colour`` (``reid`` plus the colour "
+        "histogram) | ``imagenet`` (DeepSORT's ImageNet MobileNetV2) | ``histogram`` "
+        "(HSV colour histogram).",
+        when={"association": ("fused", "botsort")},
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.embedding_momentum < 1:
             raise ValueError("embedding_momentum must be in [0, 1)")
+        check_embedder_name(self.appearance_embedder)
 
     def effective_weight(self, quality: float | None) -> float:
         """The appearance weight on a frame of quality ``quality``: ``appearance_weight *

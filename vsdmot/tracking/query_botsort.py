@@ -39,6 +39,7 @@ from trackers.utils.iou import BIoU
 from vsdmot.models.box_ops import box_cxcywh_to_xyxy
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, FrameOutput, TrackQueries
 from vsdmot.tracking.base import FrameTracks, detections_to_frame_tracks
+from vsdmot.tracking.embedders import Embedder
 from vsdmot.tracking.params import TrackerParams
 from vsdmot.tracking.query_tracker import blend_unit, model_inputs, semantic_extras
 from vsdmot.tracking.reupdate import replay_gap
@@ -151,10 +152,14 @@ class QueryBoTSORT:
     """The model's queries over BoT-SORT's identities; same contract as
     :class:`~vsdmot.tracking.query_tracker.QueryTracker` (``update(frame, proposals)``)."""
 
-    def __init__(self, model: VSDMOT, params: TrackerParams, device: str = "cpu") -> None:
+    def __init__(self, model: VSDMOT, params: TrackerParams, device: str = "cpu",
+                 embedder: Embedder | None = None) -> None:  # fmt: skip
+        """``embedder(frame, boxes_xyxy) -> (N, E)`` unit rows, when given, embeds the
+        detections' crops instead of the model's embedding head."""
         self.model = model.eval().to(device)
         self.params = params
         self.device = torch.device(device)
+        self.embedder = embedder
         self.reset()
 
     def reset(self) -> None:
@@ -180,7 +185,7 @@ class QueryBoTSORT:
         scores = out.logits.sigmoid().cpu().numpy().astype(np.float64)
         boxes = box_cxcywh_to_xyxy(out.boxes).cpu().numpy().astype(np.float64) * scale
         dets, source = self._detections(proposals, kept, out, scores, boxes)
-        embeddings = None if out.embeddings is None else out.embeddings.cpu().numpy()
+        embeddings = self._detection_embeddings(frame, dets, source, out)
         self.core.looks = self._looks(dets, source, embeddings, out)
         result = self.core.update(dets, frame=frame if self.params.movement.cmc else None)
         self._carry(out, source, dets, embeddings)
@@ -240,16 +245,28 @@ class QueryBoTSORT:
             confident = confident[~covered]
         return confident.astype(np.int64)
 
+    def _detection_embeddings(self, frame: np.ndarray, dets: sv.Detections, source: np.ndarray,
+                              out: FrameOutput) -> np.ndarray | None:  # fmt: skip
+        """One row per detection: the external embedder on its box, else the embedding of
+        the query it came from (zero for a detection without one); None without either."""
+        if self.embedder is not None:
+            return self.embedder(frame, dets.xyxy)
+        if out.embeddings is None:
+            return None
+        embeddings = out.embeddings.cpu().numpy()
+        rows = np.zeros((len(source), embeddings.shape[1]), dtype=embeddings.dtype)
+        rows[source >= 0] = embeddings[source[source >= 0]]
+        return rows
+
     def _looks(self, dets: sv.Detections, source: np.ndarray, embeddings: np.ndarray | None,
                out: FrameOutput) -> _Looks | None:  # fmt: skip
-        """Appearance for the core: each detection's embedding (from the query it came
-        from) and weight ``appearance_weight x confidence (x q_t with DSWR)``."""
+        """Appearance for the core: each detection's embedding (one row per detection)
+        and weight ``appearance_weight x confidence (x q_t with DSWR)``."""
         look = self.params.appearance
         if look.appearance_weight <= 0 or embeddings is None or not len(dets):
             return None
         has = source >= 0
-        rows = np.zeros((len(source), embeddings.shape[1]), dtype=np.float64)
-        rows[has] = embeddings[source[has]]
+        rows = np.where(has[:, None], embeddings, 0.0).astype(np.float64)
         quality = semantic_extras(out.semantic).get("quality")
         confidence = np.asarray(dets.confidence, dtype=np.float64)
         weight = look.effective_weight(quality) * confidence * has
@@ -258,8 +275,8 @@ class QueryBoTSORT:
     def _carry(self, out: FrameOutput, source: np.ndarray, dets: sv.Detections,
                embeddings: np.ndarray | None) -> None:  # fmt: skip
         """Each live track's query for the next frame: the query of the detection it took
-        on this frame, else its own track query; a confident detection's embedding joins
-        the appearance bank of the track that took it."""
+        on this frame, else its own track query; a confident detection's embedding (one
+        row per detection) joins the appearance bank of the track that took it."""
         rows = []
         det_xyxy, momentum = dets.xyxy, self.params.appearance.embedding_momentum
         confident = np.asarray(dets.confidence) >= self.params.matching.high_thresh
@@ -270,7 +287,8 @@ class QueryBoTSORT:
                 if len(hit) and source[hit[0]] >= 0:
                     row = int(source[hit[0]])
                     if embeddings is not None and confident[hit[0]]:
-                        track.embedding = blend_unit(track.embedding, embeddings[row], momentum)
+                        track.embedding = blend_unit(track.embedding, embeddings[hit[0]],
+                                                     momentum)  # fmt: skip
             track.query_row = len(rows) if row >= 0 else -1
             if row >= 0:
                 rows.append(row)

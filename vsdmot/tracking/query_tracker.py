@@ -27,7 +27,6 @@ order as the model's track queries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +37,7 @@ from vsdmot.models.box_ops import box_cxcywh_to_xyxy, box_xyxy_to_cxcywh
 from vsdmot.models.tracker import PROPOSAL, VSDMOT, TrackQueries
 from vsdmot.tracking.association import FrameEvidence, build_associator
 from vsdmot.tracking.base import FrameTracks
+from vsdmot.tracking.embedders import Embedder
 from vsdmot.tracking.motion import MotionModel, MotionState, build_motion
 from vsdmot.tracking.params import InputParams, TrackerParams
 from vsdmot.utils.boxes import box_iou
@@ -134,11 +134,11 @@ class QueryTracker:
         model: VSDMOT,
         params: TrackerParams | None = None,
         device: str | torch.device = "cpu",
-        embedder: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         """``embedder(frame, boxes_xyxy) -> (N, E)`` unit rows, when given, replaces the
-        model's embedding head as the appearance cue (e.g. an ImageNet network on the
-        crops, for ablations)."""
+        model's embedding head as the appearance cue (the ``appearance_embedder`` setting,
+        :mod:`vsdmot.tracking.embedders`)."""
         self.model = model.eval().to(device)
         self.params = params or TrackerParams()
         self.device = torch.device(device)

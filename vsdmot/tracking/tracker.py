@@ -144,6 +144,7 @@ class VSDMOTTracker(BaseTracker):
         appearance_weight: float = _A.appearance_weight,
         appearance_dswr: bool = _A.appearance_dswr,
         embedding_momentum: float = _A.embedding_momentum,
+        appearance_embedder: str = _A.appearance_embedder,
         proposal_min_score: float = _I.proposal_min_score,
         input_short_side: int = _I.input_short_side,
         input_max_side: int = _I.input_max_side,
@@ -151,6 +152,7 @@ class VSDMOTTracker(BaseTracker):
     ) -> None:
         """Load the weights and set up an empty tracker."""
         from vsdmot.nn.fold import prepare_for_inference
+        from vsdmot.tracking.embedders import build_appearance_embedder
         from vsdmot.tracking.query_botsort import QueryBoTSORT
         from vsdmot.tracking.query_tracker import QueryTracker
         from vsdmot.tracking.weights import load_tracker_model
@@ -167,7 +169,8 @@ class VSDMOTTracker(BaseTracker):
         # rules (fused, anchor, e2e) are associators inside vsdmot's own engine.
         engines = {"botsort": QueryBoTSORT}
         engine = engines.get(self.params.matching.association, QueryTracker)
-        self.core = engine(self.loaded.model, self.params, device=device)
+        embedder = build_appearance_embedder(self.params.appearance.appearance_embedder)
+        self.core = engine(self.loaded.model, self.params, device=device, embedder=embedder)
         self._init_timestamp_state(frame_rate)
         self.tracks: list[Any] = []
         self.last = FrameTracks.empty()
