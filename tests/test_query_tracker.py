@@ -48,7 +48,7 @@ class ScriptedModel(torch.nn.Module):
         cx = float(box[0]) * W
         return min(BOXES, key=lambda k: abs((BOXES[k][0] + BOXES[k][2]) / 2 - cx))
 
-    def inference_step(self, image, mask, proposals, tracks):
+    def inference_step(self, image, mask, proposals, tracks, semantic_fusion=True):
         self.frame += 1
         keys, scores, boxes = [], [], []
         for k in [] if tracks is None else tracks.embed[:, 0].long().tolist():
@@ -187,7 +187,7 @@ class LazyModel(torch.nn.Module):
 
     semantic_branch = None
 
-    def inference_step(self, image, mask, proposals, tracks):
+    def inference_step(self, image, mask, proposals, tracks, semantic_fusion=True):
         n_track = 0 if tracks is None else len(tracks.ref_boxes)
         boxes = [] if tracks is None else [tracks.ref_boxes]
         boxes.append(proposals[:, :4])
