@@ -144,6 +144,7 @@ def fusion_run(seed: int, severity: str, types: str, frames: tuple[str, ...] = (
     """One bench_ootb report for the semantic_fusion section."""
     out = f"{{work}}/fusion/s{seed}-sev{severity}.md"
     return py("bench_ootb.py", "--weights", WEIGHTS, "--no-hog", "--trackers", "vsdmot",
+              "--variant", "vsdmot, fusion on=semantic_fusion=on",
               "--variant", "vsdmot, fusion off=semantic_fusion=off", "--types", types,
               "--severity", severity, "--seed", str(seed), *frames, "--out", out,
               makes=out)  # fmt: skip
