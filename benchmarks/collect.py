@@ -25,6 +25,8 @@ ORDER = [
     # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)
     "adapt",
     "ootb_robust",
+    "adapt_mix",
+    "ootb_mix",
     "adapt_ablation",
     "adapt_cost",
     "motc_generated",

@@ -452,3 +452,43 @@ def test_bundled_detectors_by_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert det_files.bundled_detector("robust").origin == str(missing)
     with pytest.raises(ValueError, match="unknown bundled detector"):
         det_files.bundled_detector("best")
+
+
+def test_student_starts_from_init_while_the_teacher_stays(
+    synth_data: Path, tmp_path: Path, one_thread
+):
+    cfg_text = small_cfg(channels=(4, 4, 8, 8))
+    teacher = load_detector_file(save_random_detector(tmp_path / "t.pt", cfg_text, seed=0))
+    init = load_detector_file(save_random_detector(tmp_path / "i.pt", cfg_text, seed=1))
+    src = open_adapt_sources([synth_data / "S0"], (1, 4))
+    still = AdaptConfig(steps=2, **{**QUICK, "lr": 1e-12})  # the student barely moves
+    result = adapt_detector(src, tmp_path / "run", still, teacher, progress=False, init=init)
+    out = read_detector_file(result.detector_path)
+    start = read_detector_file(tmp_path / "i.pt")["state_dict"]
+    assert all(torch.equal(out["state_dict"][k], start[k]) for k in start)
+    assert out["meta"]["teacher_sha256"] == teacher.sha256
+    assert out["meta"]["init_sha256"] == init.sha256 != teacher.sha256
+    plain = adapt_detector(src, tmp_path / "plain", still, teacher, progress=False)
+    assert plain.history[0]["loss"] != pytest.approx(result.history[0]["loss"])
+    # A checkpoint started from another student is not resumed from this one.
+    (tmp_path / "plain" / "detector.pt").unlink()
+    longer = dataclasses.replace(still, steps=3)
+    with pytest.raises(CheckpointError, match="initial student"):
+        adapt_detector(src, tmp_path / "plain", longer, teacher, progress=False, init=init)
+    other = load_detector_file(save_random_detector(tmp_path / "o.pt", small_cfg(), seed=2))
+    with pytest.raises(CheckpointError, match="o.pt.*does not fit"):
+        adapt_detector(src, tmp_path / "other", still, teacher, progress=False, init=other)
+
+
+def test_cli_init_names_the_initial_student(synth_data: Path, tmp_path: Path, one_thread):
+    cfg_text = small_cfg(channels=(4, 4, 8, 8))
+    teacher = save_random_detector(tmp_path / "t.pt", cfg_text, seed=0)
+    init = save_random_detector(tmp_path / "i.pt", cfg_text, seed=1)
+    args = ["adapt-detector", str(synth_data / "S0"), "--out", str(tmp_path / "run"),
+            "--teacher", str(teacher), "--frames", "1-4", "--steps", "1", "--batch-size", "2",
+            "--size", "160", "--threads", "1", "--no-progress"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--init", str(init)])
+    assert result.exit_code == 0, result.output
+    assert "initial student: " in result.output and "i.pt" in result.output
+    result = CliRunner().invoke(app, [*args, "--init", str(tmp_path / "missing.pt")])
+    assert result.exit_code != 0 and "missing.pt" in result.output

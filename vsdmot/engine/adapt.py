@@ -7,6 +7,10 @@ end), ``metrics.json`` (the loss history) and, when done, ``detector.pt`` (what
 continues from the checkpoint; a checkpoint of other settings is refused, naming the
 settings that differ (only ``steps`` may grow, to train longer).
 
+The student starts as a copy of the teacher, or of ``init`` (an adapted detector of the
+same cfg): training on from an adapted detector keeps the teacher the original network,
+so the student keeps learning from clean-frame answers, not from its own.
+
 Data order is a function of the step alone (the sampler is keyed by epoch and batch
 index), so a resumed run sees the batches the uninterrupted run would have.
 """
@@ -74,12 +78,14 @@ def _lr_factor(step: int, cfg: AdaptConfig) -> float:
     return warmup_cosine(step, cfg.steps, cfg.warmup, 0.1)
 
 
-def _check_resume(path: Path, stored: dict, cfg: AdaptConfig, teacher_sha: str) -> None:
-    if stored.get("teacher_sha256") != teacher_sha:
-        raise CheckpointError(
-            f"{path}: adapts another teacher (sha256 {str(stored.get('teacher_sha256'))[:12]}, "
-            f"this run's {teacher_sha[:12]}); use another --out or --overwrite"
-        )
+def _check_resume(path: Path, stored: dict, cfg: AdaptConfig, meta: dict[str, Any]) -> None:
+    for key, what in (("teacher_sha256", "teacher"), ("init_sha256", "initial student")):
+        then, now = stored.get(key), meta.get(key)
+        if then != now:
+            raise CheckpointError(
+                f"{path}: written for another {what} (sha256 {str(then)[:12]}, this run's "
+                f"{str(now)[:12]}); use another --out or --overwrite"
+            )
     changed = changed_settings(stored.get("config", {}), dataclasses.asdict(cfg),
                                RESUMABLE_CHANGES)  # fmt: skip
     if changed:
@@ -105,7 +111,8 @@ class _Run:
     def save(self, step: int) -> None:
         state = {"student": self.student.state_dict(), "optimizer": self.optimizer.state_dict(),
                  "step": step, "history": self.history, "config": dataclasses.asdict(self.cfg),
-                 "teacher_sha256": self.files.sha256}  # fmt: skip
+                 "teacher_sha256": self.files.sha256,
+                 "init_sha256": self.meta.get("init_sha256")}  # fmt: skip
         with atomic_write(self.out / CHECKPOINT, "wb") as f:
             torch.save(state, f)
         with atomic_write(self.out / METRICS) as f:
@@ -122,7 +129,7 @@ class _Run:
             stored = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         except Exception as exc:  # a damaged file raises several types
             raise CheckpointError(f"{ckpt_path}: unreadable checkpoint ({exc})") from exc
-        _check_resume(ckpt_path, stored, self.cfg, self.files.sha256)
+        _check_resume(ckpt_path, stored, self.cfg, self.meta)
         self.student.load_state_dict(stored["student"])
         self.optimizer.load_state_dict(stored["optimizer"])
         self.history = list(stored["history"])
@@ -146,13 +153,22 @@ class _Run:
         return {"loss": float(loss.detach()), **{k: float(v.detach()) for k, v in terms.items()}}
 
 
+def _file_label(files: DarknetFiles) -> str:
+    # By file name and hash: a path would name this machine's folders.
+    return f"{Path(files.origin).name} (sha256 {files.sha256[:12]})"
+
+
 def _run_meta(
-    sources: Sequence[AdaptSource], cfg: AdaptConfig, files: DarknetFiles
+    sources: Sequence[AdaptSource],
+    cfg: AdaptConfig,
+    files: DarknetFiles,
+    init: DarknetFiles | None = None,
 ) -> dict[str, Any]:
     return {
-        # The teacher by file name and hash: a path would name this machine's folders.
-        "teacher": f"{Path(files.origin).name} (sha256 {files.sha256[:12]})",
+        "teacher": _file_label(files),
         "teacher_sha256": files.sha256,
+        "init": _file_label(init) if init is not None else "teacher",
+        "init_sha256": init.sha256 if init is not None else None,
         "sources": [f"{s.name} ({len(s.indices)} frames, "
                     f"{'labelled' if s.labelled else 'unlabelled'})" for s in sources],
         "config": dataclasses.asdict(cfg),
@@ -160,18 +176,42 @@ def _run_meta(
     }  # fmt: skip
 
 
+def _initial_student(
+    teacher: nn.Module, files: DarknetFiles, init: DarknetFiles | None
+) -> nn.Module:
+    """A trainable copy of the teacher, or of ``init``'s weights when they fit its cfg."""
+    student = build_darknet(files.cfg_text, files.cfg_origin)
+    if init is None:
+        student.load_state_dict(teacher.state_dict())
+        return student
+    start, _ = load_network(init)
+    try:
+        student.load_state_dict(start.state_dict())
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"{init.origin}: its network does not fit the teacher's cfg ({files.cfg_origin}); "
+            "an initial student must be an adapted copy of the same network"
+        ) from exc
+    return student
+
+
 def _start_run(
-    sources: Sequence[AdaptSource], out: Path, cfg: AdaptConfig, files: DarknetFiles
+    sources: Sequence[AdaptSource],
+    out: Path,
+    cfg: AdaptConfig,
+    files: DarknetFiles,
+    init: DarknetFiles | None = None,
 ) -> tuple[_Run, list[str]]:
-    """The run with a frozen teacher and a student copied from it; the network's class names."""
+    """The run with a frozen teacher and a student copied from it (or from ``init``); the
+    network's class names."""
     teacher, names = load_network(files)
     teacher.eval().requires_grad_(False)
-    student = build_darknet(files.cfg_text, files.cfg_origin)
-    student.load_state_dict(teacher.state_dict())
+    student = _initial_student(teacher, files, init)
     student.train()
     freeze_batch_norm(student)
     optimizer = torch.optim.Adam(student.parameters(), lr=cfg.lr)
-    run = _Run(out, cfg, files, teacher, student, optimizer, _run_meta(sources, cfg, files))
+    meta = _run_meta(sources, cfg, files, init)
+    run = _Run(out, cfg, files, teacher, student, optimizer, meta)
     return run, names
 
 
@@ -211,8 +251,10 @@ def adapt_detector(
     *,
     progress: bool = True,
     overwrite: bool = False,
+    init: DarknetFiles | None = None,
 ) -> AdaptResult:
-    """Adapt a copy of ``teacher_files``' network to degraded frames; writes ``OUT/detector.pt``.
+    """Adapt a copy of ``teacher_files``' network (or of ``init``, an adapted detector of the
+    same cfg) to degraded frames; writes ``OUT/detector.pt``.
 
     Raises ``FileExistsError`` when ``OUT`` already holds a finished detector (unless
     ``overwrite``) and :class:`CheckpointError` when its checkpoint does not fit.
@@ -223,7 +265,7 @@ def adapt_detector(
     if overwrite:
         for p in (out / CHECKPOINT, detector_path, out / METRICS):
             p.unlink(missing_ok=True)
-    run, names = _start_run(sources, out, cfg, teacher_files)
+    run, names = _start_run(sources, out, cfg, teacher_files, init)
     start = run.resume()
     sampler = PairSampler(sources, cfg.plan(), size=cfg.size, batch_size=cfg.batch_size,
                           seed=cfg.seed, flip=cfg.flip, zoom=cfg.zoom,
