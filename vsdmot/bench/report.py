@@ -80,6 +80,18 @@ def _f(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def legend(specs: dict[str, str]) -> list[str]:
+    """Lines naming the spec behind each tracker label that does not spell it out (long
+    specs are labelled by a digest, which folder names need).
+
+    >>> legend({"bytetrack": "bytetrack", "vsdmot_0123": "vsdmot-botsort:iou_buffer=0.2"})
+    ['', 'Trackers: `vsdmot_0123` = `vsdmot-botsort:iou_buffer=0.2`.']
+    """
+    named = [f"`{label}` = `{spec}`" for label, spec in specs.items() if label != spec
+             and label != spec.replace(":", "_").replace(",", "_")]  # fmt: skip
+    return ["", "Trackers: " + "; ".join(named) + "."] if named else []
+
+
 def markdown(cells: Sequence[Cell], grid: GridSpec, meta: dict[str, Any]) -> str:
     table = index_cells(cells)
     trackers = list(table)
@@ -104,6 +116,7 @@ def markdown(cells: Sequence[Cell], grid: GridSpec, meta: dict[str, Any]) -> str
     for s in summarise(cells, grid):
         lines.append(f"| {s.tracker} | {_f(s.clean_hota)} | {_f(s.mpc)} | {_f(s.rpc)} | "
                      f"{_f(s.fps, 1)} | {s.failed} |")  # fmt: skip
+    lines += legend(meta.get("trackers", {}))
     lines += ["", "## HOTA per condition", "", "| condition | " + " | ".join(trackers) + " |",
               "|---|" + "---:|" * len(trackers)]  # fmt: skip
     for cond in grid.conditions:

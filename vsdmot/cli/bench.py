@@ -129,7 +129,11 @@ def bench_command(
     check_run(cfg)  # bad input is refused before a cluster starts
     with open_executor(executor, opts) as ex:
         cells = sort_cells(run_grid(cfg, progress=progress, executor=ex), cfg)
-    write_report(out, cells, grid, _meta(data, detector))
+    from vsdmot.tracking.registry import parse_tracker
+
+    meta = _meta(data, detector)
+    meta["trackers"] = {s.label: str(s) for s in map(parse_tracker, cfg.trackers)}
+    write_report(out, cells, grid, meta)
     failed = sum(1 for c in cells if c.scores is None)
     computed = sum(1 for c in cells if c.computed)
     if cells and failed == len(cells):
