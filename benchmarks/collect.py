@@ -35,6 +35,7 @@ ORDER = [
     "ootb",
     "ootb_public",
     "semantic_fusion",
+    "appearance_dswr",
     "tracking_generated",
     "reid",
     "reid_tracking",

@@ -143,19 +143,37 @@ FUSION_RUNS = ((0, "3", f"{T11},mix"), (0, "5", T11),
                (2, "3", "low_light,gaussian_noise,motion_blur,mix"))
 
 
-def fusion_run(seed: int, severity: str, types: str, frames: tuple[str, ...] = ()) -> Run:
-    """One bench_ootb report for the semantic_fusion section."""
-    out = f"{{work}}/fusion/s{seed}-sev{severity}.md"
+#: bench_ootb's rows of each switch compared by bench_switch.py (names as it reads them).
+SWITCH_ROWS = {"fusion": ("vsdmot, fusion on=semantic_fusion=on",
+                          "vsdmot, fusion off=semantic_fusion=off"),
+               "dswr": ("vsdmot, DSWR off=appearance_dswr=off",
+                        "vsdmot + DSWR=appearance_dswr=on")}  # fmt: skip
+DSWR_RUNS = tuple((seed, "3", "low_light,gaussian_noise,motion_blur,mix") for seed in (0, 1, 2))
+
+
+def switch_run(switch: str, seed: int, severity: str, types: str,
+               frames: tuple[str, ...] = ()) -> Run:  # fmt: skip
+    """One bench_ootb report of a bench_switch section: both rows of ``switch``."""
+    out = f"{{work}}/{switch}/s{seed}-sev{severity}.md"
+    variants = (w for v in SWITCH_ROWS[switch] for w in ("--variant", v))
     return py("bench_ootb.py", "--weights", WEIGHTS, "--no-hog", "--trackers", "vsdmot",
-              "--variant", "vsdmot, fusion on=semantic_fusion=on",
-              "--variant", "vsdmot, fusion off=semantic_fusion=off", "--types", types,
-              "--severity", severity, "--seed", str(seed), *frames, "--out", out,
-              makes=out)  # fmt: skip
+              *variants, "--types", types, "--severity", severity, "--seed", str(seed),
+              *frames, "--out", out, makes=out)  # fmt: skip
 
 
-FUSION_STEPS = tuple(fusion_run(*r) for r in FUSION_RUNS)
-FUSION_QUICK = (fusion_run(0, "3", "jpeg", ("--frames", "10")),
-                fusion_run(1, "3", "jpeg", ("--frames", "10")))
+def switch_section(switch: str, stem: str, title: str, minutes: float,
+                   runs: tuple[tuple[int, str, str], ...]) -> Section:  # fmt: skip
+    """A bench_switch.py section: its bench_ootb runs as steps, two short ones quick."""
+    steps = tuple(switch_run(switch, *r) for r in runs)
+    quick = tuple(switch_run(switch, s, "3", "jpeg", ("--frames", "10")) for s in (0, 1))
+
+    def command(reports: tuple[Run, ...]) -> Run:
+        return py("bench_switch.py", "--switch", stem,
+                  *(w for r in reports for w in ("--report", _json(r.makes))),
+                  "--out", "{report}")  # fmt: skip
+
+    return Section(stem, title, minutes, command(steps), steps, quick=command(quick),
+                   quick_steps=quick)
 
 
 ASSOCIATION_LOO_TUNED = (
@@ -313,15 +331,10 @@ def _model() -> list[Section]:
                      "--variant", "vsdmot + ImageNet embedder=appearance_embedder=imagenet",
                      "--variant", "vsdmot + DSWR=appearance_dswr=on"),
                 quick=ootb("--proposals", ORIGINAL, "--no-hog", quick=True)),
-        Section("semantic_fusion", "Semantic fusion on and off, out of the box", 150,
-                py("bench_semantic_fusion.py",
-                   *(w for r in FUSION_STEPS for w in ("--report", _json(r.makes))),
-                   "--out", "{report}"),
-                FUSION_STEPS,
-                quick=py("bench_semantic_fusion.py",
-                         *(w for r in FUSION_QUICK for w in ("--report", _json(r.makes))),
-                         "--out", "{report}"),
-                quick_steps=FUSION_QUICK),
+        switch_section("fusion", "semantic_fusion", "Semantic fusion on and off, out of the box",
+                       150, FUSION_RUNS),
+        switch_section("dswr", "appearance_dswr", "Quality-weighted appearance (DSWR) on and "
+                       "off, out of the box", 30, DSWR_RUNS),
         Section("ootb_public", "Out of the box on degraded real footage, public detections", 25,
                 ootb("--protocol", "public", "--variant", "vsdmot motion only=appearance_weight=0",
                      "--variant", "vsdmot + DSWR=appearance_dswr=on"),
