@@ -153,3 +153,15 @@ def test_the_tracker_runs_with_the_reid_embedder(association: str, tmp_path: Pat
     dim = load_crop_embedder(SHIPPED).cfg.dim
     banks = [t.embedding for t in tracker.core.tracks]  # type: ignore[attr-defined]
     assert banks and all(b is not None and b.shape == (dim,) for b in banks)
+
+
+def test_botsort_runs_no_crop_network_when_appearance_has_no_weight(tmp_path: Path) -> None:
+    seq = MOTSequence(write_tiny_sequence(tmp_path, n_frames=3, width=160, height=120))
+    tracker = build_tracker("vsdmot:association=botsort,appearance_embedder=reid,"
+                            "appearance_weight=0")  # fmt: skip
+    calls = []
+    tracker.core.embedder = lambda frame, boxes: calls.append(len(boxes))  # type: ignore[attr-defined]
+    for t, frame in seq:
+        rows = seq.det.for_frame(t)  # type: ignore[union-attr]
+        step(tracker, frame, np.concatenate([rows.boxes_xyxy(), rows.score[:, None]], axis=1))
+    assert calls == []

@@ -248,7 +248,10 @@ class QueryBoTSORT:
     def _detection_embeddings(self, frame: np.ndarray, dets: sv.Detections, source: np.ndarray,
                               out: FrameOutput) -> np.ndarray | None:  # fmt: skip
         """One row per detection: the external embedder on its box, else the embedding of
-        the query it came from (zero for a detection without one); None without either."""
+        the query it came from (zero for a detection without one); None without either,
+        or when appearance plays no part (no crop network pass for nothing)."""
+        if self.params.appearance.appearance_weight <= 0:
+            return None
         if self.embedder is not None:
             return self.embedder(frame, dets.xyxy)
         if out.embeddings is None:
