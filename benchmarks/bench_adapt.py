@@ -33,6 +33,7 @@ from common import MOT15, ROOT, SPLITS, command, table, write_report
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.degrade.base import REGISTRY
 from vsdmot.degrade.frames import degrade_frames
+from vsdmot.degrade.registry import single_types
 from vsdmot.detection.files import bundled_yolov3_tiny, load_detector_file, read_detector_file
 from vsdmot.detection.yolo import DetectorOptions, YOLODetector
 from vsdmot.eval.detection import score_detections
@@ -99,7 +100,9 @@ def summary_rows(results, types, severities, held_out) -> list[dict]:
     for name in results:
         out = {"detector": name, "clean": _ap(results, name, "clean")}
         groups = {
-            "trained": [t for t in types if t != "mix" and t not in held_out.get(name, [])],
+            # Whole chains (mix, realesrgan) are never a training draw: mix has its own group.
+            "trained": [t for t in types if t in single_types()
+                        and t not in held_out.get(name, [])],
             "held_out": [t for t in types if t in held_out.get(name, [])],
             "mix": [t for t in types if t == "mix"],
         }

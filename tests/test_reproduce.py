@@ -313,3 +313,24 @@ def test_quick_eval_section_runs_end_to_end_beside_the_published_table(tmp_path:
     assert combined in done.stdout
     assert re.search(r"Numeric cells: (\d+) as published", done.stdout)
     assert "published 0.504" in done.stdout or "| `evaluate()` total | 0.504" in done.stdout
+
+
+@pytest.mark.parametrize("stem", ["adapt", "adapt_mix"])
+def test_the_detector_summaries_recompute_from_their_per_condition_results(stem: str) -> None:
+    """The summary groups of a published detector table follow from its per-type cells
+    (whole chains such as realesrgan are in no training group)."""
+    import bench_adapt
+
+    data = json.loads((ROOT / "benchmarks" / "results" / f"{stem}.json").read_text())
+    results = data["results"]
+    conditions = [c for c in next(iter(results.values())) if c != "clean"]
+    types = sorted({c.rsplit(" ", 1)[0] for c in conditions})
+    severities = sorted({float(c.rsplit(" ", 1)[1]) for c in conditions})
+    rows = bench_adapt.summary_rows(results, types, severities,
+                                    {name: ["fog", "rain"] for name in results})  # fmt: skip
+    singles = bench_adapt.summary_rows(results, [t for t in types if t != "realesrgan"],
+                                       severities, {name: ["fog", "rain"] for name in results})
+    for published, again, single in zip(data["summary"], rows, singles, strict=True):
+        for group in ("clean", "trained", "held_out", "mix"):
+            assert again[group] == pytest.approx(published[group], abs=1e-9), (stem, group)
+        assert again["trained"] == single["trained"]  # a whole chain is no trained type
