@@ -179,6 +179,30 @@ def test_a_dead_worker_fails_its_task_only(tmp_path):
     assert not dead.ok and dead.attempts == 2 and "BrokenProcessPool" in dead.error
 
 
+def _slow_done(marker: str) -> str:
+    time.sleep(1.5)  # still running when the other worker dies
+    return _done(marker)
+
+
+def _dies_soon() -> None:
+    time.sleep(0.3)
+    os._exit(1)
+
+
+def test_a_task_running_beside_a_crash_loses_no_attempt(tmp_path):
+    """The pool breaks under both tasks; the bystander runs again alone and succeeds on
+    its first counted attempt, the task that crashed is charged for each of its runs."""
+    ex = ProcessExecutor(2, threads=1)
+    sched = Scheduler(ex)
+    sched.submit(Task("bystander", _slow_done, (str(tmp_path / "by"),)))
+    sched.submit(Task("dies", _dies_soon))
+    outcomes = {o.task.key: o for o in sched}
+    ex.close()
+    assert outcomes["bystander"].value == "by" and outcomes["bystander"].attempts == 1
+    dead = outcomes["dies"]
+    assert not dead.ok and dead.attempts == 2 and "BrokenProcessPool" in dead.error
+
+
 def _raises_in_worker(marker: str) -> None:
     raise ValueError(f"no such thing as {marker}")
 

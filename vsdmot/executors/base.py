@@ -58,6 +58,12 @@ class Executor(Protocol):
         """Stop workers this executor started (files already written stay)."""
         ...
 
+    def shared_failure(self, error: Exception) -> bool:
+        """Whether ``error`` may be another task's doing (a process pool that one crashing
+        task broke fails every task in it): the scheduler then runs the task again alone
+        before it counts the failure."""
+        ...
+
 
 def run_task(fn: Callable[..., Any], args: tuple[Any, ...], threads: int | None) -> Any:
     """Call ``fn(*args)`` with ``threads`` torch and OpenCV threads (restored afterwards),

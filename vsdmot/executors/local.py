@@ -62,6 +62,9 @@ class InlineExecutor:
     def close(self) -> None:
         pass
 
+    def shared_failure(self, error: Exception) -> bool:
+        return False  # one task at a time: a failure is its own
+
 
 class ProcessExecutor:
     """Tasks in ``jobs`` local processes; each gets ``threads`` torch threads (default:
@@ -104,6 +107,9 @@ class ProcessExecutor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def shared_failure(self, error: Exception) -> bool:
+        return isinstance(error, BrokenProcessPool)
 
 
 def local_executor(jobs: int = 1, threads: int | None = None) -> InlineExecutor | ProcessExecutor:

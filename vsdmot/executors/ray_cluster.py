@@ -98,3 +98,6 @@ class RayExecutor:
     def close(self) -> None:
         if self._started:
             self._ray.shutdown()
+
+    def shared_failure(self, error: Exception) -> bool:
+        return False  # a dead worker fails only the task it ran
