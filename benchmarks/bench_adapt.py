@@ -96,12 +96,13 @@ def _ap(results: dict, name: str, cond: str) -> float:
 def summary_rows(results, types, severities, held_out) -> list[dict]:
     """Per detector: clean AP50 and mean AP50 over severities >= 3 by type group."""
     hard = [s for s in severities if s >= 3]
+    singles = single_types()
     rows = []
     for name in results:
         out = {"detector": name, "clean": _ap(results, name, "clean")}
         groups = {
             # Whole chains (mix, realesrgan) are never a training draw: mix has its own group.
-            "trained": [t for t in types if t in single_types()
+            "trained": [t for t in types if t in singles
                         and t not in held_out.get(name, [])],
             "held_out": [t for t in types if t in held_out.get(name, [])],
             "mix": [t for t in types if t == "mix"],

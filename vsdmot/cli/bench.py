@@ -100,7 +100,7 @@ def bench_command(
     """Run trackers on clean and degraded copies of DATA and write OUT/report.{md,html,json}."""
     from vsdmot.bench import MOTC_V1, Condition, GridSpec, RunConfig, run_grid, write_report
     from vsdmot.executors import open_executor
-    from vsdmot.experiments.runner import SequenceRange, check_run, sort_cells
+    from vsdmot.experiments.runner import SequenceRange, check_run, sort_cells, tracker_specs
     from vsdmot.utils.outputs import plain_name
     from vsdmot.utils.specs import split_specs
 
@@ -129,10 +129,8 @@ def bench_command(
     check_run(cfg)  # bad input is refused before a cluster starts
     with open_executor(executor, opts) as ex:
         cells = sort_cells(run_grid(cfg, progress=progress, executor=ex), cfg)
-    from vsdmot.tracking.registry import parse_tracker
-
     meta = _meta(data, detector)
-    meta["trackers"] = {s.label: str(s) for s in map(parse_tracker, cfg.trackers)}
+    meta["trackers"] = tracker_specs(cfg)
     write_report(out, cells, grid, meta)
     failed = sum(1 for c in cells if c.scores is None)
     computed = sum(1 for c in cells if c.computed)

@@ -82,7 +82,7 @@ class GridRun:
     def __init__(self, cfg: RunConfig, plan: GridPlan, executor: Executor, bar: ProgressBar):
         self.cfg, self.plan, self.bar = cfg, plan, bar
         self.sched = Scheduler(executor, on_running=bar.set_running)
-        self.specs = {s.label: str(s) for s in map(parse_tracker, cfg.trackers)}
+        self.specs = tracker_specs(cfg)
         self.conditions = {c.name: c for c in cfg.grid.conditions}
         self.todo: dict[CellKey, set[str]] = {}  # open cells -> sequences still to track
         self.runs: dict[CellKey, dict[str, dict[str, Any]]] = {}
@@ -269,10 +269,16 @@ def prepare_grid(cfg: RunConfig, executor: Executor, plan: GridPlan | None = Non
     return errors
 
 
+def tracker_specs(cfg: RunConfig) -> dict[str, str]:
+    """Each tracker's label (its results folder, its name in reports) -> its full spec,
+    in the order given."""
+    return {s.label: str(s) for s in map(parse_tracker, cfg.trackers)}
+
+
 def sort_cells(cells: Iterable[Cell], cfg: RunConfig) -> list[Cell]:
     """Cells in the run's order (trackers as given, then external results; conditions as
     in the grid), whatever order they finished in."""
-    labels = [parse_tracker(s).label for s in cfg.trackers] + list(cfg.external)
+    labels = [*tracker_specs(cfg), *cfg.external]
     conditions = [c.name for c in cfg.grid.conditions]
     return sorted(cells, key=lambda c: (labels.index(c.tracker), conditions.index(c.condition)))
 

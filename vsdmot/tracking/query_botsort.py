@@ -266,7 +266,7 @@ class QueryBoTSORT:
         """Appearance for the core: each detection's embedding (one row per detection)
         and weight ``appearance_weight x confidence (x q_t with DSWR)``."""
         look = self.params.appearance
-        if look.appearance_weight <= 0 or embeddings is None or not len(dets):
+        if embeddings is None or not len(dets):  # None too when appearance has no weight
             return None
         has = source >= 0
         rows = np.where(has[:, None], embeddings, 0.0).astype(np.float64)
