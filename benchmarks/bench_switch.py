@@ -31,6 +31,8 @@ from pathlib import Path
 from common import command, table, write_report
 
 TUD = "TUD-Stadtmitte"
+#: Each scene alone (one camera each), for the leave-one-scene-out transfer table.
+SCENES = ("PETS09-S2L1", TUD)
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,11 @@ def read(path: Path) -> tuple[int, float, dict]:
 
 
 def cells(results: dict, condition: str, on: str, off: str) -> list[float]:
-    """HOTA on / off, DetA on / off (both sequences), HOTA on / off on TUD-Stadtmitte."""
+    """HOTA on / off, DetA on / off (both sequences), then HOTA on / off on each of
+    :data:`SCENES` alone."""
     r = results[condition]
     return [r[on]["HOTA"], r[off]["HOTA"], r[on]["DetA"], r[off]["DetA"],
-            r[f"{on} [{TUD}]"]["HOTA"], r[f"{off} [{TUD}]"]["HOTA"]]  # fmt: skip
+            *(r[f"{row} [{scene}]"]["HOTA"] for scene in SCENES for row in (on, off))]
 
 
 def main() -> None:
@@ -103,6 +106,24 @@ def main() -> None:
         f"{k[0]} (seed {k[1]})": v for k, v in per_condition.items()}})  # fmt: skip
 
 
+def transfer_rows(scene_means: list[float]) -> list[list[str]]:
+    """Per scene left out: the switch value chosen on the other scene (``on`` / ``off``,
+    the higher mean HOTA there), its HOTA on the left-out scene and the best there.
+
+    >>> transfer_rows([0.50, 0.52, 0.36, 0.35])
+    [['PETS09-S2L1', 'on', '0.500', '0.520'], ['TUD-Stadtmitte', 'off', '0.350', '0.360']]
+    """
+    by_scene = dict(zip(SCENES, zip(scene_means[::2], scene_means[1::2], strict=True),
+                        strict=True))  # fmt: skip
+    rows = []
+    for left_out, (on, off) in by_scene.items():
+        other_on, other_off = next(v for s, v in by_scene.items() if s != left_out)
+        chosen_on = other_on > other_off
+        rows.append([left_out, "on" if chosen_on else "off", f"{on if chosen_on else off:.3f}",
+                     f"{max(on, off):.3f}"])  # fmt: skip
+    return rows
+
+
 def report(switch: Switch, per_condition: dict[tuple[str, int], list[float]]) -> list[str]:
     f = lambda x: f"{x:.3f}"  # noqa: E731
     seed0 = sorted({c for c, s in per_condition if s == 0}, key=lambda c: (c != "clean", c))
@@ -112,30 +133,39 @@ def report(switch: Switch, per_condition: dict[tuple[str, int], list[float]]) ->
     rows.append([f"mean of {len(degraded)} degraded", *map(f, mean)])
     seeds = sorted({s for _, s in per_condition})
     shared = [c for c in seed0 if all((c, s) in per_condition for s in seeds) and c != "clean"]
-    seed_rows, diffs = [], []
+    seed_rows, ons, diffs = [], [], []
     for s in seeds:
         vals = [per_condition[(c, s)] for c in shared]
         on = statistics.fmean(v[0] for v in vals)
         off = statistics.fmean(v[1] for v in vals)
+        ons.append(on)
         diffs.append(on - off)
         seed_rows.append([str(s), f(on), f(off), f"{on - off:+.3f}"])
     spread = statistics.stdev(diffs) if len(diffs) > 1 else float("nan")
-    ons = [float(r[1]) for r in seed_rows]
     on_spread = statistics.stdev(ons) if len(ons) > 1 else float("nan")
-    head = ["condition", "HOTA on", "HOTA off", "DetA on", "DetA off", "TUD HOTA on",
-            "TUD HOTA off"]  # fmt: skip
+    head = ["condition", "HOTA on", "HOTA off", "DetA on", "DetA off",
+            *(f"{s.split('-')[0]} HOTA {v}" for s in SCENES for v in ("on", "off"))]
     return [
         f"# {switch.title}",
         "",
         "The shipped model (`vsdmot/weights/vsdmot-default.pt`) with its recorded settings, "
         f"{switch.about} Default detector re-run on the degraded pixels of PETS09-S2L1 "
         "601-795 and TUD-Stadtmitte (`benchmarks/bench_ootb.py`, constant schedule). HOTA "
-        "and DetA are the mean of the two sequences; *TUD* is TUD-Stadtmitte alone, the "
-        "scene no learned part saw.",
+        "and DetA are the mean of the two sequences; *PETS09* and *TUD* each scene alone "
+        "(PETS09-S2L1 601-795: frames never trained on; TUD-Stadtmitte: a scene no learned "
+        "part saw).",
         "",
         "## Every condition (degradation seed 0)",
         "",
         *table(head, rows),
+        "",
+        "## Leave one scene out (degradation seed 0, mean over its degraded conditions)",
+        "",
+        "The value that scores higher on the other scene, and what it scores on the scene "
+        "left out, beside the better of the two there.",
+        "",
+        *table(["scene left out", "chosen on the other", "left-out HOTA", "best HOTA there"],
+               transfer_rows(mean[4:])),
         "",
         f"## Over degradation seeds ({', '.join(shared)}; mean HOTA of both sequences)",
         "",
