@@ -10,9 +10,11 @@ tracker gets the settings its study chose on the *other* scenes (the stored Optu
 study is read back, nothing is re-tuned), and vsdmot's ``botsort`` core is also run
 with each piece of the model's evidence switched off in turn, and with all of it off
 (BoT-SORT's core at the same thresholds). Untuned peers run at their defaults. All
-trackers get the same proposals (each clean sequence's det.txt, the ``fixed``
-protocol) on clean frames and on the degraded copies of ``--types`` at
-``--severity``; the report gives the mean over the left-out scenes.
+trackers get the same proposals on clean frames and on the degraded copies of
+``--types`` at each of ``--severities``: each clean sequence's det.txt in every
+condition (``--protocol fixed``, the default), or ``--detector`` re-run on each
+condition's pixels (``--protocol redetect``, what ``vsdmot track`` does; the studies
+must have been run the same way). The report gives the mean over the left-out scenes.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from common import MOT15, ROOT, command, table, write_report
 from vsdmot.experiments.grid import GridSpec
 from vsdmot.experiments.runner import RunConfig, SequenceRange, run_grid
 from vsdmot.experiments.tune import TuneConfig, study, study_dir
-from vsdmot.tracking.registry import check_settings, parse_tracker
+from vsdmot.tracking.registry import TrackerSpec, check_settings, parse_tracker
+from vsdmot.tracking.tracker import VSDMOTTracker
 
 SEQUENCES = ("PETS09-S2L1:first=601,last=795", "TUD-Stadtmitte")
 BOTSORT_THRESHOLDS = ("birth_thresh=0.7,min_hits=2,match_iou=0.2,low_match_iou=0.5,"
@@ -53,7 +56,7 @@ EVIDENCE_OFF = {
 
 def chosen_on(tracker: str, tune_out: Path, data: Path, sequences: tuple, scenes: tuple):
     """The spec a study of ``tracker`` on ``scenes`` chose (read back, not re-run)."""
-    run = RunConfig(data, tune_out, GridSpec(protocol="fixed"), sequences=sequences)
+    run = RunConfig(data, tune_out, GridSpec(), sequences=sequences)
     cfg = TuneConfig(tracker, run, trials=1)
     if not (study_dir(cfg, scenes) / "study.db").is_file():
         raise SystemExit(f"{study_dir(cfg, scenes)}: no study; run `vsdmot tune {tracker} "
@@ -81,17 +84,37 @@ def named(item: str) -> tuple[str, str]:
     return item, item
 
 
+def ablation(name: str, spec: TrackerSpec) -> dict[str, TrackerSpec]:
+    """vsdmot's chosen spec with each part of the model's evidence that counts in its
+    association switched off in turn, then all of them (on the ``botsort`` association,
+    BoT-SORT's core at the same thresholds).
+
+    >>> for row in ablation("v", parse_tracker("vsdmot:association=fused")):
+    ...     print(row)
+    v, without query boxes
+    v, without appearance
+    v, without query boxes, appearance
+    """
+    settings = {**spec.settings}
+    live = {part: off for part, off in EVIDENCE_OFF.items()
+            if not VSDMOTTracker.inert_settings({**settings, **off}).intersection(off)}
+    rows = {f"{name}, without {part}": spec.replace(**off) for part, off in live.items()}
+    everything = {k: v for off in live.values() for k, v in off.items()}
+    if settings.get("association") == "botsort":
+        rows[f"{name}, no evidence (BoT-SORT core)"] = spec.replace(**everything)
+    elif len(live) > 1:
+        rows[f"{name}, without {', '.join(live)}"] = spec.replace(**everything)
+    return rows
+
+
 def rows_for_scene(args, scenes: dict, scene: str) -> dict[str, str]:
     """Row name -> tracker spec for one left-out scene."""
     specs = {}
     for name, tracker in map(named, args.tuned):
         spec = chosen_elsewhere(tracker, args.tune, args.data, scenes, scene)
         specs[f"{name} (chosen elsewhere)"] = spec
-        if spec.settings.get("association") == "botsort":
-            for part, off in EVIDENCE_OFF.items():
-                specs[f"{name}, without {part}"] = spec.replace(**off)
-            everything = {k: v for off in EVIDENCE_OFF.values() for k, v in off.items()}
-            specs[f"{name}, no evidence (BoT-SORT core)"] = spec.replace(**everything)
+        if spec.name == "vsdmot":
+            specs.update(ablation(name, spec))
     for peer in args.peers:
         specs[f"{peer} (defaults)"] = parse_tracker(peer)
     return {name: str(spec) for name, spec in specs.items()}
@@ -99,11 +122,11 @@ def rows_for_scene(args, scenes: dict, scene: str) -> dict[str, str]:
 
 def run_scene(args, scenes: dict, scene: str, specs: dict[str, str]) -> dict[str, dict]:
     """Row name -> condition -> combined scores, on the left-out scene."""
-    grid = GridSpec(types=tuple(args.types.split(",")), severities=(args.severity,),
-                    protocol="fixed")  # fmt: skip
+    grid = GridSpec(types=tuple(args.types.split(",")), severities=args.severities,
+                    protocol=args.protocol)  # fmt: skip
     cfg = RunConfig(args.data, args.out / scene, grid,
                     trackers=tuple(dict.fromkeys(specs.values())), sequences=scenes[scene],
-                    cache=args.tune, jobs=args.jobs)  # fmt: skip
+                    cache=args.tune, jobs=args.jobs, detector=args.detector)  # fmt: skip
     by_label = {}
     for cell in run_grid(cfg, progress=True):
         if cell.scores is None:
@@ -138,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="Tuned trackers, ';'-separated, each SPEC or NAME=SPEC.")  # fmt: skip
     ap.add_argument("--peers", default=",".join(PEERS), type=lambda s: s.split(","))
     ap.add_argument("--types", default=TYPES)
-    ap.add_argument("--severity", type=float, default=3.0)
+    ap.add_argument("--severities", default=(3.0,),
+                    type=lambda s: tuple(float(v) for v in s.split(",")))
+    ap.add_argument("--protocol", choices=("fixed", "redetect"), default="fixed")
+    ap.add_argument("--detector", default="auto",
+                    help="Proposal spec for --protocol redetect (as in the studies).")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("association-loo"))
     ap.add_argument("--report", type=Path, default=ROOT / "benchmarks/results/association_loo.md")
@@ -155,15 +182,18 @@ def main(argv: list[str] | None = None) -> int:
               for scene in scenes]  # fmt: skip
     cmd = command("benchmarks/bench_association_loo.py")
     n_deg = len(args.types.split(","))
+    severities = " and ".join(f"{v:g}" for v in args.severities)
+    proposals = ("each clean sequence's public det.txt" if args.protocol == "fixed" else
+                 f"`{args.detector}` re-run on each condition's pixels")  # fmt: skip
     lines = [
         "# Association: ablation and peers, left-out scores", "",
         f"Command: `{cmd}` (after `vsdmot tune T --out TUNE --leave-one-out` for each tuned "
         "tracker; see docs/tuning.md)", "",
         f"Left-out scenes: {', '.join(map(str, seqs))}; each is scored with the settings its "
-        "tracker's study chose on the other scene(s). Same proposals for every tracker (each "
-        "clean sequence's public det.txt), clean frames and the degraded copies of "
-        f"{n_deg} types at severity {args.severity:g} ({args.types.replace(',', ', ')}). "
-        "Means over the left-out scenes; 'degraded' is the mean over the types.", "",
+        f"tracker's study chose on the other scene(s). Same proposals for every tracker "
+        f"({proposals}), clean frames and the degraded copies of {n_deg} types "
+        f"({args.types.replace(',', ', ')}) at severity {severities}. Means over the "
+        "left-out scenes; 'degraded' is the mean over the degraded conditions.", "",
         *table(["tracker", "HOTA clean", "HOTA degraded", "DetA degraded", "AssA degraded",
                 "IDF1 degraded", "IDSW clean", "IDSW degraded"], summary(per_scene), "---:|"),
         "", "Settings chosen on the other scene (a part already off there leaves its "

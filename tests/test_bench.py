@@ -148,3 +148,21 @@ def test_specs_and_the_standard_grid():
         Condition.parse("sepia:severity=2")
     with pytest.raises(SpecError, match="no option 'strength'"):
         Condition.parse("fog:strength=2")
+
+
+def test_redetect_on_a_frame_range_detects_only_those_frames(dataset, tmp_path, one_thread):
+    from vsdmot.data.mot import read_mot
+    from vsdmot.experiments.runner import SequenceRange
+
+    # A det file as the "detector": each frame it is asked for yields that frame's rows.
+    det = dataset / "SYNTH-0000" / "det" / "det.txt"
+    span = (SequenceRange.parse("SYNTH-0000:first=5,last=12"),)
+    cfg = RunConfig(dataset, tmp_path / "run", GridSpec(protocol="redetect"), trackers=("sort",),
+                    detector=str(det), sequences=span)  # fmt: skip
+    (cell,) = list(run_grid(cfg, progress=False))
+    assert cell.scores is not None, cell.error
+    (made,) = (tmp_path / "run" / "proposals").rglob("*.txt")
+    assert made.name == "SYNTH-0000.frames5-12.txt"
+    frames = set(read_mot(made, "det").frame.tolist())
+    assert frames and frames <= set(range(5, 13))
+    assert frames == set(read_mot(det, "det").frame.tolist()) & set(range(5, 13))

@@ -108,21 +108,29 @@ def _safe(text: str) -> str:
 def _detect_cached(
     cfg: RunConfig, plan: GridPlan, spec: str, condition: Condition, seq_root: Path
 ) -> Path:
-    """The detector's boxes on one sequence, keyed by the data, the detector's own key
-    (its name, options and weights' digest) and the condition."""
+    """The detector's boxes on the selected frames of one sequence, keyed by the data, the
+    detector's own key (its name, options and weights' digest), the condition and the
+    frames (a run on frames 601-795 does not pay for detecting 1-600)."""
     from vsdmot.proposals import build_proposal_source
 
     source = build_proposal_source(spec)
-    path = (cfg.cache_root / "proposals" / plan.data_key / _safe(source.key)
-            / cfg.grid.cache_key(condition) / f"{seq_root.name}.txt")  # fmt: skip
-    if path.is_file():
-        return path
     seq = MOTSequence(seq_root)
     cap = cfg.grid.max_frames
+    end = len(seq) if cap is None else min(cap, len(seq))
+    first, last = plan.spans.get(seq_root.name, (1, end))
+    last = min(last, end)
+    frames = "" if (first, last) == (1, end) else f".frames{first}-{last}"
+    path = (cfg.cache_root / "proposals" / plan.data_key / _safe(source.key)
+            / cfg.grid.cache_key(condition) / f"{seq_root.name}{frames}.txt")  # fmt: skip
+    if path.is_file():
+        return path
     rows = []
-    for t in range(1, (len(seq) if cap is None else min(cap, len(seq))) + 1):
-        for x1, y1, x2, y2, s in source(seq.frame(t), t)[:, :5].tolist():
-            rows.append([t, -1, x1, y1, x2 - x1, y2 - y1, s])
+    try:
+        for t in range(first, last + 1):
+            for x1, y1, x2, y2, s in source(seq.frame(t), t)[:, :5].tolist():
+                rows.append([t, -1, x1, y1, x2 - x1, y2 - y1, s])
+    finally:
+        seq.frames.close()
     write_mot(path, MOTAnnotations.from_rows(np.asarray(rows).reshape(-1, 7)), "det")
     return path
 
