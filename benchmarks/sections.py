@@ -114,6 +114,18 @@ TUNE_LQ = {
     "ByteTrack": tune("bytetrack", "tune-lq", 16, *LQ_CONDITIONS, keep="bytetrack"),
     "BoT-SORT": tune("botsort", "tune-lq", 16, *LQ_CONDITIONS, keep="botsort"),
 }  # fmt: skip
+#: The default detector re-run on each condition's pixels (what `vsdmot track` does), clean and
+#: the types a user's camera meets most, at severity 3: the objective of the studies that
+#: chose the shipped runtime settings.
+ROBUST_CONDITIONS = ("--proposals", "redetect", "--detector", "yolo:weights=robust",
+                     "--condition", "clean",
+                     *(w for t in ("low_light", "gaussian_noise", "motion_blur", "jpeg", "mix")
+                       for w in ("--condition", f"{t}:severity=3")))  # fmt: skip
+TUNE_ROBUST = {
+    "vsdmot": tune("vsdmot", "tune-robust", 16, *ROBUST_CONDITIONS, keep="vsdmot"),
+    "ByteTrack": tune("bytetrack", "tune-robust", 16, *ROBUST_CONDITIONS, keep="bytetrack"),
+    "BoT-SORT": tune("botsort", "tune-robust", 16, *ROBUST_CONDITIONS, keep="botsort"),
+}  # fmt: skip
 
 
 def transfer(layout: str, studies: dict[str, Run]) -> Run:
@@ -231,6 +243,15 @@ def _tuning() -> list[Section]:
                 py("bench_association_generated.py", "--tune", "{work}/tune-both", "--data",
                    "{work}/gen-group", "--out", "{work}/association-generated", "--report",
                    "{report}"), GENERATED_GROUP),
+        Section("association_robust", "Association on the default detector's proposals: "
+                "ablation and peers, left-out scores", 420,
+                py("bench_association_loo.py", "--tune", "{work}/tune-robust", "--tuned",
+                   "vsdmot=vsdmot;ByteTrack=bytetrack;BoT-SORT=botsort", "--peers",
+                   "ocsort,deepsort,botsort,bytetrack,vsdmot", "--protocol", "redetect",
+                   "--detector", "yolo:weights=robust", "--types", f"{T11},mix",
+                   "--severities", "3,5", "--out", "{work}/association-robust", "--jobs", "2",
+                   "--report", "{report}"),
+                tuple(TUNE_ROBUST.values())),
         Section("association_loo", "Association: ablation and peers, left-out scores", 300,
                 py("bench_association_loo.py", "--tune", "{work}/tune-lq", "--tuned",
                    ASSOCIATION_LOO_TUNED, "--peers", "ocsort,deepsort,botsort,bytetrack,vsdmot",

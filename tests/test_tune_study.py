@@ -88,3 +88,16 @@ def test_a_study_reads_its_data_once(dataset, tmp_path, monkeypatch):
     result = study(cfg, tuple(cfg.scenes()), progress=False)
     assert len(result.trials) == 2 and 0 < result.best_score <= 1
     assert reads == [dataset]
+
+
+def test_a_resumed_study_does_not_draw_its_trials_again(dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr(tune, "score", FakeScore())
+    cfg = config(dataset, tmp_path / "run", trials=4)
+    first = study(cfg, tuple(cfg.scenes()), progress=False).trials
+    resumed = study(replace(cfg, trials=8), tuple(cfg.scenes()), progress=False).trials
+    assert resumed[:4] == first and len(resumed) == 8
+    drawn = [tuple(sorted(t.items())) for t in resumed]
+    assert len(set(drawn)) == len(drawn)  # no trial of the first run drawn again
+    # The same command run again reads the study back: nothing new is drawn.
+    again = study(replace(cfg, trials=8), tuple(cfg.scenes()), progress=False).trials
+    assert again == resumed

@@ -201,19 +201,30 @@ def _default_score(st: Any) -> float | None:
 
 def _open_study(cfg: TuneConfig, key: str, folder: Path, parallel: int) -> Any:
     """The study stored in ``folder/study.db`` (created if new), with a seeded TPE sampler;
-    ``constant_liar`` when trials run in parallel."""
+    ``constant_liar`` when trials run in parallel.
+
+    A resumed study's sampler is seeded from ``--seed`` and the number of trials already
+    stored: seeded with ``--seed`` alone it would draw again, from the start of the same
+    random stream, the settings its first trials already ran (a study stopped after k
+    trials is reproducible given k, and differs from one never stopped)."""
     import warnings
 
+    import numpy as np
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=cfg.seed, constant_liar=parallel > 1)
-    return optuna.create_study(
-        study_name=key, direction="maximize", load_if_exists=True,
-        storage=f"sqlite:///{(folder / 'study.db').resolve()}", sampler=sampler,
-    )  # fmt: skip
+    storage = f"sqlite:///{(folder / 'study.db').resolve()}"
+
+    def sampler(seed: int) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=seed, constant_liar=parallel > 1)
+
+    st = optuna.create_study(study_name=key, direction="maximize", load_if_exists=True,
+                             storage=storage, sampler=sampler(cfg.seed))  # fmt: skip
+    if stored := len(st.trials):
+        st.sampler = sampler(int(np.random.SeedSequence([cfg.seed, stored]).generate_state(1)[0]))
+    return st
 
 
 @dataclass(frozen=True)
