@@ -116,13 +116,14 @@ TUNE_LQ = {
 }  # fmt: skip
 #: The default detector re-run on each condition's pixels (what `vsdmot track` does), clean and
 #: the types a user's camera meets most, at severity 3: the objective of the studies that
-#: chose the shipped runtime settings.
+#: test whether the runtime settings transfer on the proposals users get.
+ROBUST_TYPES = "low_light,gaussian_noise,motion_blur,jpeg,mix"
 ROBUST_CONDITIONS = ("--proposals", "redetect", "--detector", "yolo:weights=robust",
                      "--condition", "clean",
-                     *(w for t in ("low_light", "gaussian_noise", "motion_blur", "jpeg", "mix")
+                     *(w for t in ROBUST_TYPES.split(",")
                        for w in ("--condition", f"{t}:severity=3")))  # fmt: skip
 TUNE_ROBUST = {
-    "vsdmot": tune("vsdmot", "tune-robust", 16, *ROBUST_CONDITIONS, keep="vsdmot"),
+    "vsdmot": tune("vsdmot", "tune-robust", 10, *ROBUST_CONDITIONS, keep="vsdmot"),
     "ByteTrack": tune("bytetrack", "tune-robust", 16, *ROBUST_CONDITIONS, keep="bytetrack"),
     "BoT-SORT": tune("botsort", "tune-robust", 16, *ROBUST_CONDITIONS, keep="botsort"),
 }  # fmt: skip
@@ -243,13 +244,16 @@ def _tuning() -> list[Section]:
                 py("bench_association_generated.py", "--tune", "{work}/tune-both", "--data",
                    "{work}/gen-group", "--out", "{work}/association-generated", "--report",
                    "{report}"), GENERATED_GROUP),
+        Section("transfer_robust", "Runtime settings chosen leave-one-scene-out on the default "
+                "detector's proposals", 150, transfer("wide", TUNE_ROBUST),
+                tuple(TUNE_ROBUST.values()), hand_written=True),
         Section("association_robust", "Association on the default detector's proposals: "
-                "ablation and peers, left-out scores", 420,
+                "ablation and peers, left-out scores", 90,
                 py("bench_association_loo.py", "--tune", "{work}/tune-robust", "--tuned",
                    "vsdmot=vsdmot;ByteTrack=bytetrack;BoT-SORT=botsort", "--peers",
                    "ocsort,deepsort,botsort,bytetrack,vsdmot", "--protocol", "redetect",
-                   "--detector", "yolo:weights=robust", "--types", f"{T11},mix",
-                   "--severities", "3,5", "--out", "{work}/association-robust", "--jobs", "2",
+                   "--detector", "yolo:weights=robust", "--types", ROBUST_TYPES,
+                   "--out", "{work}/association-robust", "--jobs", "2",
                    "--report", "{report}"),
                 tuple(TUNE_ROBUST.values())),
         Section("association_loo", "Association: ablation and peers, left-out scores", 300,

@@ -101,3 +101,26 @@ def test_a_resumed_study_does_not_draw_its_trials_again(dataset, tmp_path, monke
     # The same command run again reads the study back: nothing new is drawn.
     again = study(replace(cfg, trials=8), tuple(cfg.scenes()), progress=False).trials
     assert again == resumed
+
+
+def test_defaults_cut_short_are_run_again_on_resume(dataset, tmp_path, monkeypatch):
+    # Interrupted inside the defaults trial (Ctrl-C: the trial is told failed).
+    cfg = config(dataset, tmp_path / "ctrl-c", trials=3)
+    monkeypatch.setattr(tune, "score", FakeScore(KeyboardInterrupt(), at=(1,)))
+    with pytest.raises(KeyboardInterrupt):
+        study(cfg, tuple(cfg.scenes()), progress=False)
+    monkeypatch.setattr(tune, "score", FakeScore())
+    result = study(cfg, tuple(cfg.scenes()), progress=False)
+    assert result.default_score is not None and len(result.trials) == 3
+    assert result.trials[0] == {**result.trials[0], **tune._defaults(
+        tune.parse_tracker("sort"), tune.search_space(tune.parse_tracker("sort")))}
+    # Killed by a signal inside the defaults trial: the stored trial is left running.
+    cfg = replace(cfg, run=replace(cfg.run, out=tmp_path / "killed"))
+    folder = tune.study_dir(cfg, tuple(cfg.scenes()))
+    folder.mkdir(parents=True)
+    st = tune._open_study(cfg, "+".join(cfg.scenes()), folder, 1)
+    st.enqueue_trial({"lost_track_buffer": 30}, user_attrs={"defaults": True})
+    st.ask()
+    result = study(cfg, tuple(cfg.scenes()), progress=False)
+    assert result.default_score is not None
+    assert optuna.trial.TrialState.RUNNING not in states(cfg)

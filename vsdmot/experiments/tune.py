@@ -170,8 +170,8 @@ def study(
     ex = executor if executor is not None else local_executor()
     parallel = cfg.parallel or ex.slots
     st = _open_study(cfg, "+".join(scenes), folder, parallel)
-    if not st.trials:
-        st.enqueue_trial(_defaults(base, search_space(base)))
+    if _defaults_pending(st):
+        st.enqueue_trial(_defaults(base, search_space(base)), user_attrs={"defaults": True})
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in st.trials)
     todo = max(0, cfg.trials - done)
     if todo:
@@ -188,11 +188,35 @@ def study(
     return StudyResult(scenes, best, st.best_value, _default_score(st), trials)
 
 
-def _default_score(st: Any) -> float | None:
-    """The score of trial 0 (the defaults), or ``None`` if it did not complete."""
+def _is_defaults(t: Any) -> bool:
+    # Studies stored before the defaults trial was marked have it as trial 0.
+    return bool(t.user_attrs.get("defaults", t.number == 0))
+
+
+def _defaults_pending(st: Any) -> bool:
+    """Whether the defaults still need a trial: none has run to a verdict (a score, or a
+    failure of its own), because the study is new or every defaults trial was cut short.
+    Trials a killed run left running (a signal runs no ``finally``) are told as failed
+    here: one process runs a study at a time."""
     import optuna
 
-    first = next((t for t in st.trials if t.number == 0), None)
+    state = optuna.trial.TrialState
+    cut_short = set()
+    for t in st.trials:
+        if t.state == state.RUNNING:
+            st.tell(t.number, state=state.FAIL)
+            cut_short.add(t.number)
+    return not any(_is_defaults(t) and (t.state == state.WAITING or (
+                       t.state in (state.COMPLETE, state.FAIL) and t.number not in cut_short
+                       and not t.user_attrs.get("interrupted")))
+                   for t in st.trials)  # fmt: skip
+
+
+def _default_score(st: Any) -> float | None:
+    """The score of the defaults trial, or ``None`` if it did not complete."""
+    import optuna
+
+    first = next((t for t in reversed(st.trials) if _is_defaults(t)), None)
     if first is None or first.state != optuna.trial.TrialState.COMPLETE:
         log.warning("the defaults trial did not complete: the defaults are not scored")
         return None
@@ -279,6 +303,7 @@ def _run_trials(st: Any, job: _TrialJob, executor: Executor, n: int,
                     asked += 1
         finally:
             for trial in out.values():
+                trial.set_user_attr("interrupted", True)
                 st.tell(trial, state=optuna.trial.TrialState.FAIL)
 
 
