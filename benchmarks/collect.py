@@ -20,6 +20,7 @@ ORDER = [
     "transfer_degraded",
     "association_loo",
     "association_generated",
+    "transfer_robust",
     "speed_peers",
     "inference_prep",
     # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)

@@ -247,15 +247,6 @@ def _tuning() -> list[Section]:
         Section("transfer_robust", "Runtime settings chosen leave-one-scene-out on the default "
                 "detector's proposals", 150, transfer("wide", TUNE_ROBUST),
                 tuple(TUNE_ROBUST.values()), hand_written=True),
-        Section("association_robust", "Association on the default detector's proposals: "
-                "ablation and peers, left-out scores", 90,
-                py("bench_association_loo.py", "--tune", "{work}/tune-robust", "--tuned",
-                   "vsdmot=vsdmot;ByteTrack=bytetrack;BoT-SORT=botsort", "--peers",
-                   "ocsort,deepsort,botsort,bytetrack,vsdmot", "--protocol", "redetect",
-                   "--detector", "yolo:weights=robust", "--types", ROBUST_TYPES,
-                   "--out", "{work}/association-robust", "--jobs", "2",
-                   "--report", "{report}"),
-                tuple(TUNE_ROBUST.values())),
         Section("association_loo", "Association: ablation and peers, left-out scores", 300,
                 py("bench_association_loo.py", "--tune", "{work}/tune-lq", "--tuned",
                    ASSOCIATION_LOO_TUNED, "--peers", "ocsort,deepsort,botsort,bytetrack,vsdmot",
