@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from vsdmot.data.mot import MOTAnnotations, MOTFormatError, write_mot
+from vsdmot.data.mot import MOTAnnotations, MOTFormatError, read_seqinfo, write_mot
 from vsdmot.data.sequence import MOTSequence
 from vsdmot.experiments.grid import Condition
 from vsdmot.experiments.plan import GridPlan, condition_root
@@ -114,16 +114,15 @@ def _detect_cached(
     from vsdmot.proposals import build_proposal_source
 
     source = build_proposal_source(spec)
-    seq = MOTSequence(seq_root)
-    cap = cfg.grid.max_frames
-    end = len(seq) if cap is None else min(cap, len(seq))
-    first, last = plan.spans.get(seq_root.name, (1, end))
-    last = min(last, end)
-    frames = "" if (first, last) == (1, end) else f".frames{first}-{last}"
+    first, last = plan.spans[seq_root.name]  # within the sequence and the frame cap already
+    length = read_seqinfo(seq_root / "seqinfo.ini").seq_length
+    whole = (first, last) == (1, min(length, cfg.grid.max_frames or length))
+    frames = "" if whole else f".frames{first}-{last}"
     path = (cfg.cache_root / "proposals" / plan.data_key / _safe(source.key)
             / cfg.grid.cache_key(condition) / f"{seq_root.name}{frames}.txt")  # fmt: skip
     if path.is_file():
         return path
+    seq = MOTSequence(seq_root)
     rows = []
     try:
         for t in range(first, last + 1):

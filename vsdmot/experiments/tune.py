@@ -170,7 +170,7 @@ def study(
     ex = executor if executor is not None else local_executor()
     parallel = cfg.parallel or ex.slots
     st = _open_study(cfg, "+".join(scenes), folder, parallel)
-    if _defaults_pending(st):
+    if _defaults_pending(st, _fail_left_running(st)):
         st.enqueue_trial(_defaults(base, search_space(base)), user_attrs={"defaults": True})
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in st.trials)
     todo = max(0, cfg.trials - done)
@@ -193,23 +193,32 @@ def _is_defaults(t: Any) -> bool:
     return bool(t.user_attrs.get("defaults", t.number == 0))
 
 
-def _defaults_pending(st: Any) -> bool:
-    """Whether the defaults still need a trial: none has run to a verdict (a score, or a
-    failure of its own), because the study is new or every defaults trial was cut short.
-    Trials a killed run left running (a signal runs no ``finally``) are told as failed
-    here: one process runs a study at a time."""
+def _fail_left_running(st: Any) -> set[int]:
+    """Tell as failed the trials a killed run left running (a signal runs no ``finally``;
+    one process runs a study at a time), and return their numbers."""
+    import optuna
+
+    running = [t.number for t in st.trials if t.state == optuna.trial.TrialState.RUNNING]
+    for number in running:
+        st.tell(number, state=optuna.trial.TrialState.FAIL)
+    return set(running)
+
+
+def _defaults_pending(st: Any, cut_short: set[int]) -> bool:
+    """Whether the defaults still need a trial: none is queued or has run to a verdict of
+    its own (a score, or a failure), because the study is new or every defaults trial
+    was cut short (``cut_short``, or interrupted in this process)."""
     import optuna
 
     state = optuna.trial.TrialState
-    cut_short = set()
-    for t in st.trials:
-        if t.state == state.RUNNING:
-            st.tell(t.number, state=state.FAIL)
-            cut_short.add(t.number)
-    return not any(_is_defaults(t) and (t.state == state.WAITING or (
-                       t.state in (state.COMPLETE, state.FAIL) and t.number not in cut_short
-                       and not t.user_attrs.get("interrupted")))
-                   for t in st.trials)  # fmt: skip
+
+    def settled(t: Any) -> bool:
+        if t.state == state.WAITING:
+            return True
+        return (t.state in (state.COMPLETE, state.FAIL) and t.number not in cut_short
+                and not t.user_attrs.get("interrupted"))  # fmt: skip
+
+    return not any(_is_defaults(t) and settled(t) for t in st.trials)
 
 
 def _default_score(st: Any) -> float | None:
