@@ -26,6 +26,7 @@ from common import MOT15, ROOT, command, table, write_report
 from vsdmot.bench.clips import write_clip_sequence
 from vsdmot.eval import evaluate
 from vsdmot.tracking.pipeline import TrackJob, track_source
+from vsdmot.utils.specs import split_specs
 
 FIRST, LAST = 601, 795
 TRACKERS = "vsdmot,vsdmot-botsort,bytetrack,botsort,ocsort"
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                     "(default: the default detector), e.g. yolo:weights=robust")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/speed_peers.md")
     args = ap.parse_args(argv)
-    trackers = args.trackers.split(",")
+    trackers = split_specs(args.trackers)
     runs: dict[str, list[dict]] = {t: [] for t in trackers}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -21,6 +21,8 @@ ORDER = [
     "association_loo",
     "association_generated",
     "transfer_robust",
+    "default_robust",
+    "ootb23",
     "speed_peers",
     "inference_prep",
     # the robust detector (vsdmot adapt-detector) and MOT-C (vsdmot bench)
@@ -97,7 +99,7 @@ sections): every section that says "YOLOv3-tiny" without "robust" ran the origin
 Darknet COCO weights, `yolo:weights=original` in its command.
 
 Sections measure the current shipped model (trained on YOLOv3-tiny proposals with the
-object embedding head, run with the `fused` association; docs/model-card.md) unless
+object embedding head; docs/model-card.md) unless
 they say otherwise: "End to end: input size vs speed vs HOTA" measured the previous one
 (same network size), the semantic-branch ablation trains the first generation's recipe
 (public detections), and the speed sections from "Tracker speed" on use random weights.
@@ -113,6 +115,12 @@ and 0.001 in score), then its runtime settings were given `semantic_fusion=off`
 has no `semantic_fusion` ran the model with fusion on; re-running them measures the
 model as shipped now, which differs by what the fusion table shows (mean HOTA over 23
 degraded conditions +0.003 with fusion off).
+Then its runtime settings moved from the `fused` association to BoT-SORT's core
+with the model's evidence ("Runtime defaults chosen leave-one-scene-out among
+candidates"). Every section measured before that change (all that come after
+"Out of the box on 23 degraded conditions" and mention vsdmot, and the tuning sections
+before it) ran the `fused` settings; `reproduce.py --list` marks each of them, and
+re-running one measures the settings the file records now.
 
 No CLIP weights can be downloaded on that machine: where a teacher is needed,
 the ImageNet MobileNetV2 features file stands in for CLIP, and CLIP ViT-B/32

@@ -88,7 +88,8 @@ def main() -> None:
     blob["fingerprint"] = fingerprint(blob["config"])
     blob["model"] = {k: v.half() if v.is_floating_point() else v for k, v in blob["model"].items()}
     blob["runtime"] = _runtime(blob.get("runtime"), args.runtime, args.src)
-    blob["exported_from"] = Path(args.src).name
+    # Re-exporting a release file (new runtime settings) keeps the training run it came from.
+    blob["exported_from"] = blob.get("exported_from") or Path(args.src).name
     with atomic_write(args.dst, "wb") as f:
         torch.save(blob, f)
     print(f"wrote {args.dst}; runtime settings {blob['runtime']}")

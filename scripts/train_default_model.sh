@@ -73,3 +73,15 @@ bash scripts/quality_data.sh "$D/synth-train" "$WORK/qdata"
   --runtime high_thresh=0.3 --runtime match_iou=0.2 --runtime query_keep=0.8 \
   --runtime dedup_iou=0.4 --runtime miss_tolerance=10 --runtime appearance_weight=0.3 \
   --runtime appearance_dswr=off
+
+# Later changes to the shipped file, each measured in BENCHMARKS.md: the version-2 quality
+# head fitted on real frames (benchmarks/reproduce.py quality_real, then
+# scripts/install_quality_head.py), semantic fusion off (section semantic_fusion), and the
+# association settings chosen leave-one-scene-out among candidates on the default
+# detector's proposals (section default_robust): BoT-SORT's core with the model's
+# objectness blended into the detector's scores and the distilled crop embedder.
+.venv/bin/python scripts/export_weights.py vsdmot/weights/vsdmot-default.pt \
+  vsdmot/weights/vsdmot-default.pt --runtime semantic_fusion=off \
+  --runtime association=botsort --runtime birth_thresh=0.4 --runtime high_thresh=0.4 \
+  --runtime min_hits=2 --runtime miss_tolerance=30 --runtime query_keep=0.99 \
+  --runtime appearance_weight=0.19 --runtime appearance_embedder=reid --runtime rescore=0.3

@@ -408,7 +408,7 @@ def test_student_finds_people_in_noise_that_the_teacher_misses(synth_data, tmp_p
     cfg_text = small_cfg()
     src = open_adapt_sources([synth_data])
     # The teacher: trained from scratch on clean frames with the detection loss alone.
-    teach = AdaptConfig(size=160, steps=400, lr=5e-3, warmup=10, detection=1.0, response=0,
+    teach = AdaptConfig(size=160, steps=300, lr=5e-3, warmup=10, detection=1.0, response=0,
                         feature_align=0, feature_struct=0, clean_fraction=1.0)  # fmt: skip
     init = load_detector_file(save_random_detector(tmp_path / "init.pt", cfg_text))
     teacher = load_detector_file(

@@ -3,7 +3,9 @@ piece of evidence is a switch that changes the tracks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -50,11 +52,24 @@ def test_cmc_downscale_reaches_the_flow_and_is_refused_without_cmc(tiny_weights:
                       "cmc_downscale=3")  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def evidence_off() -> Callable[[str, MOTSequence], Any]:
+    """Tracks with every piece of evidence off, run once per spec for the module."""
+    done: dict[str, Any] = {}
+
+    def run(spec: str, seq: MOTSequence) -> Any:
+        if spec not in done:
+            done[spec] = _track(spec, seq)
+        return done[spec]
+
+    return run
+
+
 @pytest.mark.parametrize(
     "evidence", ["rescore=0.8", "refine_boxes=on", "query_keep=0.05", "appearance_weight=0.9"]
 )
 def test_each_piece_of_evidence_changes_the_tracks(
-    sequence: MOTSequence, tiny_weights: Path, evidence: str
+    sequence: MOTSequence, tiny_weights: Path, evidence: str, evidence_off
 ) -> None:
     # The untrained tiny model never scores its track queries above BoT-SORT's floor of
     # 0.1, so a track query can only keep its track with the shipped model; appearance
@@ -62,7 +77,7 @@ def test_each_piece_of_evidence_changes_the_tracks(
     trained = evidence.startswith(("query_keep", "appearance"))
     weights = "" if trained else f"weights={tiny_weights},"
     base = f"vsdmot:{weights}association=botsort,{BOTSORT_DEFAULTS}"
-    off = _track(f"{base},{EVIDENCE_OFF}", sequence)
+    off = evidence_off(f"{base},{EVIDENCE_OFF}", sequence)
     key = evidence.split("=")[0]
     others = ",".join(x for x in EVIDENCE_OFF.split(",") if not x.startswith(key))
     on = _track(f"{base},{others},{evidence}", sequence)

@@ -345,7 +345,7 @@ def test_X06_X08_X09_X11_X12_X13_bad_weight_files_are_one_line_errors(
 @pytest.mark.parametrize(
     ("flag", "message"),
     [
-        (["--keep-thresh", "0.95"], "keep_thresh has no effect with association=fused"),  # A01
+        (["--keep-thresh", "0.95"], "keep_thresh has no effect with association=botsort"),  # A01
         (["--association", "botsort", "--set", "reid_cos=0.5"],
          "reid_cos has no effect with association=botsort"),
         (["--association", "anchor", "--set", "rescore=0.5"],

@@ -6,6 +6,7 @@ import logging
 import math
 from pathlib import Path
 
+import pytest
 import torch
 
 from vsdmot.models.batch import ClipBatch, FrameTargets
@@ -165,6 +166,9 @@ def test_learns_to_detect_and_follow_objects() -> None:
     assert m["follow_iou_min"] >= 0.5  # every track query stays on its object, every frame
 
 
+# Slow: the default run already trains this clip (above) and tracks through the whole
+# pipeline to a stated HOTA (tests/test_overfit_hota.py).
+@pytest.mark.slow
 def test_learns_to_detect_and_follow_objects_long(mobilenet_weights: Path) -> None:
     # Thresholds set with the ImageNet backbone; the fixture skips without it.
     history, m = _learn(steps=120, lr=2e-3)

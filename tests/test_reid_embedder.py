@@ -165,3 +165,35 @@ def test_botsort_runs_no_crop_network_when_appearance_has_no_weight(tmp_path: Pa
         rows = seq.det.for_frame(t)  # type: ignore[union-attr]
         step(tracker, frame, np.concatenate([rows.boxes_xyxy(), rows.score[:, None]], axis=1))
     assert calls == []
+
+
+def test_botsort_embeds_only_the_detections_appearance_can_count_for(tmp_path: Path) -> None:
+    # Appearance takes part in the first stage (confident detections) and the banks'
+    # updates (the same, with a query): the crop network sees no other box.
+    seq = MOTSequence(write_tiny_sequence(tmp_path, n_frames=4, width=160, height=120))
+    tracker = build_tracker("vsdmot:association=botsort,appearance_embedder=histogram,"
+                            "high_thresh=0.5,rescore=0")  # fmt: skip
+    embed = tracker.core.embedder  # type: ignore[attr-defined]
+    seen: list[np.ndarray] = []
+
+    def recording(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        seen.append(boxes.copy())
+        return embed(frame, boxes)
+
+    tracker.core.embedder = recording  # type: ignore[attr-defined]
+    embedded = faint_ones = 0
+    for t, frame in seq:
+        rows = seq.det.for_frame(t)  # type: ignore[union-attr]
+        props = np.concatenate([rows.boxes_xyxy(), rows.score[:, None]], axis=1)
+        faint = props.copy()
+        faint[:, :4] += 2.0  # a second, low-scoring box beside each person
+        faint[:, 4] = 0.2
+        seen.clear()
+        step(tracker, frame, np.concatenate([props, faint]))
+        for boxes in seen:
+            embedded += len(boxes)
+            same = (boxes[:, None, :] == faint[None, :, :4].astype(np.float32)).all(axis=2)
+            faint_ones += int(same.any(axis=1).sum())
+    assert embedded > 0 and faint_ones == 0
+    banks = [t.embedding for t in tracker.core.tracks]  # type: ignore[attr-defined]
+    assert any(b is not None for b in banks)

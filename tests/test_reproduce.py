@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
+import bench_default_choice  # noqa: E402
 import collect  # noqa: E402
 import common  # noqa: E402
 import reproduce  # noqa: E402
@@ -294,6 +295,45 @@ def test_transfer_table_builds_the_published_layouts(tmp_path: Path) -> None:
     assert tally.differ == 0 and tally.same == 9
     assert "| bytetrack | 0.379 | 0.536 | **0.457** | 0.455 | 0.477 |" in (
         tmp_path / "wide.md").read_text()
+
+
+def _bench_report(path: Path, cells: dict[tuple[str, str], dict[str, float]]) -> Path:
+    """A vsdmot bench report.json with the given (tracker, condition) -> scene -> HOTA."""
+    out = [{"tracker": t, "condition": c, "error": None,
+            "scores": {"sequences": {s: {"HOTA": h, "DetA": h, "AssA": h, "IDSW": 1.0}
+                                     for s, h in scenes.items()}}}
+           for (t, c), scenes in cells.items()]  # fmt: skip
+    path.write_text(json.dumps({"trackers": {"v_1": "vsdmot:a=1", "v_2": "vsdmot:a=2"},
+                                "cells": out}))  # fmt: skip
+    return path
+
+
+def test_default_choice_picks_on_the_other_scene_only(tmp_path: Path) -> None:
+    # a=1 wins on P, a=2 on T: each scene left out gets the other scene's winner.
+    first = _bench_report(tmp_path / "r1.json", {
+        ("v_1", "clean"): {"P": 0.6, "T": 0.2}, ("v_1", "fog"): {"P": 0.4, "T": 0.2},
+        ("bytetrack", "clean"): {"P": 0.5, "T": 0.5}, ("bytetrack", "fog"): {"P": 0.5, "T": 0.5},
+    })  # fmt: skip
+    second = _bench_report(tmp_path / "r2.json", {
+        ("v_2", "clean"): {"P": 0.3, "T": 0.4}, ("v_2", "fog"): {"P": 0.3, "T": 0.6},
+        ("v_2", "rain"): {"P": 0.0, "T": 0.0},
+    })  # fmt: skip
+    args = ["--report", str(first), "--report", str(second), "--candidate", "one=vsdmot:a=1",
+            "--candidate", "two=vsdmot:a=2", "--tracker", "ByteTrack=bytetrack",
+            "--out", str(tmp_path / "choice.md")]  # fmt: skip
+    with pytest.raises(SystemExit, match="different cells"):  # rain only for a=2
+        bench_default_choice.main(args)
+    bench_default_choice.main([*args, "--conditions", "clean,fog"])
+    data = json.loads((tmp_path / "choice.json").read_text())
+    assert data["picks"] == {"P": {"chosen": "two", "hota": 0.3},
+                             "T": {"chosen": "one", "hota": 0.2}}  # fmt: skip
+    assert data["left_out_mean"] == pytest.approx(0.25)
+    # P, T, mean, clean, mean of the one degraded condition (fog), IDSW
+    row = "| ByteTrack | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 4 |"
+    assert row in (tmp_path / "choice.md").read_text()
+    with pytest.raises(SystemExit, match="not in the reports"):
+        bench_default_choice.main([*args[:-2], "--candidate", "x=vsdmot:a=3", "--out",
+                                   str(tmp_path / "x.md")])  # fmt: skip
 
 
 # -- one section end to end ---------------------------------------------------------------

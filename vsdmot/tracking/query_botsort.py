@@ -253,7 +253,17 @@ class QueryBoTSORT:
         if self.params.appearance.appearance_weight <= 0:
             return None
         if self.embedder is not None:
-            return self.embedder(frame, dets.xyxy)
+            # Appearance counts for confident detections that came with a query (the first
+            # stage, the banks' updates) only: a crop network pass on the others is wasted.
+            used = (np.asarray(dets.confidence) >= self.params.matching.high_thresh) & (
+                source >= 0
+            )
+            if not used.any():
+                return None
+            crops = self.embedder(frame, dets.xyxy[used])
+            rows = np.zeros((len(dets), crops.shape[1]), dtype=crops.dtype)
+            rows[used] = crops
+            return rows
         if out.embeddings is None:
             return None
         embeddings = out.embeddings.cpu().numpy()

@@ -59,7 +59,7 @@ PRESETS: dict[str, Preset] = {
         {"association": "botsort", "birth_thresh": 0.7, "min_hits": 2, "match_iou": 0.2,
          "low_match_iou": 0.5, "high_thresh": 0.6, "miss_tolerance": 30,
          "unconfirmed_iou": 0.3, "rescore": 0.0, "refine_boxes": False,
-         "query_keep": 0.99, "appearance_weight": 0.19},
+         "query_keep": 0.99, "appearance_weight": 0.19, "appearance_embedder": "head"},
         "BoT-SORT's core at BoT-SORT's own thresholds, with the model's appearance "
         "embeddings in the first stage (evidence chosen on PETS09-S2L1 601-795 and "
         "TUD-Stadtmitte, clean and degraded; its transfer measured leave-one-scene-out: "
