@@ -120,10 +120,10 @@ TUNE_LQ = {
 #: the types a user's camera meets most, at severity 3: the objective of the studies that
 #: test whether the runtime settings transfer on the proposals users get.
 ROBUST_TYPES = "low_light,gaussian_noise,motion_blur,jpeg,mix"
-ROBUST_CONDITIONS = ("--proposals", "redetect", "--detector", "yolo:weights=robust",
-                     "--condition", "clean",
-                     *(w for t in ROBUST_TYPES.split(",")
-                       for w in ("--condition", f"{t}:severity=3")))  # fmt: skip
+ROBUST_PROPOSALS = ("--proposals", "redetect", "--detector", "yolo:weights=robust")
+ROBUST_GRID = ("--condition", "clean", *(w for t in ROBUST_TYPES.split(",")
+                                         for w in ("--condition", f"{t}:severity=3")))  # fmt: skip
+ROBUST_CONDITIONS = (*ROBUST_PROPOSALS, *ROBUST_GRID)
 TUNE_ROBUST = {
     "vsdmot": tune("vsdmot", "tune-robust", 10, *ROBUST_CONDITIONS, keep="vsdmot"),
     "ByteTrack": tune("bytetrack", "tune-robust", 16, *ROBUST_CONDITIONS, keep="bytetrack"),
@@ -164,15 +164,14 @@ DEFAULT_ABLATION = {
     "BoT-SORT at 0.4 thresholds": "botsort:track_activation_threshold=0.4,"
                                   "high_conf_det_threshold=0.4",
 }  # fmt: skip
-SEQS_HELD_OUT = ("--sequence", "PETS09-S2L1:first=601,last=795", "--sequence", "TUD-Stadtmitte")
 
 
 def bench_robust(name: str, trackers: tuple[str, ...], *grid: str) -> Run:
     """`vsdmot bench` of ``trackers`` on the default detector's proposals (held-out scenes)."""
     return cli("bench", "--data", "{mot15}", "--out", f"{{work}}/{name}",
                "--cache-dir", "{work}/bench-robust-cache", "--trackers", ",".join(trackers),
-               *SEQS_HELD_OUT, "--proposals", "redetect", "--detector", "yolo:weights=robust",
-               *grid, "--seed", "0", "--threads", "1", "--jobs", "2", "--no-progress",
+               *TUNE_SEQS, *ROBUST_PROPOSALS, *grid, "--seed", "0", "--threads", "1",
+               "--jobs", "2", "--no-progress",
                makes=f"{{work}}/{name}/report.json")  # fmt: skip
 
 
@@ -184,7 +183,7 @@ def named(flag: str, specs: dict[str, str]) -> tuple[str, ...]:
 DEFAULT_ROBUST = bench_robust(
     "default-robust", (*DEFAULT_CANDIDATES.values(), *DEFAULT_PEERS.values(),
                        *DEFAULT_ABLATION.values()),
-    "--types", "", "--schedules", "constant", *ROBUST_CONDITIONS[4:])
+    "--types", "", "--schedules", "constant", *ROBUST_GRID)
 T23 = ("--types", "codec,contrast,defocus_blur,downscale,fog,gaussian_noise,jpeg,low_light,"
        "motion_blur,rain,shot_noise", "--severities", "3,5", "--schedules", "constant",
        "--condition", "mix:severity=3")  # fmt: skip
@@ -192,8 +191,7 @@ OOTB23_TITLE = ("Out of the box on 23 degraded conditions, every tracker on the 
                 "of the default detector (PETS09-S2L1 601-795, TUD-Stadtmitte)")
 OOTB23_ROWS = {"vsdmot (shipped)": "vsdmot", "fused (shipped before)": FUSED_BEFORE}
 OOTB23_PEERS = {**DEFAULT_PEERS, "OC-SORT": "ocsort", "DeepSORT": "deepsort"}
-OOTB23 = bench_robust("ootb23", ("vsdmot", FUSED_BEFORE, "bytetrack", "botsort", "ocsort",
-                                 "deepsort"), *T23)  # fmt: skip
+OOTB23 = bench_robust("ootb23", (*OOTB23_ROWS.values(), *OOTB23_PEERS.values()), *T23)
 
 
 def transfer(layout: str, studies: dict[str, Run]) -> Run:

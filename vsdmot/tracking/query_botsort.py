@@ -245,6 +245,10 @@ class QueryBoTSORT:
             confident = confident[~covered]
         return confident.astype(np.int64)
 
+    def _confident(self, dets: sv.Detections) -> np.ndarray:
+        """The detections of the first stage, the only ones whose appearance counts."""
+        return np.asarray(dets.confidence) >= self.params.matching.high_thresh
+
     def _detection_embeddings(self, frame: np.ndarray, dets: sv.Detections, source: np.ndarray,
                               out: FrameOutput) -> np.ndarray | None:  # fmt: skip
         """One row per detection: the external embedder on its box, else the embedding of
@@ -255,9 +259,7 @@ class QueryBoTSORT:
         if self.embedder is not None:
             # Appearance counts for confident detections that came with a query (the first
             # stage, the banks' updates) only: a crop network pass on the others is wasted.
-            used = (np.asarray(dets.confidence) >= self.params.matching.high_thresh) & (
-                source >= 0
-            )
+            used = self._confident(dets) & (source >= 0)
             if not used.any():
                 return None
             crops = self.embedder(frame, dets.xyxy[used])
@@ -292,7 +294,7 @@ class QueryBoTSORT:
         row per detection) joins the appearance bank of the track that took it."""
         rows = []
         det_xyxy, momentum = dets.xyxy, self.params.appearance.embedding_momentum
-        confident = np.asarray(dets.confidence) >= self.params.matching.high_thresh
+        confident = self._confident(dets)
         for track in self.core.tracks:
             row = track.out_row  # its own track query on this frame, if it had one
             if track.time_since_update == 0:
